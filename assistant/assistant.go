@@ -1,0 +1,262 @@
+// Package assistant answers residents: it resolves a question with the qa
+// engine, reads projects' live status from storage, remembers what the
+// conversation is about, and renders the reply. It knows nothing of
+// Telegram; package bot turns its Replies into messages.
+//
+// Where Redis is unreachable the assistant still answers from the content
+// (topics, and projects' descriptions without live status) and says plainly
+// what it could not read.
+package assistant
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/qa"
+)
+
+// store is what the assistant needs from storage.
+type store interface {
+	Conversation(ctx context.Context, chatID, userID int64) (communitybot.Conversation, error)
+	SaveConversation(ctx context.Context, chatID, userID int64, c communitybot.Conversation, ttl time.Duration) error
+	Projects(ctx context.Context) ([]communitybot.Project, error)
+	Project(ctx context.Context, id string) (communitybot.Project, error)
+	ProjectHistory(ctx context.Context, id string, n int) ([]communitybot.ProjectEvent, error)
+	RecordQuestion(ctx context.Context, q communitybot.Question) error
+}
+
+// Options tune an Assistant.
+type Options struct {
+	// ConversationTTL is how long a conversation's context is kept after
+	// the last message; default 30 minutes.
+	ConversationTTL time.Duration
+	// Location is where project update times are shown; default Asia/Shanghai.
+	Location *time.Location
+	Logger   *slog.Logger
+}
+
+// knowledge pairs a knowledge base with the engine built from it, so a
+// reload swaps both at once.
+type knowledge struct {
+	kb     *content.KnowledgeBase
+	engine *qa.Engine
+}
+
+// Assistant answers questions. It is safe for concurrent use.
+type Assistant struct {
+	know    atomic.Pointer[knowledge]
+	store   store
+	convTTL time.Duration
+	loc     *time.Location
+	log     *slog.Logger
+}
+
+// New returns an Assistant over kb and st.
+func New(kb *content.KnowledgeBase, st store, o Options) (*Assistant, error) {
+	if o.ConversationTTL <= 0 {
+		o.ConversationTTL = 30 * time.Minute
+	}
+	if o.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, err
+		}
+		o.Location = loc
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Assistant{store: st, convTTL: o.ConversationTTL, loc: o.Location, log: o.Logger}
+	if err := a.Reload(kb); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Reload replaces the knowledge base; questions already being answered
+// finish with the old one.
+func (a *Assistant) Reload(kb *content.KnowledgeBase) error {
+	e, err := qa.New(kb)
+	if err != nil {
+		return fmt.Errorf("assistant: %w", err)
+	}
+	a.know.Store(&knowledge{kb: kb, engine: e})
+	return nil
+}
+
+// Knowledge returns the knowledge base in use.
+func (a *Assistant) Knowledge() *content.KnowledgeBase { return a.know.Load().kb }
+
+// MaxQuestionRunes bounds what is matched and stored of one question; the
+// longest real questions are far shorter, and a pasted essay must not cost
+// more than a question.
+const MaxQuestionRunes = 500
+
+// Answer is the outcome of Ask.
+type Answer struct {
+	Reply     communitybot.Reply
+	Answered  bool   // false: the fallback was given and the question recorded
+	TopicID   string // what matched, if anything
+	ProjectID string
+	FollowUp  bool // understood through the conversation's context
+}
+
+// Ask answers a free-text question from a user in a chat.
+func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) (Answer, error) {
+	k := a.know.Load()
+	text = truncateRunes(strings.TrimSpace(text), MaxQuestionRunes)
+
+	conv, err := a.store.Conversation(ctx, chatID, userID)
+	if err != nil {
+		// Without context the question may still be answerable.
+		a.log.Warn("conversation unavailable", "chat_id", chatID, "err", err)
+	}
+	res := k.engine.Match(text, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)})
+
+	var ans Answer
+	switch {
+	case res.ProjectID != "":
+		ans = Answer{Reply: a.projectAnswer(ctx, k, res.ProjectID, res.Intent), Answered: true, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
+	case res.TopicID != "":
+		t, ok := k.kb.Topic(res.TopicID)
+		if !ok {
+			return Answer{}, fmt.Errorf("engine matched unknown topic %q", res.TopicID)
+		}
+		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
+	default:
+		ans = Answer{Reply: a.fallback(k)}
+	}
+
+	if ans.Answered && !a.isSmallTalk(k, ans.TopicID) {
+		next := communitybot.Conversation{Topic: ans.TopicID, Project: ans.ProjectID, Intent: int(res.Intent)}
+		if err := a.store.SaveConversation(ctx, chatID, userID, next, a.convTTL); err != nil {
+			a.log.Warn("conversation not saved", "chat_id", chatID, "err", err)
+		}
+	}
+	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered}
+	if err := a.store.RecordQuestion(ctx, q); err != nil {
+		a.log.Warn("question not recorded", "chat_id", chatID, "answered", ans.Answered, "err", err)
+		if !ans.Answered {
+			// We promise the resident that staff will see the question.
+			ans.Reply.Text += "\n\n（系统暂时无法记录您的问题，请稍后再发一次，谢谢！）"
+		}
+	}
+	return ans, nil
+}
+
+func (a *Assistant) isSmallTalk(k *knowledge, topicID string) bool {
+	t, ok := k.kb.Topic(topicID)
+	return ok && t.SmallTalk
+}
+
+// Topic renders a topic by id (a menu button) and makes it the
+// conversation's context.
+func (a *Assistant) Topic(ctx context.Context, chatID, userID int64, id string) (communitybot.Reply, error) {
+	k := a.know.Load()
+	t, ok := k.kb.Topic(id)
+	if !ok {
+		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrNotFound, "这个内容已经下线了，请发送 /start 重新打开菜单。")
+	}
+	if !t.SmallTalk {
+		if err := a.store.SaveConversation(ctx, chatID, userID, communitybot.Conversation{Topic: t.ID}, a.convTTL); err != nil {
+			a.log.Warn("conversation not saved", "chat_id", chatID, "err", err)
+		}
+	}
+	return a.topicReply(k, t), nil
+}
+
+func (a *Assistant) topicReply(k *knowledge, t content.Topic) communitybot.Reply {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%s</b>\n\n%s", html.EscapeString(t.Title), html.EscapeString(t.Answer))
+	return communitybot.Reply{Text: b.String(), Buttons: a.relatedButtons(k, t.Related)}
+}
+
+// relatedButtons offers up to three related topics or projects.
+func (a *Assistant) relatedButtons(k *knowledge, ids []string) [][]communitybot.Button {
+	var rows [][]communitybot.Button
+	for _, id := range ids {
+		if len(rows) == 3 {
+			break
+		}
+		if t, ok := k.kb.Topic(id); ok {
+			rows = append(rows, []communitybot.Button{{Text: "相关：" + t.Title, Data: "t:" + t.ID}})
+		} else if p, ok := k.kb.Project(id); ok {
+			rows = append(rows, []communitybot.Button{{Text: "相关：" + p.Name, Data: "p:" + p.ID}})
+		}
+	}
+	return rows
+}
+
+func (a *Assistant) fallback(k *knowledge) communitybot.Reply {
+	return communitybot.Reply{Text: html.EscapeString(k.kb.Fallback), Buttons: a.menuButtons(k)}
+}
+
+// Welcome is the /start message.
+func (a *Assistant) Welcome(firstName string) communitybot.Reply {
+	k := a.know.Load()
+	greet := "您好！"
+	if firstName != "" {
+		greet = fmt.Sprintf("%s，您好！", html.EscapeString(truncateRunes(firstName, 32)))
+	}
+	text := greet + "我是<b>张庙街道社区助手</b>。\n\n" +
+		"您可以直接用文字问我，例如：\n" +
+		"• “比学赶超”活动的目标是什么？\n" +
+		"• 张庙的四个定位是什么？\n" +
+		"• 电梯加装现在进展怎么样？\n" +
+		"• 架空线入地什么时候完成？\n\n" +
+		"也可以点下面的按钮，或发送 /help 查看全部命令。"
+	return communitybot.Reply{Text: text, Buttons: a.menuButtons(k)}
+}
+
+// Help is the /help message; commands is the rendered command list.
+func (a *Assistant) Help(commands string) communitybot.Reply {
+	text := "<b>使用帮助</b>\n\n" +
+		"直接发送您的问题即可，我会根据张庙街道的资料回答。可以接着追问，比如先问“电梯加装进展怎么样”，再问“那架空线呢？”或“什么时候完成？”。\n\n" +
+		"<b>常用命令</b>\n" + commands + "\n\n" +
+		"我暂时回答不了的问题会记录下来，转交街道工作人员。"
+	return communitybot.Reply{Text: text}
+}
+
+// Goals is the /goals overview.
+func (a *Assistant) Goals(ctx context.Context, chatID, userID int64) (communitybot.Reply, error) {
+	return a.Topic(ctx, chatID, userID, content.GoalsTopicID)
+}
+
+// menuButtons lays the content's menu out two buttons a row.
+func (a *Assistant) menuButtons(k *knowledge) [][]communitybot.Button {
+	var rows [][]communitybot.Button
+	var row []communitybot.Button
+	for _, m := range k.kb.Menu {
+		data := "t:" + m.Topic
+		if m.Project != "" {
+			data = "p:" + m.Project
+		}
+		row = append(row, communitybot.Button{Text: m.Label, Data: data})
+		if len(row) == 2 {
+			rows = append(rows, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}

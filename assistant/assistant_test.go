@@ -1,0 +1,146 @@
+package assistant_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
+)
+
+func newAssistant(t *testing.T) (*assistant.Assistant, *content.KnowledgeBase) {
+	t.Helper()
+	kb, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storagetest.New(t)
+	if _, err := s.SeedProjects(context.Background(), kb.Projects); err != nil {
+		t.Fatal(err)
+	}
+	a, err := assistant.New(kb, s, assistant.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, kb
+}
+
+func TestAskFollowUpInheritsIntent(t *testing.T) {
+	a, _ := newAssistant(t)
+	ctx := context.Background()
+	first, err := a.Ask(ctx, 1, 1, "电梯加装进展怎么样")
+	if err != nil || first.ProjectID != "elevator" {
+		t.Fatalf("Ask = %+v, %v", first, err)
+	}
+	next, err := a.Ask(ctx, 1, 1, "那架空线呢？")
+	if err != nil || next.ProjectID != "overhead-cables" {
+		t.Fatalf("follow-up = %+v, %v; want overhead-cables", next, err)
+	}
+	if !strings.Contains(next.Reply.Text, "目前的状态是") {
+		t.Errorf("follow-up did not keep the status question:\n%s", next.Reply.Text)
+	}
+}
+
+func TestResolveProject(t *testing.T) {
+	a, _ := newAssistant(t)
+	ctx := context.Background()
+	tests := map[string]string{
+		"4": "elevator", "第4个": "elevator", "４": "elevator", "电梯加装": "elevator", "加梯": "elevator",
+		"elevator": "elevator", "架空线": "overhead-cables", "泗塘一村": "sitang-renovation", "养老": "elderly-care",
+	}
+	for ref, want := range tests {
+		got, err := a.ResolveProject(ctx, ref)
+		if err != nil || got != want {
+			t.Errorf("ResolveProject(%q) = %q, %v; want %q", ref, got, err, want)
+		}
+	}
+	for _, ref := range []string{"", "99", "0", "午饭", "-1"} {
+		_, err := a.ResolveProject(ctx, ref)
+		if _, ok := communitybot.UserMessage(err); !ok {
+			t.Errorf("ResolveProject(%q) = %v, want an error with a user message", ref, err)
+		}
+	}
+}
+
+// brokenStore fails every call, as Redis does while it is down.
+type brokenStore struct{}
+
+var errDown = errors.New("redis: connection refused")
+
+func (brokenStore) Conversation(context.Context, int64, int64) (communitybot.Conversation, error) {
+	return communitybot.Conversation{}, errDown
+}
+func (brokenStore) SaveConversation(context.Context, int64, int64, communitybot.Conversation, time.Duration) error {
+	return errDown
+}
+func (brokenStore) Projects(context.Context) ([]communitybot.Project, error) { return nil, errDown }
+func (brokenStore) Project(context.Context, string) (communitybot.Project, error) {
+	return communitybot.Project{}, errDown
+}
+func (brokenStore) ProjectHistory(context.Context, string, int) ([]communitybot.ProjectEvent, error) {
+	return nil, errDown
+}
+func (brokenStore) RecordQuestion(context.Context, communitybot.Question) error { return errDown }
+
+// TestAnswersWithoutRedis: with storage down, topics are still answered from
+// content, projects from their descriptions with a plain note, and an
+// unanswered question tells the resident it could not be recorded.
+func TestAnswersWithoutRedis(t *testing.T) {
+	kb, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := assistant.New(kb, brokenStore{}, assistant.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ans, err := a.Ask(ctx, 1, 1, "五个张庙是什么")
+	if err != nil || !ans.Answered || !strings.Contains(ans.Reply.Text, "美丽张庙") {
+		t.Fatalf("topic without redis = %+v, %v", ans, err)
+	}
+	ans, err = a.Ask(ctx, 1, 1, "电梯加装进展怎么样")
+	if err != nil || !strings.Contains(ans.Reply.Text, "实时进度暂时无法读取") || !strings.Contains(ans.Reply.Text, "电梯加装") {
+		t.Fatalf("project without redis = %+v, %v", ans, err)
+	}
+	ans, err = a.Ask(ctx, 1, 1, "今天午饭吃什么好")
+	if err != nil || ans.Answered || !strings.Contains(ans.Reply.Text, "无法记录") {
+		t.Fatalf("fallback without redis = %+v, %v", ans, err)
+	}
+	list, err := a.ProjectList(ctx)
+	if err != nil || !strings.Contains(list.Text, "实时状态暂时无法读取") || len(list.Buttons) != len(kb.Projects) {
+		t.Fatalf("project list without redis = %+v, %v", list, err)
+	}
+	card, err := a.Project(ctx, 1, 1, "elevator")
+	if err != nil || !strings.Contains(card.Text, "电梯加装") {
+		t.Fatalf("project card without redis = %+v, %v", card, err)
+	}
+}
+
+func TestRepliesEscapeStaffText(t *testing.T) {
+	kb, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storagetest.New(t)
+	ctx := context.Background()
+	if _, err := s.SeedProjects(ctx, kb.Projects); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateProject(ctx, "elevator", communitybot.ProjectEvent{By: "<i>王</i>", Progress: communitybot.NoProgress, Note: "<script>alert(1)</script> & 更多"}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := assistant.New(kb, s, assistant.Options{})
+	card, err := a.Project(ctx, 1, 1, "elevator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(card.Text, "<script>") || strings.Contains(card.Text, "<i>王</i>") || !strings.Contains(card.Text, "&lt;script&gt;") {
+		t.Fatalf("staff text not escaped:\n%s", card.Text)
+	}
+}

@@ -1,0 +1,194 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+const (
+	readBatch = 16
+	readBlock = 2 * time.Second
+	// maxAttempts bounds how often one update is retried when Telegram
+	// stays unreachable; each attempt already retries for HandlerTimeout/2.
+	maxAttempts = 5
+)
+
+// work consumes one inbox partition whenever this replica holds its lease.
+func (b *Bot) work(ctx context.Context, p int) {
+	name := fmt.Sprintf("inbox:%d", p)
+	log := b.log.With("component", "worker", "partition", p)
+	for ctx.Err() == nil {
+		ok, err := b.store.AcquireLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
+		if err == nil && ok {
+			b.own(ctx, p, name)
+			continue
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("cannot reach redis for the partition lease", "err", err)
+		}
+		sleep(ctx, jitter(b.cfg.LeaseTTL/4))
+	}
+}
+
+// own handles a partition's updates in order while the lease is held. It
+// first finishes what a previous owner read but did not acknowledge.
+func (b *Bot) own(ctx context.Context, p int, name string) {
+	log := b.log.With("component", "worker", "partition", p)
+	ownCtx, lost := context.WithCancel(ctx)
+	defer lost()
+	go b.keepLease(ownCtx, lost, name, log)
+	defer func() {
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = b.store.ReleaseLease(relCtx, name, b.cfg.ReplicaID)
+	}()
+	if err := b.store.InboxPrepare(ownCtx, p); err != nil {
+		log.Warn("cannot prepare the inbox", "err", err)
+		sleep(ownCtx, time.Second)
+		return
+	}
+
+	pending := true
+	attempts := map[string]int{}
+	for ownCtx.Err() == nil {
+		entries, err := b.store.InboxRead(ownCtx, p, readBatch, readBlock, pending)
+		if err != nil {
+			if ownCtx.Err() == nil {
+				log.Warn("cannot read the inbox", "err", err)
+				sleep(ownCtx, time.Second)
+			}
+			continue
+		}
+		if pending && len(entries) == 0 {
+			pending = false
+			continue
+		}
+		for _, e := range entries {
+			// After shutdown or a lost lease, start nothing new: the
+			// entry stays pending for the next owner.
+			if ownCtx.Err() != nil {
+				return
+			}
+			err := b.process(ctx, e)
+			if err != nil {
+				attempts[e.ID]++
+				if attempts[e.ID] < maxAttempts {
+					log.Warn("update not handled, will retry", "update_id", e.UpdateID, "attempt", attempts[e.ID], "err", err)
+					pending = true // re-read from this entry, keeping order
+					sleep(ownCtx, time.Duration(attempts[e.ID])*time.Second)
+					break
+				}
+				log.Error("giving up on an update", "update_id", e.UpdateID, "attempts", attempts[e.ID], "err", err)
+			}
+			delete(attempts, e.ID)
+			ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := b.store.InboxAck(ackCtx, p, e.ID); err != nil {
+				log.Warn("cannot acknowledge an update; it may be handled twice", "update_id", e.UpdateID, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// outcome carries a handler's result back through go-telegram/bot's
+// ProcessUpdate, whose handlers return nothing.
+type outcome struct{ err error }
+
+type outcomeKey struct{}
+
+// process runs one stored update through go-telegram/bot's router and our
+// handlers. The handler's context survives shutdown (it has its own
+// deadline), so an update in hand is finished, not abandoned half-way.
+func (b *Bot) process(ctx context.Context, e storage.InboxEntry) error {
+	var u models.Update
+	if err := json.Unmarshal(e.Payload, &u); err != nil {
+		b.log.Error("dropping an unreadable stored update", "update_id", e.UpdateID, "err", err)
+		return nil
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
+	defer cancel()
+	out := &outcome{}
+	b.api.ProcessUpdate(context.WithValue(hctx, outcomeKey{}, out), &u)
+	return out.err
+}
+
+// handleUpdate is go-telegram/bot's default handler: every update reaches
+// our Router through it.
+func (b *Bot) handleUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+	r := newRequest(u, b.Username(), b.sender)
+	if r == nil {
+		return
+	}
+	if r.IsGroup() && !r.IsCallback() && r.Command == "" {
+		// In a group the bot answers plain text only when spoken to: a
+		// mention or a reply to one of its messages.
+		mention := "@" + b.Username()
+		switch {
+		case b.Username() != "" && strings.Contains(strings.ToLower(r.Text), strings.ToLower(mention)):
+			r.Text = strings.TrimSpace(replaceFold(r.Text, mention, " "))
+		case r.ReplyTo != nil && r.ReplyTo.FromBot:
+		default:
+			return
+		}
+	}
+	err := b.router.serve(ctx, r)
+	if out, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		out.err = err
+	}
+}
+
+// recoverMiddleware turns a handler panic into a log line and an apology:
+// one bad update must not take the process, or its partition, down.
+func (b *Bot) recoverMiddleware(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			b.log.Error("handler panicked", "update_id", u.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if r := newRequest(u, b.Username(), b.sender); r != nil {
+				if r.IsCallback() {
+					_ = r.Toast(ctx, Apology, true)
+				} else {
+					_ = r.Reply(ctx, communitybot.Reply{Text: Apology})
+				}
+			}
+		}()
+		start := time.Now()
+		next(ctx, api, u)
+		b.log.Debug("update handled", "update_id", u.ID, "duration", time.Since(start))
+	}
+}
+
+// replaceFold replaces every case-insensitive occurrence of old in s.
+func replaceFold(s, old, repl string) string {
+	if old == "" {
+		return s
+	}
+	lower, lowOld := strings.ToLower(s), strings.ToLower(old)
+	if len(lower) != len(s) { // case mapping changed byte lengths: fall back to exact
+		return strings.ReplaceAll(s, old, repl)
+	}
+	var out strings.Builder
+	for {
+		i := strings.Index(lower, lowOld)
+		if i < 0 {
+			out.WriteString(s)
+			return out.String()
+		}
+		out.WriteString(s[:i])
+		out.WriteString(repl)
+		s, lower = s[i+len(old):], lower[i+len(old):]
+	}
+}

@@ -1,0 +1,175 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/bot"
+	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
+)
+
+// harness runs the real bot (intake, inbox, workers, handlers) against the
+// fake Bot API and the real Redis.
+type harness struct {
+	t      *testing.T
+	api    *tgtest.Server
+	store  *storage.Store
+	asst   *assistant.Assistant
+	router *bot.Router
+	cfg    bot.Config
+	stop   func()
+}
+
+type harnessOption func(*harness)
+
+// withRouter lets a test register extra handlers before the bot starts.
+func withRouter(f func(*bot.Router)) harnessOption {
+	return func(h *harness) { f(h.router) }
+}
+
+func withConfig(f func(*bot.Config)) harnessOption {
+	return func(h *harness) { f(&h.cfg) }
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	api := tgtest.New()
+	t.Cleanup(api.Close)
+	store := storagetest.New(t)
+	kb, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SeedProjects(context.Background(), kb.Projects); err != nil {
+		t.Fatal(err)
+	}
+	asst, err := assistant.New(kb, store, assistant.Options{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, api: api, store: store, asst: asst, router: bot.NewRouter(store, testLogger())}
+	bot.RegisterCore(h.router, asst)
+	h.cfg = bot.Config{
+		Token: api.Token(), APIURL: api.URL(), Partitions: 4,
+		PollTimeout: 2 * time.Second, LeaseTTL: 3 * time.Second, HandlerTimeout: 20 * time.Second,
+		Logger: testLogger(),
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	h.start()
+	return h
+}
+
+// start runs a bot process (in-process) until restart or test end.
+func (h *harness) start() {
+	h.t.Helper()
+	b, err := bot.New(h.cfg, h.store, h.router)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	stopped := false
+	h.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				h.t.Errorf("bot.Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			h.t.Error("bot did not stop within 30s")
+		}
+	}
+	h.t.Cleanup(h.stop)
+}
+
+// restart stops the bot gracefully and starts a new one on the same Redis
+// and Bot API, as a redeploy would.
+func (h *harness) restart() {
+	h.stop()
+	h.start()
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// ask sends text as user in chat and returns the next message the bot
+// sends to that chat.
+func (h *harness) ask(chat tgtest.Chat, user tgtest.User, text string) tgtest.Message {
+	h.t.Helper()
+	before := len(h.api.Sent(chat.ID))
+	h.api.SendText(chat, user, text)
+	msgs, err := h.api.WaitSent(ctxT(h.t), chat.ID, before+1)
+	if err != nil {
+		h.t.Fatalf("no reply to %q: %v", text, err)
+	}
+	return msgs[before]
+}
+
+// press presses a button of msg and returns the next message sent to the chat.
+func (h *harness) press(chat tgtest.Chat, user tgtest.User, msg tgtest.Message, data string) tgtest.Message {
+	h.t.Helper()
+	before := len(h.api.Sent(chat.ID))
+	h.api.PressButton(chat, user, msg.Model, data)
+	msgs, err := h.api.WaitSent(ctxT(h.t), chat.ID, before+1)
+	if err != nil {
+		h.t.Fatalf("no reply to button %q: %v", data, err)
+	}
+	return msgs[before]
+}
+
+// waitCallbackAnswers waits until n button presses were answered.
+func (h *harness) waitCallbackAnswers(n int) []tgtest.CallbackAnswer {
+	h.t.Helper()
+	if err := h.api.WaitUntil(ctxT(h.t), func() bool { return len(h.api.CallbackAnswers()) >= n }); err != nil {
+		h.t.Fatalf("waiting for %d callback answers: %v (got %d)", n, err, len(h.api.CallbackAnswers()))
+	}
+	return h.api.CallbackAnswers()
+}
+
+var nextUserID atomic.Int64
+
+// resident returns a fresh user, so tests do not share conversation state.
+func resident() tgtest.User {
+	return tgtest.User{ID: 500000 + nextUserID.Add(1), FirstName: "居民", LanguageCode: "zh-hans"}
+}
+
+// compact removes whitespace, as the quality data's matching rules do.
+func compact(s string) string {
+	return strings.Join(strings.Fields(s), "")
+}
+
+func mustContain(t *testing.T, what, text string, phrases ...string) {
+	t.Helper()
+	for _, p := range phrases {
+		if !strings.Contains(compact(text), compact(p)) {
+			t.Errorf("%s: reply lacks %q:\n%s", what, p, text)
+		}
+	}
+}

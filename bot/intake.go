@@ -1,0 +1,344 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// allowedUpdates are the update kinds the bot asks Telegram for.
+// my_chat_member tells us when a user blocks the bot or a group removes it.
+var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+
+// updateHead is the part of an update the intake needs: its id and the chat
+// that decides its inbox partition. The rest stays raw JSON, so no field
+// Telegram adds is lost between intake and handler.
+type updateHead struct {
+	ID      int64 `json:"update_id"`
+	Message *struct {
+		Chat struct{ ID int64 } `json:"chat"`
+	} `json:"message"`
+	EditedMessage *struct {
+		Chat struct{ ID int64 } `json:"chat"`
+	} `json:"edited_message"`
+	CallbackQuery *struct {
+		From    struct{ ID int64 } `json:"from"`
+		Message *struct {
+			Chat struct{ ID int64 } `json:"chat"`
+		} `json:"message"`
+	} `json:"callback_query"`
+	MyChatMember *struct {
+		Chat struct{ ID int64 } `json:"chat"`
+	} `json:"my_chat_member"`
+}
+
+func (h updateHead) chatID() int64 {
+	switch {
+	case h.Message != nil:
+		return h.Message.Chat.ID
+	case h.EditedMessage != nil:
+		return h.EditedMessage.Chat.ID
+	case h.CallbackQuery != nil && h.CallbackQuery.Message != nil:
+		return h.CallbackQuery.Message.Chat.ID
+	case h.CallbackQuery != nil:
+		return h.CallbackQuery.From.ID
+	case h.MyChatMember != nil:
+		return h.MyChatMember.Chat.ID
+	}
+	return 0
+}
+
+// partitionOf maps a chat to an inbox partition, so one chat's updates are
+// always handled by the same worker, in order.
+func partitionOf(chatID int64, partitions int) int {
+	p := chatID % int64(partitions)
+	if p < 0 {
+		p = -p
+	}
+	return int(p)
+}
+
+// inboxItem parses one raw update into what the inbox stores.
+func inboxItem(raw []byte, partitions int) (storage.InboxItem, error) {
+	var h updateHead
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return storage.InboxItem{}, fmt.Errorf("malformed update: %w", err)
+	}
+	if h.ID <= 0 {
+		return storage.InboxItem{}, errors.New("update without update_id")
+	}
+	return storage.InboxItem{UpdateID: h.ID, Partition: partitionOf(h.chatID(), partitions), Payload: raw}, nil
+}
+
+// poll runs for the life of the bot. Only one replica may call getUpdates
+// (Telegram answers 409 to a second), so replicas elect a leader through a
+// lease in Redis; the others wait and take over when the leader's lease
+// lapses.
+func (b *Bot) poll(ctx context.Context) {
+	log := b.log.With("component", "poller")
+	for ctx.Err() == nil {
+		ok, err := b.store.AcquireLease(ctx, "poller", b.cfg.ReplicaID, b.cfg.LeaseTTL)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("cannot reach redis for the poller lease", "err", err)
+		case ok:
+			log.Info("this replica now polls telegram")
+			b.lead(ctx, log)
+			continue
+		}
+		sleep(ctx, jitter(b.cfg.LeaseTTL/4))
+	}
+}
+
+// lead polls while this replica holds the poller lease.
+func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
+	leadCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go b.keepLease(leadCtx, stop, "poller", log)
+	defer func() {
+		// Hand over at once on shutdown instead of after the TTL.
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = b.store.ReleaseLease(relCtx, "poller", b.cfg.ReplicaID)
+	}()
+
+	// A webhook left over from an earlier deployment makes getUpdates fail.
+	if err := b.sender.call(leadCtx, "deleteWebhook", func(ctx context.Context) error {
+		_, err := b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{})
+		return err
+	}); err != nil && leadCtx.Err() == nil {
+		log.Warn("deleteWebhook failed", "err", err)
+	}
+
+	offset, err := b.store.PollerOffset(leadCtx)
+	if err != nil {
+		log.Warn("cannot read the poll offset", "err", err)
+		return
+	}
+	backoff := time.Duration(0)
+	for leadCtx.Err() == nil {
+		if backoff > 0 {
+			sleep(leadCtx, backoff)
+		}
+		raws, retryAfter, err := b.getUpdates(leadCtx, offset)
+		if err != nil {
+			if leadCtx.Err() != nil {
+				return
+			}
+			backoff = max(retryAfter, min(max(backoff*2, 250*time.Millisecond), 5*time.Second))
+			log.Warn("getUpdates failed", "err", err, "retry_in", backoff)
+			continue
+		}
+		backoff = 0
+		if len(raws) == 0 {
+			continue
+		}
+		items := make([]storage.InboxItem, 0, len(raws))
+		next := offset
+		for _, raw := range raws {
+			it, err := inboxItem(raw, b.cfg.Partitions)
+			if err != nil {
+				log.Error("dropping an update we cannot parse", "err", err)
+				continue
+			}
+			items = append(items, it)
+			next = max(next, it.UpdateID+1)
+		}
+		if next == offset { // every update unparseable: skip past them by position
+			next = offset + int64(len(raws))
+		}
+		// Store before confirming: the next getUpdates with the new offset
+		// is what tells Telegram to forget these updates.
+		for {
+			if _, err := b.store.InboxAppendWithOffset(leadCtx, items, next); err == nil {
+				break
+			} else if leadCtx.Err() != nil {
+				return
+			} else {
+				log.Error("cannot store updates; they stay unconfirmed at telegram", "err", err, "count", len(items))
+				sleep(leadCtx, time.Second)
+			}
+		}
+		offset = next
+	}
+}
+
+// keepLease renews a lease every third of its TTL and calls lost when it
+// is gone (another replica took it, or Redis was unreachable for a TTL).
+func (b *Bot) keepLease(ctx context.Context, lost func(), name string, log *slog.Logger) {
+	t := time.NewTicker(b.cfg.LeaseTTL / 3)
+	defer t.Stop()
+	held := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok, err := b.store.RenewLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err == nil && ok:
+			held = time.Now()
+		case err == nil && !ok:
+			log.Warn("lease lost to another replica", "lease", name)
+			lost()
+			return
+		case time.Since(held) >= b.cfg.LeaseTTL:
+			log.Warn("lease expired while redis was unreachable", "lease", name, "err", err)
+			lost()
+			return
+		}
+	}
+}
+
+type getUpdatesResponse struct {
+	OK          bool              `json:"ok"`
+	Result      []json.RawMessage `json:"result"`
+	ErrorCode   int               `json:"error_code"`
+	Description string            `json:"description"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// getUpdates calls the Bot API's getUpdates. We call it ourselves rather
+// than through go-telegram/bot's Start, which confirms an update to Telegram
+// as soon as it is queued in memory, before any handler has seen it.
+// Errors never contain the URL, which holds the token.
+func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, time.Duration, error) {
+	body, _ := json.Marshal(map[string]any{
+		"offset":          offset,
+		"limit":           100,
+		"timeout":         int(b.cfg.PollTimeout.Seconds()),
+		"allowed_updates": allowedUpdates,
+	})
+	reqCtx, cancel := context.WithTimeout(ctx, b.cfg.PollTimeout+15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, b.cfg.APIURL+"/bot"+b.cfg.Token+"/getUpdates", bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, errors.New("getUpdates: cannot build request (check TELEGRAM_API_URL)")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.cfg.HTTPClient.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error would print the URL, token included
+		}
+		return nil, 0, fmt.Errorf("getUpdates: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, 0, fmt.Errorf("getUpdates: read: %w", err)
+	}
+	var r getUpdatesResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, 0, fmt.Errorf("getUpdates: HTTP %d, not a Bot API answer", resp.StatusCode)
+	}
+	if !r.OK {
+		return nil, time.Duration(r.Parameters.RetryAfter) * time.Second, fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
+	}
+	return r.Result, 0, nil
+}
+
+// setWebhook registers our URL and secret with Telegram. Every replica
+// calls it at start; the call is idempotent.
+func (b *Bot) setWebhook(ctx context.Context) error {
+	err := b.sender.call(ctx, "setWebhook", func(ctx context.Context) error {
+		_, err := b.api.SetWebhook(ctx, &tgbot.SetWebhookParams{
+			URL: b.cfg.WebhookURL, SecretToken: b.cfg.WebhookSecret, AllowedUpdates: allowedUpdates,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("setWebhook: %w", err)
+	}
+	return nil
+}
+
+func webhookPath(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}
+
+func (b *Bot) webhookServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("POST "+webhookPath(b.cfg.WebhookURL), b.WebhookHandler())
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// WebhookHandler accepts updates posted by Telegram. It answers 401 to a
+// request without the right secret token (go-telegram/bot's own handler
+// answers 200 even then), and 200 only after the update is stored in the
+// inbox: on a storage failure it answers 503 and Telegram sends the update
+// again later. A second copy of an update id is acknowledged and dropped.
+func (b *Bot) WebhookHandler() http.Handler {
+	secret := []byte(b.cfg.WebhookSecret)
+	log := b.log.With("component", "webhook")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+		if subtle.ConstantTimeCompare(got, secret) != 1 {
+			log.Warn("webhook request with a wrong or missing secret", "remote", r.RemoteAddr)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		raw, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+		if err != nil {
+			http.Error(w, "read error", http.StatusBadRequest)
+			return
+		}
+		it, err := inboxItem(raw, b.cfg.Partitions)
+		if err != nil {
+			log.Error("rejecting a malformed update", "err", err)
+			http.Error(w, "malformed update", http.StatusBadRequest)
+			return
+		}
+		if _, err := b.store.InboxAppend(r.Context(), []storage.InboxItem{it}); err != nil {
+			log.Error("cannot store update; telegram will resend it", "update_id", it.UpdateID, "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d)
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// Mode is how the process talks to Telegram.
+type Mode string
+
+// Modes. ModeAuto picks console without a token, webhook with WEBHOOK_URL,
+// polling otherwise.
+const (
+	ModeAuto    Mode = ""
+	ModePolling Mode = "polling"
+	ModeWebhook Mode = "webhook"
+	ModeConsole Mode = "console"
+)
+
+// Config is the whole configuration, read from the environment.
+type Config struct {
+	Mode          Mode
+	Token         string
+	APIURL        string
+	WebhookURL    string
+	WebhookSecret string
+	WebhookListen string
+
+	RedisURL    string // empty: embedded Redis
+	RedisPrefix string
+
+	ContentFile     string // empty: the embedded knowledge base
+	Location        *time.Location
+	ConversationTTL time.Duration
+	Workers         int
+
+	LogLevel  slog.Level
+	LogFormat string // text or json
+}
+
+// envVar documents one variable; the README's table is written from the
+// same facts.
+type envVar struct {
+	Name, Default, Doc string
+}
+
+// EnvVars lists every variable parseConfig reads, with its default.
+var EnvVars = []envVar{
+	{"TELEGRAM_BOT_TOKEN", "(empty: console mode)", "Bot token from @BotFather. Never logged."},
+	{"BOT_MODE", "(auto)", "polling, webhook or console. Auto: console without a token, webhook when WEBHOOK_URL is set, else polling."},
+	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server base URL (a self-hosted telegram-bot-api or a test emulator). Requests go to <URL>/bot<TOKEN>/<method>."},
+	{"WEBHOOK_URL", "", "Public HTTPS URL Telegram posts updates to (webhook mode)."},
+	{"WEBHOOK_SECRET", "", "Secret token Telegram sends with each webhook request; 1-256 of A-Z a-z 0-9 _ -. Required in webhook mode."},
+	{"WEBHOOK_LISTEN", ":8080", "Address the webhook server listens on; it serves WEBHOOK_URL's path."},
+	{"REDIS_URL", "(empty: embedded Redis)", "redis://, rediss://, redis+sentinel:// or redis+cluster:// URL. Without it an in-process Redis is used and nothing survives a restart."},
+	{"REDIS_PREFIX", storage.DefaultPrefix, "Prefix of every Redis key."},
+	{"CONTENT_FILE", "(embedded)", "Path of a knowledge YAML file to use instead of the built-in one."},
+	{"TIMEZONE", "Asia/Shanghai", "Time zone for shown times, schedules and daily counters."},
+	{"CONVERSATION_TTL", "30m", "How long follow-up context is kept after a user's last question."},
+	{"WORKERS", "8", "Inbox partitions: updates handled at once (one chat's updates are always in order)."},
+	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
+	{"LOG_FORMAT", "text", "text or json."},
+}
+
+var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// parseConfig reads the configuration through getenv. A bad value stops
+// startup with an error naming the variable; values are never echoed for
+// secret variables.
+func parseConfig(getenv func(string) string) (Config, error) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	c := Config{
+		Token:         get("TELEGRAM_BOT_TOKEN"),
+		APIURL:        or(get("TELEGRAM_API_URL"), "https://api.telegram.org"),
+		WebhookURL:    get("WEBHOOK_URL"),
+		WebhookSecret: get("WEBHOOK_SECRET"),
+		WebhookListen: or(get("WEBHOOK_LISTEN"), ":8080"),
+		RedisURL:      get("REDIS_URL"),
+		RedisPrefix:   or(get("REDIS_PREFIX"), storage.DefaultPrefix),
+		ContentFile:   get("CONTENT_FILE"),
+		LogFormat:     or(strings.ToLower(get("LOG_FORMAT")), "text"),
+	}
+	var problems []string
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
+	}
+
+	switch m := Mode(strings.ToLower(get("BOT_MODE"))); m {
+	case ModeAuto:
+		switch {
+		case c.Token == "":
+			c.Mode = ModeConsole
+		case c.WebhookURL != "":
+			c.Mode = ModeWebhook
+		default:
+			c.Mode = ModePolling
+		}
+	case ModePolling, ModeWebhook, ModeConsole:
+		c.Mode = m
+	default:
+		bad("BOT_MODE", "unknown mode %q (want polling, webhook or console)", m)
+	}
+	if (c.Mode == ModePolling || c.Mode == ModeWebhook) && c.Token == "" {
+		bad("TELEGRAM_BOT_TOKEN", "required in %s mode", c.Mode)
+	}
+	if c.Token != "" && strings.ContainsAny(c.Token, " /?#\t\n") {
+		bad("TELEGRAM_BOT_TOKEN", "malformed token (expected the form 123456:ABC-DEF…)")
+	}
+	if err := checkHTTPURL(c.APIURL); err != nil {
+		bad("TELEGRAM_API_URL", "%v", err)
+	}
+	if c.Mode == ModeWebhook {
+		if c.WebhookURL == "" {
+			bad("WEBHOOK_URL", "required in webhook mode")
+		} else if err := checkHTTPURL(c.WebhookURL); err != nil {
+			bad("WEBHOOK_URL", "%v", err)
+		}
+		if !webhookSecretRE.MatchString(c.WebhookSecret) {
+			bad("WEBHOOK_SECRET", "required in webhook mode: 1-256 characters of A-Z a-z 0-9 _ -")
+		}
+	}
+	if c.RedisURL != "" {
+		if rdb, err := storage.NewClient(c.RedisURL); err != nil {
+			bad("REDIS_URL", "%v", err)
+		} else {
+			rdb.Close()
+		}
+	}
+	tz := or(get("TIMEZONE"), "Asia/Shanghai")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		bad("TIMEZONE", "unknown time zone %q", tz)
+	}
+	c.Location = loc
+	c.ConversationTTL = 30 * time.Minute
+	if v := get("CONVERSATION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			bad("CONVERSATION_TTL", "want a duration between 1m and 168h, like 30m, got %q", v)
+		}
+		c.ConversationTTL = d
+	}
+	c.Workers = 8
+	if v := get("WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			bad("WORKERS", "want a whole number from 1 to 256, got %q", v)
+		}
+		c.Workers = n
+	}
+	switch lv := strings.ToLower(get("LOG_LEVEL")); lv {
+	case "":
+		// The console is a chat: keep it free of routine log lines.
+		c.LogLevel = slog.LevelInfo
+		if c.Mode == ModeConsole {
+			c.LogLevel = slog.LevelWarn
+		}
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		bad("LOG_LEVEL", "want debug, info, warn or error, got %q", lv)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
+	}
+	if len(problems) > 0 {
+		// One line, so it reads well in a container's log.
+		return c, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL, got %q", redactURL(raw))
+	}
+	return nil
+}
+
+// redactURL keeps a bad URL recognisable in an error without printing any
+// credentials it may hold.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		u.User = url.User("xxxxx")
+		return u.String()
+	}
+	return raw
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

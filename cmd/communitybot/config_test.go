@@ -1,0 +1,81 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestParseConfigDefaults(t *testing.T) {
+	c, err := parseConfig(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != ModeConsole || c.APIURL != "https://api.telegram.org" || c.RedisURL != "" || c.Workers != 8 ||
+		c.ConversationTTL != 30*time.Minute || c.Location.String() != "Asia/Shanghai" || c.LogLevel != slog.LevelWarn {
+		t.Fatalf("defaults = %+v", c)
+	}
+	c, err = parseConfig(env("TELEGRAM_BOT_TOKEN", "123:abc"))
+	if err != nil || c.Mode != ModePolling || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("with token: %+v, %v; want polling", c, err)
+	}
+	c, err = parseConfig(env("TELEGRAM_BOT_TOKEN", "123:abc", "WEBHOOK_URL", "https://bot.example.org/hook", "WEBHOOK_SECRET", "abc_DEF-1"))
+	if err != nil || c.Mode != ModeWebhook {
+		t.Fatalf("with webhook: %+v, %v; want webhook", c, err)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     func(string) string
+		wantVar string
+	}{
+		{"unknown mode", env("BOT_MODE", "carrier-pigeon"), "BOT_MODE"},
+		{"polling without token", env("BOT_MODE", "polling"), "TELEGRAM_BOT_TOKEN"},
+		{"malformed token", env("TELEGRAM_BOT_TOKEN", "12 34"), "TELEGRAM_BOT_TOKEN"},
+		{"malformed api url", env("TELEGRAM_API_URL", "api.telegram.org"), "TELEGRAM_API_URL"},
+		{"webhook without url", env("TELEGRAM_BOT_TOKEN", "1:a", "BOT_MODE", "webhook", "WEBHOOK_SECRET", "x"), "WEBHOOK_URL"},
+		{"webhook bad url", env("TELEGRAM_BOT_TOKEN", "1:a", "WEBHOOK_URL", "::nope", "WEBHOOK_SECRET", "x"), "WEBHOOK_URL"},
+		{"webhook without secret", env("TELEGRAM_BOT_TOKEN", "1:a", "WEBHOOK_URL", "https://x.org/h"), "WEBHOOK_SECRET"},
+		{"webhook bad secret", env("TELEGRAM_BOT_TOKEN", "1:a", "WEBHOOK_URL", "https://x.org/h", "WEBHOOK_SECRET", "has space"), "WEBHOOK_SECRET"},
+		{"bad redis url", env("REDIS_URL", "mysql://localhost"), "REDIS_URL"},
+		{"bad timezone", env("TIMEZONE", "Mars/Olympus"), "TIMEZONE"},
+		{"bad ttl", env("CONVERSATION_TTL", "forever"), "CONVERSATION_TTL"},
+		{"bad workers", env("WORKERS", "0"), "WORKERS"},
+		{"bad log level", env("LOG_LEVEL", "loud"), "LOG_LEVEL"},
+		{"bad log format", env("LOG_FORMAT", "xml"), "LOG_FORMAT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseConfig(tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.wantVar) {
+				t.Fatalf("parseConfig = %v, want an error naming %s", err, tc.wantVar)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestParseConfigNeverEchoesSecrets(t *testing.T) {
+	_, err := parseConfig(env("TELEGRAM_BOT_TOKEN", "123:tok3nVALUE x", "REDIS_URL", "ftp://u:hunter2@h", "WEBHOOK_URL", "https://u:pw99@x", "WEBHOOK_SECRET", "bad secret!"))
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, secret := range []string{"tok3nVALUE", "hunter2", "pw99", "bad secret!"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error leaks %q: %v", secret, err)
+		}
+	}
+}

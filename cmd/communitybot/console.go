@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhangmiao/communitybot/bot"
+	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// consoleUser is the resident played by the person at the terminal.
+var consoleUser = tgtest.User{ID: 10001, FirstName: "居民", LanguageCode: "zh-hans"}
+
+// runConsole runs the real bot against a local Bot API stand-in and lets
+// the person at the terminal be a Telegram user: each line typed is a
+// message, "#N" presses button N of the last keyboard. The bot under test is
+// exactly the one that talks to Telegram: same intake, inbox, handlers.
+func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	api := tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
+	defer api.Close()
+	cfg.Token, cfg.APIURL, cfg.Mode = api.Token(), api.URL(), bot.ModePolling
+	b, err := bot.New(cfg, store, router)
+	if err != nil {
+		return err
+	}
+	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
+	botDone := make(chan error, 1)
+	go func() { botDone <- b.Run(botCtx) }()
+
+	c := &console{api: api, out: stdout, chat: tgtest.PrivateChat(consoleUser)}
+	events, unsubscribe := api.Subscribe()
+	defer unsubscribe()
+	var printing sync.WaitGroup
+	printing.Go(func() { c.print(events) })
+
+	fmt.Fprint(stdout, "张庙街道社区助手 · 控制台模式（本地模拟 Telegram，无需网络）\n"+
+		"直接输入问题后回车；输入 #1、#2… 点按上一条消息的按钮；输入 /quit 或按 Ctrl-D 退出。\n\n")
+	api.SendText(c.chat, consoleUser, "/start")
+	c.waitQuiet(ctx, 300*time.Millisecond, 15*time.Second)
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-botDone:
+			return err
+		case line, ok := <-lines:
+			if !ok {
+				// Input ended (a pipe, or Ctrl-D): let the bot answer
+				// what was asked before leaving.
+				c.waitQuiet(ctx, 1500*time.Millisecond, 20*time.Second)
+				break loop
+			}
+			if !c.handle(line) {
+				break loop
+			}
+			// Wait for the answer before taking the next line, so a
+			// pasted or piped conversation reads like one.
+			c.waitQuiet(ctx, 300*time.Millisecond, 15*time.Second)
+		}
+	}
+	stopBot()
+	err = <-botDone
+	unsubscribe()
+	printing.Wait()
+	return err
+}
+
+type console struct {
+	api  *tgtest.Server
+	out  io.Writer
+	chat tgtest.Chat
+
+	mu       sync.Mutex
+	buttons  []button // of the last message that had a keyboard
+	lastSeen time.Time
+}
+
+type button struct {
+	msg  models.Message
+	text string
+	data string
+}
+
+// handle acts on one typed line and reports whether to go on.
+func (c *console) handle(line string) bool {
+	line = strings.TrimSpace(line)
+	switch {
+	case line == "":
+		return true
+	case line == "/quit" || line == "/exit" || line == "退出":
+		return false
+	case strings.HasPrefix(line, "#") || strings.HasPrefix(line, "＃"):
+		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimLeft(line, "#＃")))
+		c.mu.Lock()
+		buttons := c.buttons
+		c.mu.Unlock()
+		if err != nil || n < 1 || n > len(buttons) {
+			fmt.Fprintf(c.out, "（没有第 %s 个按钮；上一条消息有 %d 个按钮）\n", strings.TrimLeft(line, "#＃"), len(buttons))
+			return true
+		}
+		b := buttons[n-1]
+		fmt.Fprintf(c.out, "（点按：%s）\n", b.text)
+		c.api.PressButton(c.chat, consoleUser, b.msg, b.data)
+	default:
+		c.api.SendText(c.chat, consoleUser, line)
+	}
+	c.mu.Lock()
+	c.lastSeen = time.Now()
+	c.mu.Unlock()
+	return true
+}
+
+// print shows what the bot does in the chat.
+func (c *console) print(events <-chan tgtest.Event) {
+	for e := range events {
+		c.mu.Lock()
+		c.lastSeen = time.Now()
+		c.mu.Unlock()
+		switch e.Kind {
+		case tgtest.EventMessageSent, tgtest.EventMessageEdited:
+			prefix := "助手"
+			if e.Kind == tgtest.EventMessageEdited {
+				prefix = "助手（更新了消息）"
+			}
+			fmt.Fprintf(c.out, "\n【%s】\n%s\n", prefix, e.Message.PlainText)
+			var bs []button
+			if e.Message.ReplyMarkup != nil {
+				for _, row := range e.Message.ReplyMarkup.InlineKeyboard {
+					var cells []string
+					for _, kb := range row {
+						bs = append(bs, button{msg: e.Message.Model, text: kb.Text, data: kb.CallbackData})
+						cells = append(cells, fmt.Sprintf("[#%d %s]", len(bs), kb.Text))
+					}
+					fmt.Fprintf(c.out, "  %s\n", strings.Join(cells, "  "))
+				}
+				c.mu.Lock()
+				c.buttons = bs
+				c.mu.Unlock()
+			}
+			fmt.Fprintln(c.out)
+		case tgtest.EventCallbackAnswered:
+			if e.Answer.Text != "" {
+				fmt.Fprintf(c.out, "（提示：%s）\n", e.Answer.Text)
+			}
+		}
+	}
+}
+
+// waitQuiet returns once every update was taken by the bot and nothing
+// happened in the chat for quiet, or after limit.
+func (c *console) waitQuiet(ctx context.Context, quiet, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		c.mu.Lock()
+		idle := time.Since(c.lastSeen)
+		c.mu.Unlock()
+		if c.api.Pending() == 0 && idle >= quiet {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,173 @@
+// Command communitybot runs the Zhangmiao community bot.
+//
+// With TELEGRAM_BOT_TOKEN it talks to Telegram (long polling, or a webhook
+// with WEBHOOK_URL). Without one it starts in console mode: a person chats
+// with the same bot in the terminal, through a local Bot API stand-in, on
+// an embedded Redis, with no network needed. See the README for every
+// environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // TIMEZONE works in minimal images without /usr/share/zoneinfo
+
+	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/bot"
+	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		// Configuration is by environment only; arguments get the usage.
+		usage(os.Stdout)
+		if a := os.Args[1]; a != "-h" && a != "-help" && a != "--help" && a != "help" {
+			fmt.Fprintf(os.Stderr, "error: unexpected argument %q (configure with environment variables)\n", a)
+			os.Exit(2)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires the bot and runs it until ctx is cancelled. It is separate from
+// main so tests can run the whole program in-process.
+func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	storage.RouteLogs(log.With("component", "redis"))
+
+	var closers closeStack
+	defer closers.closeAll(log)
+
+	kb, err := loadContent(cfg)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	closers.push("redis", store.Close)
+
+	if created, err := store.SeedProjects(ctx, kb.Projects); err != nil {
+		log.Warn("projects not seeded; answers will use the content's descriptions until redis is back", "err", err)
+	} else if created > 0 {
+		log.Info("seeded projects from content", "created", created)
+	}
+
+	asst, err := assistant.New(kb, store, assistant.Options{
+		ConversationTTL: cfg.ConversationTTL, Location: cfg.Location, Logger: log.With("component", "assistant"),
+	})
+	if err != nil {
+		return err
+	}
+	router := bot.NewRouter(store, log.With("component", "router"))
+	bot.RegisterCore(router, asst)
+
+	botCfg := bot.Config{
+		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,
+		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, WebhookListen: cfg.WebhookListen,
+		Partitions: cfg.Workers, Logger: log.With("component", "bot"),
+	}
+	if cfg.Mode == ModeWebhook {
+		botCfg.Mode = bot.ModeWebhook
+	}
+	if cfg.Mode == ModeConsole {
+		return runConsole(ctx, botCfg, store, router, stdin, stdout, log)
+	}
+	b, err := bot.New(botCfg, store, router)
+	if err != nil {
+		return err
+	}
+	log.Info("starting", "mode", cfg.Mode, "api", cfg.APIURL, "redis", describeRedis(cfg))
+	return b.Run(ctx)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "communitybot: the Zhangmiao community Telegram bot.\n\n"+
+		"Without TELEGRAM_BOT_TOKEN it runs in console mode: chat with it in this terminal.\n\n"+
+		"Environment variables:\n")
+	for _, v := range EnvVars {
+		fmt.Fprintf(w, "  %-20s default %s\n      %s\n", v.Name, v.Default, v.Doc)
+	}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func loadContent(cfg Config) (*content.KnowledgeBase, error) {
+	if cfg.ContentFile == "" {
+		return content.Default()
+	}
+	return content.LoadFile(cfg.ContentFile)
+}
+
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*storage.Store, error) {
+	opts := storage.Options{Prefix: cfg.RedisPrefix, Location: cfg.Location}
+	if cfg.RedisURL == "" {
+		log.Warn("REDIS_URL is not set: using an embedded in-process Redis; NOTHING SURVIVES A RESTART (conversations, subscriptions, project updates)")
+		return storage.OpenEmbedded(opts)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return storage.Open(openCtx, cfg.RedisURL, opts)
+}
+
+func describeRedis(cfg Config) string {
+	if cfg.RedisURL == "" {
+		return "embedded"
+	}
+	return storage.RedactURL(cfg.RedisURL)
+}
+
+// closeStack closes what run opened, last opened first, each with a
+// deadline so a stuck close cannot hang shutdown.
+type closeStack []struct {
+	name string
+	fn   func() error
+}
+
+func (s *closeStack) push(name string, fn func() error) {
+	*s = append(*s, struct {
+		name string
+		fn   func() error
+	}{name, fn})
+}
+
+func (s *closeStack) closeAll(log *slog.Logger) {
+	for i := len(*s) - 1; i >= 0; i-- {
+		c := (*s)[i]
+		done := make(chan error, 1)
+		go func() { done <- c.fn() }()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("close failed", "what", c.name, "err", err)
+			}
+		case <-time.After(5 * time.Second):
+			log.Warn("close timed out", "what", c.name)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package content
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zhangmiao/communitybot"
+)
+
+// maxReported bounds the problem list in an error message so that one broken
+// file cannot produce a reply longer than a chat message.
+const maxReported = 20
+
+// Validate checks kb as a whole: ids are unique slugs (topics and projects
+// share one namespace, since menu items and related lists may point at
+// either), answers are present and short enough, every reference resolves,
+// project numbers run 1..n, statuses and progress values are valid, and every
+// topic can be reached by at least one question or keyword.
+//
+// The error wraps communitybot.ErrInvalid and its user message names each
+// offending entry.
+func (kb *KnowledgeBase) Validate() error {
+	var v validator
+	if kb.Version != CurrentVersion {
+		v.addf("version 应为 %d，现在是 %d。", CurrentVersion, kb.Version)
+	}
+	v.text("fallback", "未找到答案时的回复", kb.Fallback, MaxAnswerRunes)
+
+	topics := make(map[string]bool, len(kb.Topics))
+	projects := make(map[string]bool, len(kb.Projects))
+	seen := func(what, id string) {
+		if !v.slug(what, id) {
+			return
+		}
+		if topics[id] || projects[id] {
+			v.addf("%s %q：id 重复（话题和工程的 id 不能相同）。", what, id)
+		}
+	}
+	for _, t := range kb.Topics {
+		seen("话题", t.ID)
+		topics[t.ID] = true
+	}
+	for _, p := range kb.Projects {
+		seen("工程", p.ID)
+		projects[p.ID] = true
+	}
+
+	for _, t := range kb.Topics {
+		where := fmt.Sprintf("话题 %q", t.ID)
+		v.text(where, "标题", t.Title, MaxTitleRunes)
+		v.text(where, "回答", t.Answer, MaxAnswerRunes)
+		if len(t.Questions) == 0 && len(t.Keywords) == 0 {
+			v.addf("%s：至少要有一个问法（questions）或关键词（keywords），否则没人能问到它。", where)
+		}
+		v.phrases(where, "问法", t.Questions, 1)
+		v.phrases(where, "关键词", t.Keywords, 2)
+		refs := make(map[string]bool)
+		for _, r := range t.Related {
+			switch {
+			case r == t.ID:
+				v.addf("%s：related 不能指向自己。", where)
+			case !topics[r] && !projects[r]:
+				v.addf("%s：related 里的 %q 不存在。", where, r)
+			case refs[r]:
+				v.addf("%s：related 里的 %q 重复。", where, r)
+			}
+			refs[r] = true
+		}
+	}
+
+	numbers := make(map[int]string, len(kb.Projects))
+	for _, p := range kb.Projects {
+		where := fmt.Sprintf("工程 %q", p.ID)
+		v.text(where, "名称", p.Name, MaxTitleRunes)
+		v.text(where, "简介", p.Summary, MaxAnswerRunes)
+		if p.Number < 1 || p.Number > len(kb.Projects) {
+			v.addf("%s：编号 %d 应在 1 到 %d 之间。", where, p.Number, len(kb.Projects))
+		} else if other, dup := numbers[p.Number]; dup {
+			v.addf("%s：编号 %d 与工程 %q 重复。", where, p.Number, other)
+		}
+		numbers[p.Number] = p.ID
+		if _, err := communitybot.ParseProjectStatus(string(p.Status)); err != nil {
+			msg, _ := communitybot.UserMessage(err)
+			v.addf("%s：状态 %q 无效，%s", where, p.Status, msg)
+		}
+		if p.Progress != communitybot.NoProgress && (p.Progress < 0 || p.Progress > 100) {
+			v.addf("%s：进度 %d 无效，应为 0 到 100，未公布时写 -1。", where, p.Progress)
+		}
+		if n := utf8.RuneCountInString(p.Note); n > communitybot.MaxNoteRunes {
+			v.addf("%s：备注太长（%d 字，上限 %d 字）。", where, n, communitybot.MaxNoteRunes)
+		}
+		v.phrases(where, "别名", p.Aliases, 2)
+	}
+	for id, h := range kb.ProjectHints {
+		where := fmt.Sprintf("工程 %q", id)
+		if !projects[id] {
+			v.addf("%s：有匹配提示（keywords/questions），但没有这个工程。", where)
+		}
+		v.phrases(where, "关键词", h.Keywords, 2)
+		v.phrases(where, "问法", h.Questions, 1)
+	}
+
+	owner := make(map[string]string)
+	for i, s := range kb.Synonyms {
+		where := fmt.Sprintf("同义词 %q", s.Canonical)
+		if s.Canonical == "" {
+			where = fmt.Sprintf("第 %d 组同义词", i+1)
+			v.addf("%s：canonical 为空。", where)
+		}
+		if len(s.Variants) == 0 {
+			v.addf("%s：没有 variants。", where)
+		}
+		for _, w := range s.Variants {
+			switch {
+			case w == "":
+				v.addf("%s：有空的 variant。", where)
+			case w == s.Canonical:
+				v.addf("%s：variant 与 canonical 相同。", where)
+			case owner[w] != "" && owner[w] != s.Canonical:
+				v.addf("%s：variant %q 已属于同义词 %q。", where, w, owner[w])
+			}
+			owner[w] = s.Canonical
+		}
+	}
+
+	for i, m := range kb.Menu {
+		where := fmt.Sprintf("菜单第 %d 项 %q", i+1, m.Label)
+		v.text(where, "按钮文字", m.Label, MaxLabelRunes)
+		switch {
+		case (m.Topic == "") == (m.Project == ""):
+			v.addf("%s：topic 和 project 必须恰好填一个。", where)
+		case m.Topic != "" && !topics[m.Topic]:
+			v.addf("%s：话题 %q 不存在。", where, m.Topic)
+		case m.Project != "" && !projects[m.Project]:
+			v.addf("%s：工程 %q 不存在。", where, m.Project)
+		}
+	}
+
+	study := make(map[string]bool)
+	for _, s := range kb.Study {
+		if v.slug("学习题", s.ID) && study[s.ID] {
+			v.addf("学习题 %q：id 重复。", s.ID)
+		}
+		study[s.ID] = true
+	}
+	return v.err()
+}
+
+type validator struct {
+	problems []string
+}
+
+func (v *validator) addf(format string, args ...any) {
+	v.problems = append(v.problems, fmt.Sprintf(format, args...))
+}
+
+// slug reports whether id is a lower-case ASCII slug; ids end up in Redis
+// keys and in Telegram callback data, where anything else is a liability.
+func (v *validator) slug(what, id string) bool {
+	ok := id != "" && len(id) <= MaxIDLen && id[0] != '-' && id[len(id)-1] != '-'
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if !ok {
+		v.addf("%s %q：id 只能由小写字母、数字和连字符组成，最长 %d 个字符。", what, id, MaxIDLen)
+	}
+	return ok
+}
+
+func (v *validator) text(where, field, s string, max int) {
+	switch n := utf8.RuneCountInString(s); {
+	case strings.TrimSpace(s) == "":
+		v.addf("%s：%s为空。", where, field)
+	case n > max:
+		v.addf("%s：%s太长（%d 字，上限 %d 字）。", where, field, n, max)
+	}
+}
+
+// phrases checks matching phrases. Keywords need two characters: a single
+// character (比, 学, 超) occurs in far too many unrelated questions to claim
+// one for the domain.
+func (v *validator) phrases(where, field string, list []string, minRunes int) {
+	seen := make(map[string]bool, len(list))
+	for _, s := range list {
+		switch {
+		case utf8.RuneCountInString(s) < minRunes:
+			v.addf("%s：%s %q 太短（至少 %d 个字）。", where, field, s, minRunes)
+		case seen[s]:
+			v.addf("%s：%s %q 重复。", where, field, s)
+		}
+		seen[s] = true
+	}
+}
+
+func (v *validator) err() error {
+	if len(v.problems) == 0 {
+		return nil
+	}
+	shown := v.problems
+	if len(shown) > maxReported {
+		shown = shown[:maxReported]
+	}
+	msg := fmt.Sprintf("知识库有 %d 处问题：\n· %s", len(v.problems), strings.Join(shown, "\n· "))
+	if len(v.problems) > maxReported {
+		msg += fmt.Sprintf("\n……另有 %d 处未列出。", len(v.problems)-maxReported)
+	}
+	return communitybot.Errorf(communitybot.ErrInvalid, "%s", msg)
+}

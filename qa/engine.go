@@ -1,0 +1,882 @@
+// Package qa matches residents' questions, asked in everyday Chinese, to the
+// topics and projects of a content.KnowledgeBase.
+//
+// Matching is lexical and runs in process: no network, no model. A question
+// is normalized (Normalize), colloquial variants are folded into canonical
+// terms (content synonyms), and every entry is scored by
+//
+//   - strong hits: keywords, project names and aliases found verbatim in the
+//     question, longer terms weighing more, and
+//   - character-bigram similarity: BM25 over each entry's title, example
+//     questions and keywords, with IDF taken over the knowledge base so that
+//     bigrams every entry shares count for little, and question words
+//     (什么, 怎么, 哪些…) removed before bigrams are taken.
+//
+// Chinese has no spaces, and a word splitter would need a dictionary that
+// knows 架空线 and 蕰藻浜; overlapping bigrams need none and still reward
+// shared words. Bigrams alone would match anything that shares two
+// characters with the domain, so a question is answered only when it either
+// names a domain term or shares most of its content with one entry.
+// Off-topic questions ("今天午饭吃什么好") get a not-found Result and the bot
+// says so instead of reciting campaign text.
+//
+// Engine also tracks the question's intent (general, status, schedule) and
+// resolves follow-ups such as 「那架空线呢？」 or 「什么时候完成」 against the
+// Context of the conversation.
+package qa
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zhangmiao/communitybot/content"
+)
+
+// Intent is what a question wants to know about its subject.
+type Intent int
+
+// The intents a question can have. IntentAbout is the zero value.
+const (
+	IntentAbout    Intent = iota // general information (是什么、介绍)
+	IntentStatus                 // how far along it is (进展、进度、怎么样了、到哪一步)
+	IntentSchedule               // when it happens or ends (什么时候、何时、多久、完工)
+)
+
+func (i Intent) String() string {
+	switch i {
+	case IntentAbout:
+		return "about"
+	case IntentStatus:
+		return "status"
+	case IntentSchedule:
+		return "schedule"
+	}
+	return fmt.Sprintf("Intent(%d)", int(i))
+}
+
+// Context is what the conversation was last about: the Topic or Project of
+// the previous Result (normally only one is set) and its Intent. The zero
+// Context means no previous question.
+type Context struct {
+	Topic   string
+	Project string
+	Intent  Intent
+}
+
+// intent returns c.Intent, or IntentAbout if it is not a valid Intent (a
+// Context restored from storage is input like any other).
+func (c Context) intent() Intent {
+	if c.Intent < IntentAbout || c.Intent > IntentSchedule {
+		return IntentAbout
+	}
+	return c.Intent
+}
+
+// Result is the outcome of Match. At most one of TopicID and ProjectID is
+// set; neither is set when nothing matched well enough.
+type Result struct {
+	TopicID   string
+	ProjectID string
+	Intent    Intent
+
+	// FollowUp reports that the subject or the intent came from the Context
+	// rather than from the question itself.
+	FollowUp bool
+
+	// Score is the winning entry's score, zero when the subject came from
+	// the Context alone. It is only comparable between results of the same
+	// Engine and serves logging and tuning.
+	Score float64
+}
+
+// Found reports whether the question matched a topic or a project.
+func (r Result) Found() bool { return r.TopicID != "" || r.ProjectID != "" }
+
+// MaxQuestionRunes bounds the part of a question that is matched. Telegram
+// allows 4096 characters; a resident's question is a sentence or two, and
+// matching a pasted article character by character would only cost time.
+const MaxQuestionRunes = 600
+
+// Tuning. The values were set on dev.json and the paraphrase set in
+// testdata; see the tests before changing them.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.5
+
+	// An entry found through a domain term needs only part of the
+	// question's content (the rest is often chat: 楼里、家门口、我们老楼):
+	// termCoverageBase minus the term's score, but at least
+	// minCoverageWithTerm. A weak term (口号) must be backed by more of the
+	// question than a strong one (五个张庙), or 广告口号怎么写 would pass.
+	termCoverageBase    = 0.4
+	minCoverageWithTerm = 0.15
+	// When the question names a domain term of another entry, it is about
+	// our domain; an entry may then win on shared words alone.
+	minCoverageDomain = 0.45
+	// Without any domain term the question must be mostly the entry's words.
+	minCoverageNoTerm = 0.6
+	// Extra term hits of one entry add this share of their weight; the best
+	// hit counts fully. Aliases of one project (装电梯, 电梯, 电梯加装) often
+	// overlap and must not add up to an unbeatable score.
+	extraTermShare = 0.25
+	// termScale converts a term's length into score: a four-character term
+	// is worth at most 0.24, a quarter of a perfect bigram match, so a term
+	// decides between entries only together with the rest of the question
+	// (李强书记对比学赶超提了什么要求 is about 李强's requirement, not about
+	// the meaning of 比学赶超). Terms matter most for acceptance.
+	termScale = 0.08
+
+	// Coverage says how much of the question an entry explains; BM25 adds
+	// how strongly (a bigram repeated across an entry's example questions
+	// is central to it) and mostly breaks ties between entries that
+	// explain the same words.
+	coverageWeight = 0.7
+	simWeight      = 0.3
+
+	// projectTieMargin is how close two named projects must score for the
+	// one named first to win.
+	projectTieMargin = 0.2
+)
+
+// Engine matches questions against one knowledge base. It is immutable after
+// New and safe for concurrent use; to change the knowledge, build a new
+// Engine and swap it in.
+type Engine struct {
+	entries []entry
+	byID    map[string]int32
+
+	tokens     map[uint64]tokenStats
+	unknownIDF float64 // IDF given to question bigrams no entry has
+	avgLen     float64
+
+	terms        map[string]term
+	maxTermRunes int
+
+	synonyms    map[string]string // variant → canonical, both normalized
+	canonicals  map[string]bool
+	maxSynRunes int
+}
+
+type entry struct {
+	id        string
+	project   bool
+	smallTalk bool
+	length    float64 // bigram count of the entry's text, for BM25
+}
+
+type posting struct {
+	entry int32
+	tf    float32
+}
+
+type tokenStats struct {
+	idf      float64
+	postings []posting
+}
+
+type term struct {
+	weight  float64
+	ascii   bool // matched on word boundaries only: "hi" must not fire inside "this"
+	entries []int32
+}
+
+// New indexes kb. It fails if kb is nil or if the traditional→simplified
+// converter cannot be built (its dictionaries are embedded, so that is a
+// bug, not a runtime condition). New does not keep kb.
+func New(kb *content.KnowledgeBase) (*Engine, error) {
+	if kb == nil {
+		return nil, errors.New("qa: nil knowledge base")
+	}
+	if _, err := t2s(); err != nil {
+		return nil, fmt.Errorf("qa: traditional to simplified converter: %w", err)
+	}
+	e := &Engine{
+		byID:       make(map[string]int32, len(kb.Topics)+len(kb.Projects)),
+		tokens:     make(map[uint64]tokenStats),
+		terms:      make(map[string]term),
+		synonyms:   make(map[string]string),
+		canonicals: make(map[string]bool),
+	}
+
+	// Each entry's text is the material residents' questions resemble:
+	// title, example questions and the terms themselves. Answers are left
+	// out on purpose: they are long, full of generic words, and would let
+	// any question that shares a word with an answer look on-topic.
+	type doc struct {
+		texts []string
+		terms []string
+	}
+	var docs []doc
+	add := func(en entry, d doc) {
+		if _, dup := e.byID[en.id]; dup {
+			return // content.Validate forbids this; keep the first
+		}
+		e.byID[en.id] = int32(len(e.entries))
+		e.entries = append(e.entries, en)
+		docs = append(docs, d)
+	}
+	for _, t := range kb.Topics {
+		d := doc{texts: append([]string{t.Title}, t.Questions...), terms: t.Keywords}
+		add(entry{id: t.ID, smallTalk: t.SmallTalk}, d)
+	}
+	for _, p := range kb.Projects {
+		h := kb.ProjectHints[p.ID]
+		d := doc{texts: append([]string{p.Name}, h.Questions...)}
+		d.terms = append(append(append(d.terms, p.Name), p.Aliases...), h.Keywords...)
+		add(entry{id: p.ID, project: true}, d)
+	}
+
+	df := make(map[uint64]int)
+	termEntries := make(map[string][]int32)
+	// Each entry's normalized text, and which entries contain each raw
+	// character pair, to count how many entries mention a term without
+	// scanning them all.
+	docText := make([]string, len(docs))
+	pairs := make(map[uint64][]int32)
+	var totalLen float64
+	var toks []uint64
+	for i, d := range docs {
+		tf := make(map[uint64]float32)
+		var all strings.Builder
+		for _, s := range append(d.texts, d.terms...) {
+			s = Normalize(s)
+			all.WriteString(s)
+			all.WriteByte('|')
+			prev := rune(-1)
+			for _, r := range s {
+				if prev >= 0 {
+					k := pairKey(prev, r)
+					if l := pairs[k]; len(l) == 0 || l[len(l)-1] != int32(i) {
+						pairs[k] = append(l, int32(i))
+					}
+				}
+				prev = r
+			}
+			toks = appendTokens(toks[:0], s)
+			for _, k := range toks {
+				tf[k]++
+			}
+			e.entries[i].length += float64(len(toks))
+		}
+		totalLen += e.entries[i].length
+		docText[i] = all.String()
+		for k, n := range tf {
+			df[k]++
+			st := e.tokens[k]
+			st.postings = append(st.postings, posting{entry: int32(i), tf: n})
+			e.tokens[k] = st
+		}
+		for _, s := range d.terms {
+			t := Normalize(s)
+			if utf8.RuneCountInString(t) < 2 {
+				continue
+			}
+			if l := termEntries[t]; len(l) == 0 || l[len(l)-1] != int32(i) {
+				termEntries[t] = append(l, int32(i))
+			}
+		}
+	}
+	n := float64(len(e.entries))
+	if n > 0 {
+		e.avgLen = math.Max(totalLen/n, 1)
+	}
+	for k, st := range e.tokens {
+		st.idf = idf(n, float64(df[k]))
+		e.tokens[k] = st
+	}
+	// A bigram no entry has is as informative as the rarest one that
+	// exists; giving it more would let one chatty word sink a question.
+	e.unknownIDF = idf(n, 1)
+
+	for t, ents := range termEntries {
+		r := utf8.RuneCountInString(t)
+		ascii := isASCIIWord(t)
+		w := termScale * float64(min(r-1, 6))
+		if ascii {
+			w = termScale * math.Ceil(float64(r)/3)
+		}
+		// A term that many entries mention (比学赶超 is in half of the
+		// questions) says less about any one of them, even if only one
+		// lists it as a keyword. Counting mentions keeps this automatic:
+		// nobody has to curate how generic a term is.
+		mentions := max(e.mentions(t, docText, pairs), len(ents))
+		w *= idf(n, float64(mentions)) / idf(n, 1)
+		// A term several entries list says less about each of them.
+		w /= float64(len(ents))
+		e.terms[t] = term{weight: w, ascii: ascii, entries: ents}
+		e.maxTermRunes = max(e.maxTermRunes, r)
+	}
+
+	for _, s := range kb.Synonyms {
+		c := Normalize(s.Canonical)
+		if c == "" {
+			continue
+		}
+		e.canonicals[c] = true
+		e.maxSynRunes = max(e.maxSynRunes, utf8.RuneCountInString(c))
+		for _, v := range s.Variants {
+			v = Normalize(v)
+			if v == "" || v == c {
+				continue
+			}
+			if _, taken := e.synonyms[v]; !taken {
+				e.synonyms[v] = c
+				e.maxSynRunes = max(e.maxSynRunes, utf8.RuneCountInString(v))
+			}
+		}
+	}
+	return e, nil
+}
+
+// mentions counts the entries whose text contains t. Only the entries that
+// contain t's rarest character pair are searched.
+func (e *Engine) mentions(t string, docText []string, pairs map[uint64][]int32) int {
+	var rarest []int32
+	found := false
+	prev := rune(-1)
+	for _, r := range t {
+		if prev >= 0 {
+			l := pairs[pairKey(prev, r)]
+			if !found || len(l) < len(rarest) {
+				rarest, found = l, true
+			}
+		}
+		prev = r
+	}
+	n := 0
+	for _, i := range rarest {
+		if strings.Contains(docText[i], t) {
+			n++
+		}
+	}
+	return n
+}
+
+func pairKey(a, b rune) uint64 { return uint64(a)<<32 | uint64(b) }
+
+func idf(n, df float64) float64 {
+	return math.Log(1 + (n-df+0.5)/(df+0.5))
+}
+
+// Match finds the entry a question is about. It never fails: a question it
+// cannot place yields a Result whose Found is false. c is the conversation
+// so far; pass the zero Context for a first question.
+func (e *Engine) Match(question string, c Context) Result {
+	if question == "" || len(e.entries) == 0 {
+		return Result{}
+	}
+	q := newQuery(Normalize(truncateRunes(question, MaxQuestionRunes)))
+	if q.n == 0 {
+		return Result{}
+	}
+	intent, weakStatus := detectIntent(q)
+	spans := e.synonymSpans(q)
+	hits := e.termHits(q, spans)
+
+	// A question with no subject of its own (什么时候完成, 详细说说) is a
+	// follow-up; it must not be matched on its own, where a stray bigram
+	// could pick some unrelated entry.
+	covered := make([]bool, q.n)
+	for _, h := range hits {
+		markSpan(covered, h.start, h.end)
+	}
+	for _, s := range spans {
+		markSpan(covered, s.start, s.end)
+	}
+	residual, more, elliptical := scanResidual(q, covered)
+	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more) {
+		return e.followUp(c, intent, weakStatus)
+	}
+
+	cands := e.score(q, spans, hits)
+	best, ok := e.pick(cands, acceptance{
+		asksProgress: intent != IntentAbout || weakStatus,
+		domain:       len(hits) > 0,
+		onlyTerms:    residual == 0,
+	})
+	if !ok {
+		return Result{}
+	}
+	en := e.entries[best.entry]
+	r := Result{Intent: intent, Score: best.total}
+	if en.project {
+		r.ProjectID = en.id
+		if weakStatus && intent == IntentAbout {
+			r.Intent = IntentStatus
+		}
+	} else {
+		r.TopicID = en.id
+	}
+	// 那架空线呢: a new project asked with the previous question's intent.
+	// Topics have no status or schedule, so there is nothing to carry over.
+	if en.project && elliptical && residual == 0 && intent == IntentAbout && !weakStatus {
+		if _, _, usable := e.context(c); usable {
+			r.Intent = c.intent()
+			r.FollowUp = true
+		}
+	}
+	return r
+}
+
+// followUp answers a question that has no subject from the Context: the
+// project for status and schedule questions (they are about projects), the
+// topic otherwise; whichever is set if only one is.
+func (e *Engine) followUp(c Context, intent Intent, weakStatus bool) Result {
+	topic, project, usable := e.context(c)
+	if !usable {
+		return Result{}
+	}
+	if weakStatus && intent == IntentAbout && project != "" {
+		intent = IntentStatus
+	}
+	if intent == IntentAbout && !weakStatus {
+		// 详细说说 / 还有呢: go on in the same vein.
+		intent = c.intent()
+	}
+	r := Result{Intent: intent, FollowUp: true}
+	switch {
+	case project != "" && (intent != IntentAbout || topic == ""):
+		r.ProjectID = project
+	case topic != "":
+		r.TopicID = topic
+	default:
+		r.ProjectID = project
+	}
+	return r
+}
+
+// context returns the ids of c that exist in this Engine. Small talk is no
+// context: after 你好, 什么时候完成 has nothing to refer to. Ids of entries
+// removed since the Context was saved are ignored the same way.
+func (e *Engine) context(c Context) (topic, project string, usable bool) {
+	if i, ok := e.byID[c.Project]; ok && e.entries[i].project {
+		project = c.Project
+	}
+	if i, ok := e.byID[c.Topic]; ok && !e.entries[i].project && !e.entries[i].smallTalk {
+		topic = c.Topic
+	}
+	return topic, project, topic != "" || project != ""
+}
+
+type candidate struct {
+	entry    int32
+	term     float64 // strong-hit score
+	sim      float64 // BM25, scaled to about 0..1
+	coverage float64 // IDF share of the question's bigrams the entry has
+	total    float64
+	firstPos int // where the entry's first term hit starts; for ties
+}
+
+// score combines term hits and bigram similarity. Similarity is computed for
+// the question as typed and, if synonyms apply, for its substituted form,
+// keeping the better of the two per entry, so that substitution can only add
+// matches.
+func (e *Engine) score(q query, spans []synSpan, hits []termHit) []candidate {
+	byEntry := make(map[int32]*candidate)
+	get := func(i int32) *candidate {
+		c := byEntry[i]
+		if c == nil {
+			c = &candidate{entry: i, firstPos: math.MaxInt}
+			byEntry[i] = c
+		}
+		return c
+	}
+	e.similarity(weighTokens(q, nil), get)
+	if len(spans) > 0 {
+		e.similarity(weighTokens(q, spans), get)
+	}
+
+	// Per entry: drop hits inside a longer hit of the same entry (电梯 in
+	// 电梯加装), then count the best fully and the rest a little.
+	slices.SortFunc(hits, func(a, b termHit) int {
+		return cmp.Or(cmp.Compare(a.entry, b.entry), cmp.Compare(b.weight, a.weight), cmp.Compare(len(b.text), len(a.text)))
+	})
+	for i := 0; i < len(hits); {
+		j := i
+		for j < len(hits) && hits[j].entry == hits[i].entry {
+			j++
+		}
+		c := get(hits[i].entry)
+		var kept []string
+		for _, h := range hits[i:j] {
+			c.firstPos = min(c.firstPos, h.start)
+			if slices.ContainsFunc(kept, func(k string) bool { return strings.Contains(k, h.text) }) {
+				continue
+			}
+			if len(kept) == 0 {
+				c.term += h.weight
+			} else {
+				c.term += extraTermShare * h.weight
+			}
+			kept = append(kept, h.text)
+		}
+		i = j
+	}
+
+	cands := make([]candidate, 0, len(byEntry))
+	for _, c := range byEntry {
+		c.total = c.term + coverageWeight*c.coverage + simWeight*c.sim
+		cands = append(cands, *c)
+	}
+	slices.SortFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(b.total, a.total), cmp.Compare(a.firstPos, b.firstPos), cmp.Compare(a.entry, b.entry))
+	})
+	return cands
+}
+
+// wtoken is a similarity token with the weight it has in the question.
+type wtoken struct {
+	key uint64
+	w   float64
+}
+
+// weighTokens returns the tokens of q with each synonym span replaced by its
+// canonical term. A canonical term is often longer than the variant it
+// replaces (新冠 → 新冠肺炎疫情); its tokens share the weight the variant's
+// tokens had, or a short variant would swamp the rest of the question and
+// 新冠疫苗在哪打 would look like a question about the 2020 epidemic.
+func weighTokens(q query, spans []synSpan) []wtoken {
+	var out []wtoken
+	add := func(text string, w float64) {
+		for _, k := range appendTokens(nil, text) {
+			out = append(out, wtoken{k, w})
+		}
+	}
+	last := 0
+	for _, sp := range spans {
+		add(q.text[q.off[last]:q.off[sp.start]], 1)
+		variant := len(appendTokens(nil, q.text[q.off[sp.start]:q.off[sp.end]]))
+		if canon := appendTokens(nil, sp.canonical); len(canon) > 0 {
+			w := float64(max(variant, 1)) / float64(len(canon))
+			for _, k := range canon {
+				out = append(out, wtoken{k, w})
+			}
+		}
+		last = sp.end
+	}
+	add(q.text[q.off[last]:], 1)
+	// A bigram asked twice counts once, at its larger weight.
+	slices.SortFunc(out, func(a, b wtoken) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(b.w, a.w)) })
+	return slices.CompactFunc(out, func(a, b wtoken) bool { return a.key == b.key })
+}
+
+// similarity adds BM25 and coverage of the question's tokens to every entry
+// sharing one. Only the postings of the question's own tokens are visited,
+// so the cost follows the question, not the size of the knowledge base.
+func (e *Engine) similarity(toks []wtoken, get func(int32) *candidate) {
+	var norm float64
+	for _, t := range toks {
+		if st, ok := e.tokens[t.key]; ok {
+			norm += st.idf * t.w
+		} else {
+			norm += e.unknownIDF * t.w
+		}
+	}
+	if norm == 0 {
+		return
+	}
+	type acc struct{ sim, cov float64 }
+	sums := make(map[int32]acc)
+	for _, t := range toks {
+		st, ok := e.tokens[t.key]
+		if !ok {
+			continue
+		}
+		for _, p := range st.postings {
+			tf := float64(p.tf)
+			l := e.entries[p.entry].length / e.avgLen
+			s := sums[p.entry]
+			s.sim += t.w * st.idf * tf / (tf + bm25K1*(1-bm25B+bm25B*l))
+			s.cov += t.w * st.idf
+			sums[p.entry] = s
+		}
+	}
+	for i, s := range sums {
+		c := get(i)
+		c.sim = math.Max(c.sim, s.sim/norm)
+		c.coverage = math.Max(c.coverage, s.cov/norm)
+	}
+}
+
+// acceptance is what the question as a whole says about how much an entry
+// must share with it.
+type acceptance struct {
+	// asksProgress: a status or schedule question. "X 什么时候好" says
+	// almost nothing besides X, so a project named by a term passes with
+	// little else in common.
+	asksProgress bool
+	// domain: the question names at least one domain term.
+	domain bool
+	// onlyTerms: apart from terms, the question holds only question words
+	// and fillers (你是谁, 电梯加装呢).
+	onlyTerms bool
+}
+
+// pick returns the best acceptable candidate. A substantive entry that the
+// question names by a term beats small talk ("你好，电梯什么时候装" is about
+// the elevator); one that merely shares a character does not (你是谁 is
+// not about the newsletter because 你的资料 shares 你).
+func (e *Engine) pick(cands []candidate, a acceptance) (candidate, bool) {
+	var smallTalk *candidate
+	for i := range cands {
+		c := &cands[i]
+		if !e.acceptable(*c, a) {
+			continue
+		}
+		if e.entries[c.entry].smallTalk {
+			if smallTalk == nil {
+				smallTalk = c
+			}
+			continue
+		}
+		if smallTalk == nil || c.term > 0 {
+			return e.firstNamed(*c, cands[i+1:], a), true
+		}
+	}
+	if smallTalk != nil {
+		return *smallTalk, true
+	}
+	return candidate{}, false
+}
+
+// firstNamed resolves a question that names several projects (电梯加装和
+// 架空线入地进展如何): scores that close say nothing about which one the
+// resident cares about most, so the first one named wins, as it would in
+// conversation; the longer name would otherwise always win.
+func (e *Engine) firstNamed(best candidate, rest []candidate, a acceptance) candidate {
+	if best.term == 0 || !e.entries[best.entry].project {
+		return best
+	}
+	for _, c := range rest {
+		if best.total-c.total > projectTieMargin {
+			break
+		}
+		if c.term > 0 && e.entries[c.entry].project && c.firstPos < best.firstPos && e.acceptable(c, a) {
+			best = c
+		}
+	}
+	return best
+}
+
+func (e *Engine) acceptable(c candidate, a acceptance) bool {
+	switch {
+	case c.term > 0:
+		need := max(termCoverageBase-c.term, minCoverageWithTerm)
+		return c.coverage >= need || a.onlyTerms || a.asksProgress && e.entries[c.entry].project
+	case a.domain:
+		return c.coverage >= minCoverageDomain
+	}
+	return c.coverage >= minCoverageNoTerm
+}
+
+// termHit is one domain term found in the question.
+type termHit struct {
+	entry      int32
+	weight     float64
+	text       string
+	start, end int // rune span in the question as typed
+}
+
+// termHits returns every occurrence of a known term in q, and the terms
+// inside the canonical form of each synonym span. A term reached through a
+// synonym weighs as much as the words the resident typed: 加梯 stands for
+// 电梯加装 but is as short, and as ambiguous, as any two-character term.
+func (e *Engine) termHits(q query, spans []synSpan) []termHit {
+	var hits []termHit
+	for i := 0; i < q.n; i++ {
+		for l := min(e.maxTermRunes, q.n-i); l >= 2; l-- {
+			s := q.text[q.off[i]:q.off[i+l]]
+			t, ok := e.terms[s]
+			if !ok || t.ascii && !q.wordBoundary(i, i+l) {
+				continue
+			}
+			for _, en := range t.entries {
+				hits = append(hits, termHit{entry: en, weight: t.weight, text: s, start: i, end: i + l})
+			}
+		}
+	}
+	for _, sp := range spans {
+		c := newQuery(sp.canonical)
+		typed := sp.end - sp.start
+		for i := 0; i < c.n; i++ {
+			for l := min(e.maxTermRunes, c.n-i); l >= 2; l-- {
+				s := c.text[c.off[i]:c.off[i+l]]
+				t, ok := e.terms[s]
+				if !ok {
+					continue
+				}
+				w := t.weight * min(1, float64(typed-1)/float64(l-1))
+				for _, en := range t.entries {
+					hits = append(hits, termHit{entry: en, weight: w, text: s, start: sp.start, end: sp.end})
+				}
+			}
+		}
+	}
+	return hits
+}
+
+// synSpan is a synonym variant found in the question: its rune span and
+// the canonical term it stands for.
+type synSpan struct {
+	start, end int
+	canonical  string
+}
+
+// synonymSpans finds the synonym variants in q, the longest first and left
+// to right, never inside an occurrence of a canonical term (入地 must not
+// rewrite 架空线入地).
+func (e *Engine) synonymSpans(q query) []synSpan {
+	if len(e.synonyms) == 0 {
+		return nil
+	}
+	protected := make([]bool, q.n)
+	for i := 0; i < q.n; i++ {
+		for l := min(e.maxSynRunes, q.n-i); l >= 2; l-- {
+			if e.canonicals[q.text[q.off[i]:q.off[i+l]]] {
+				markSpan(protected, i, i+l)
+				break
+			}
+		}
+	}
+	var spans []synSpan
+	for i := 0; i < q.n; {
+		l, c := e.variantAt(q, i)
+		if l == 0 || slices.Contains(protected[i:i+l], true) {
+			i++
+			continue
+		}
+		spans = append(spans, synSpan{i, i + l, c})
+		i += l
+	}
+	return spans
+}
+
+func (e *Engine) variantAt(q query, i int) (int, string) {
+	for l := min(e.maxSynRunes, q.n-i); l >= 2; l-- {
+		if c, ok := e.synonyms[q.text[q.off[i]:q.off[i+l]]]; ok {
+			return l, c
+		}
+	}
+	return 0, ""
+}
+
+// query is a normalized question with the byte offset of each rune, so that
+// substrings can be looked up in maps without allocating.
+type query struct {
+	text string
+	off  []int // off[i] is the byte offset of rune i; off[n] == len(text)
+	n    int
+}
+
+func newQuery(s string) query {
+	off := make([]int, 0, len(s)/3+1)
+	for i := range s {
+		off = append(off, i)
+	}
+	n := len(off)
+	return query{text: s, off: append(off, len(s)), n: n}
+}
+
+func (q query) wordBoundary(start, end int) bool {
+	isWord := func(i int) bool {
+		c := q.text[q.off[i]]
+		return c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9')
+	}
+	return (start == 0 || !isWord(start-1)) && (end == q.n || !isWord(end))
+}
+
+func markSpan(b []bool, start, end int) {
+	for i := start; i < end && i < len(b); i++ {
+		b[i] = true
+	}
+}
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+func isASCIIWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendTokens appends the similarity tokens of a normalized text: the text
+// is split at stop phrases and particles, each Han run yields its overlapping
+// character bigrams (a run of one character yields that character), and
+// each run of ASCII letters and digits is one token (2020, hello).
+func appendTokens(dst []uint64, s string) []uint64 {
+	q := newQuery(s)
+	runes := make([]rune, 0, q.n)
+	for _, r := range s {
+		runes = append(runes, r)
+	}
+	flush := func(seg []rune) {
+		for i := 0; i < len(seg); {
+			if seg[i] < utf8.RuneSelf {
+				j := i
+				for j < len(seg) && seg[j] < utf8.RuneSelf {
+					j++
+				}
+				dst = append(dst, wordToken(seg[i:j]))
+				i = j
+				continue
+			}
+			j := i
+			for j < len(seg) && seg[j] >= utf8.RuneSelf {
+				j++
+			}
+			if j-i == 1 {
+				// A lone character between stop words (开了个什么会)
+				// is often all that is left of the subject.
+				dst = append(dst, uint64(seg[i]))
+			}
+			for k := i; k+1 < j; k++ {
+				dst = append(dst, pairKey(seg[k], seg[k+1]))
+			}
+			i = j
+		}
+	}
+	start := 0
+	for i := 0; i < q.n; {
+		if k := lex.keep.longest(q, i); k > 0 && k >= lex.separators.longest(q, i) {
+			i += k
+			continue
+		}
+		if l := lex.separators.longest(q, i); l > 0 {
+			flush(runes[start:i])
+			i += l
+			start = i
+			continue
+		}
+		i++
+	}
+	flush(runes[start:])
+	return dst
+}
+
+// wordToken hashes an ASCII word (FNV-1a). Bigram and single-character
+// tokens are runes below 2^21, so they never reach bit 63, which word tokens
+// always set.
+func wordToken(w []rune) uint64 {
+	h := uint64(14695981039346656037)
+	for _, r := range w {
+		h ^= uint64(r)
+		h *= 1099511628211
+	}
+	return h | 1<<63
+}

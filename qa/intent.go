@@ -1,0 +1,139 @@
+package qa
+
+import "unicode/utf8"
+
+// Phrase kinds, combined as flags because one phrase can be several things
+// (那 is a filler and an ellipsis marker).
+const (
+	kindSchedule uint8 = 1 << iota
+	kindStatus
+	kindWeakStatus
+	kindMore
+	kindEllipsis
+	kindRemovable // anything that is not a subject of its own
+)
+
+// phraseSet finds the longest listed phrase starting at a position.
+type phraseSet struct {
+	m        map[string]uint8
+	maxRunes int
+}
+
+func (p *phraseSet) add(kind uint8, phrases ...string) {
+	if p.m == nil {
+		p.m = make(map[string]uint8)
+	}
+	for _, s := range phrases {
+		p.m[s] |= kind
+		p.maxRunes = max(p.maxRunes, utf8.RuneCountInString(s))
+	}
+}
+
+// longestKind returns the rune length and kinds of the longest phrase at
+// rune i of q, or 0 if there is none.
+func (p *phraseSet) longestKind(q query, i int) (int, uint8) {
+	for l := min(p.maxRunes, q.n-i); l >= 1; l-- {
+		if k, ok := p.m[q.text[q.off[i]:q.off[i+l]]]; ok {
+			return l, k
+		}
+	}
+	return 0, 0
+}
+
+func (p *phraseSet) longest(q query, i int) int {
+	l, _ := p.longestKind(q, i)
+	return l
+}
+
+// lex holds the word lists of lexicon.go as lookup tables. It is built once
+// at package initialisation and only read afterwards.
+var lex = buildLexicon()
+
+type lexicon struct {
+	separators phraseSet // split text before bigrams are taken
+	keep       phraseSet // content words that contain a separator
+	intents    phraseSet // intent cues
+	residual   phraseSet // everything that is not a subject
+}
+
+func buildLexicon() *lexicon {
+	var l lexicon
+	l.intents.add(kindSchedule, scheduleCues...)
+	l.intents.add(kindStatus, statusCues...)
+	l.intents.add(kindWeakStatus, weakStatusCues...)
+
+	l.separators.add(kindRemovable, stopPhrases...)
+	l.separators.add(kindRemovable, scheduleCues...)
+	l.separators.add(kindRemovable, statusCues...)
+	l.separators.add(kindRemovable, weakStatusCues...)
+	for _, r := range particles {
+		l.separators.add(kindRemovable, string(r))
+	}
+
+	l.keep.add(kindRemovable, keepWords...)
+	for s, k := range l.separators.m {
+		l.residual.add(k, s)
+	}
+	l.residual.add(kindSchedule, scheduleCues...)
+	l.residual.add(kindStatus, statusCues...)
+	l.residual.add(kindWeakStatus, weakStatusCues...)
+	l.residual.add(kindRemovable, fillers...)
+	l.residual.add(kindMore|kindRemovable, moreCues...)
+	l.residual.add(kindEllipsis|kindRemovable, ellipsisPrefixes...)
+	return &l
+}
+
+// detectIntent scans q for intent cues, longest first. A schedule cue beats a
+// status cue (进展如何，什么时候完成 wants a date). weak reports a bare
+// 怎么样 with no stronger cue; the caller decides what it means.
+func detectIntent(q query) (intent Intent, weak bool) {
+	var seen uint8
+	for i := 0; i < q.n; {
+		l, k := lex.intents.longestKind(q, i)
+		if l == 0 {
+			i++
+			continue
+		}
+		seen |= k
+		i += l
+	}
+	switch {
+	case seen&kindSchedule != 0:
+		return IntentSchedule, false
+	case seen&kindStatus != 0:
+		return IntentStatus, false
+	}
+	return IntentAbout, seen&kindWeakStatus != 0
+}
+
+// scanResidual counts the runes of q that are neither covered (part of a
+// domain term or synonym) nor removable words: a question whose residual is
+// zero says nothing beyond its cues and its terms. It also reports whether q
+// asks for more (详细说说) and whether it is elliptical (那…, …呢).
+func scanResidual(q query, covered []bool) (residual int, more, elliptical bool) {
+	for i := 0; i < q.n; {
+		if covered[i] {
+			i++
+			continue
+		}
+		l, k := lex.residual.longestKind(q, i)
+		if l == 0 {
+			residual++
+			i++
+			continue
+		}
+		if k&kindMore != 0 {
+			more = true
+		}
+		if k&kindEllipsis != 0 && i == 0 {
+			elliptical = true
+		}
+		i += l
+	}
+	for _, s := range ellipsisSuffixes {
+		if q.n > 0 && q.text[q.off[q.n-1]:] == s {
+			elliptical = true
+		}
+	}
+	return residual, more, elliptical
+}

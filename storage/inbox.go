@@ -1,0 +1,177 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The inbox is where every update taken from Telegram is written before it
+// is confirmed to Telegram (offset advanced, or webhook answered 200). It is
+// split into partitions by chat, one Redis stream each, and each partition is
+// consumed by one worker at a time, which keeps one chat's updates in order
+// across workers and replicas. A consumer group per stream remembers what a
+// worker read but did not finish, so a new owner of the partition resumes
+// exactly there.
+//
+// Telegram delivers at least once (unconfirmed updates and unanswered
+// webhooks are sent again), so each update id is remembered for a day and a
+// second copy is not stored.
+
+const (
+	inboxGroup = "workers"
+	// inboxConsumer is the same for every owner of a partition: the lease
+	// guarantees one owner at a time, and a shared name lets the next owner
+	// read its predecessor's pending entries with a plain XREADGROUP 0.
+	inboxConsumer = "owner"
+	seenTTL       = 24 * time.Hour // Telegram keeps unconfirmed updates for 24 h
+)
+
+// InboxItem is one update to store.
+type InboxItem struct {
+	UpdateID  int64
+	Partition int
+	Payload   []byte // the update's JSON as Telegram sent it
+}
+
+// InboxEntry is one stored update read back by a worker.
+type InboxEntry struct {
+	ID       string // stream entry id, for InboxAck
+	UpdateID int64
+	Payload  []byte
+}
+
+func (s *Store) inboxStreamKey(p int) string { return s.key(fmt.Sprintf("{in%d}", p), "stream") }
+func (s *Store) inboxSeenKey(p int, updateID int64) string {
+	return s.key(fmt.Sprintf("{in%d}", p), "seen", strconv.FormatInt(updateID, 10))
+}
+func (s *Store) pollerOffsetKey() string { return s.key("poller", "offset") }
+
+var inboxAppend = redis.NewScript(`
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'u', ARGV[3])
+  return 1
+end
+return 0`)
+
+// InboxAppend stores updates, skipping any whose update id was already
+// stored in the last 24 hours. It returns how many were new. All items go
+// in one round trip.
+func (s *Store) InboxAppend(ctx context.Context, items []InboxItem) (int, error) {
+	return s.inboxAppend(ctx, items, nil)
+}
+
+// InboxAppendWithOffset is InboxAppend for the long poller: it also records
+// offset as the next getUpdates offset, in the same round trip, so that a
+// restarted poller neither skips nor needlessly refetches updates.
+func (s *Store) InboxAppendWithOffset(ctx context.Context, items []InboxItem, offset int64) (int, error) {
+	return s.inboxAppend(ctx, items, &offset)
+}
+
+func (s *Store) inboxAppend(ctx context.Context, items []InboxItem, offset *int64) (int, error) {
+	cmds := make([]*redis.Cmd, len(items))
+	err := s.execScripts(ctx, []*redis.Script{inboxAppend}, func(pipe redis.Pipeliner) {
+		for i, it := range items {
+			cmds[i] = inboxAppend.EvalSha(ctx, pipe,
+				[]string{s.inboxSeenKey(it.Partition, it.UpdateID), s.inboxStreamKey(it.Partition)},
+				int(seenTTL.Seconds()), it.UpdateID, it.Payload)
+		}
+		if offset != nil {
+			pipe.Set(ctx, s.pollerOffsetKey(), *offset, 0)
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("inbox append: %w", err)
+	}
+	added := 0
+	for _, c := range cmds {
+		if n, _ := c.Int(); n == 1 {
+			added++
+		}
+	}
+	return added, nil
+}
+
+// PollerOffset returns the getUpdates offset the last poller recorded, or 0.
+func (s *Store) PollerOffset(ctx context.Context) (int64, error) {
+	n, err := s.rdb.Get(ctx, s.pollerOffsetKey()).Int64()
+	if isNil(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("poller offset: %w", err)
+	}
+	return n, nil
+}
+
+// InboxPrepare creates the partition's consumer group if it does not exist.
+func (s *Store) InboxPrepare(ctx context.Context, partition int) error {
+	err := s.rdb.XGroupCreateMkStream(ctx, s.inboxStreamKey(partition), inboxGroup, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("inbox %d: create group: %w", partition, err)
+	}
+	return nil
+}
+
+// InboxRead returns up to count entries of a partition. With pending set it
+// returns entries read earlier but never acknowledged (a previous owner died
+// or gave up mid-way); otherwise it waits up to block for new entries and
+// returns none when nothing arrived.
+func (s *Store) InboxRead(ctx context.Context, partition, count int, block time.Duration, pending bool) ([]InboxEntry, error) {
+	start := ">"
+	if pending {
+		start = "0"
+		block = -1 // no BLOCK: pending entries are there or not
+	}
+	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group:    inboxGroup,
+		Consumer: inboxConsumer,
+		Streams:  []string{s.inboxStreamKey(partition), start},
+		Count:    int64(count),
+		Block:    block,
+	}).Result()
+	if isNil(err) {
+		return nil, nil
+	}
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "NOGROUP") {
+			// The stream was removed under us (Redis restarted without
+			// persistence): recreate the group and report nothing.
+			return nil, errors.Join(fmt.Errorf("inbox %d: group missing", partition), s.InboxPrepare(ctx, partition))
+		}
+		return nil, fmt.Errorf("inbox %d: read: %w", partition, err)
+	}
+	var out []InboxEntry
+	for _, st := range res {
+		for _, m := range st.Messages {
+			id, _ := strconv.ParseInt(str(m.Values["id"]), 10, 64)
+			out = append(out, InboxEntry{ID: m.ID, UpdateID: id, Payload: []byte(str(m.Values["u"]))})
+		}
+	}
+	return out, nil
+}
+
+// InboxAck marks entries done and removes them from the stream.
+func (s *Store) InboxAck(ctx context.Context, partition int, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	key := s.inboxStreamKey(partition)
+	pipe := s.rdb.TxPipeline()
+	pipe.XAck(ctx, key, inboxGroup, ids...)
+	pipe.XDel(ctx, key, ids...)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("inbox %d: ack: %w", partition, err)
+	}
+	return nil
+}
+
+// InboxLen returns how many updates wait in a partition (read or not).
+func (s *Store) InboxLen(ctx context.Context, partition int) (int64, error) {
+	return s.rdb.XLen(ctx, s.inboxStreamKey(partition)).Result()
+}

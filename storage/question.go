@@ -1,0 +1,107 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zhangmiao/communitybot"
+)
+
+// Unanswered questions are kept in a capped stream (the newest
+// maxUnanswered) for staff to read, and counted by normal form so that staff
+// see which questions come up most.
+const (
+	maxUnanswered = 10000
+	statsTTL      = 40 * 24 * time.Hour // counters cover a month plus margin
+)
+
+func (s *Store) unansweredKey() string    { return s.key("q", "unanswered") }
+func (s *Store) unansweredTopKey() string { return s.key("q", "unanswered-top") }
+func (s *Store) questionCountKey(day string, answered bool) string {
+	if answered {
+		return s.key("{stats}", "answered", day)
+	}
+	return s.key("{stats}", "asked", day)
+}
+
+// RecordQuestion counts a question for the day's statistics and, when the
+// bot could not answer it, keeps it for staff. One round trip.
+func (s *Store) RecordQuestion(ctx context.Context, q communitybot.Question) error {
+	if q.At.IsZero() {
+		q.At = s.now()
+	}
+	day := s.day(q.At)
+	pipe := s.rdb.Pipeline()
+	asked := s.questionCountKey(day, false)
+	pipe.Incr(ctx, asked)
+	pipe.Expire(ctx, asked, statsTTL)
+	if q.Answered {
+		answered := s.questionCountKey(day, true)
+		pipe.Incr(ctx, answered)
+		pipe.Expire(ctx, answered, statsTTL)
+	} else {
+		pipe.XAdd(ctx, &redis.XAddArgs{
+			Stream: s.unansweredKey(),
+			MaxLen: maxUnanswered,
+			Approx: true,
+			Values: []any{
+				"chat", q.ChatID, "user", q.UserID, "text", q.Text, "norm", q.Normalized, "at", q.At.UnixMilli(),
+			},
+		})
+		if q.Normalized != "" {
+			pipe.ZIncrBy(ctx, s.unansweredTopKey(), 1, q.Normalized)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("record question: %w", err)
+	}
+	return nil
+}
+
+// Unanswered returns up to n of the most recent unanswered questions, newest
+// first.
+func (s *Store) Unanswered(ctx context.Context, n int) ([]communitybot.Question, error) {
+	msgs, err := s.rdb.XRevRangeN(ctx, s.unansweredKey(), "+", "-", int64(n)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("unanswered questions: %w", err)
+	}
+	out := make([]communitybot.Question, 0, len(msgs))
+	for _, m := range msgs {
+		q := communitybot.Question{Text: str(m.Values["text"]), Normalized: str(m.Values["norm"])}
+		q.ChatID, _ = strconv.ParseInt(str(m.Values["chat"]), 10, 64)
+		q.UserID, _ = strconv.ParseInt(str(m.Values["user"]), 10, 64)
+		if ms, err := strconv.ParseInt(str(m.Values["at"]), 10, 64); err == nil {
+			q.At = time.UnixMilli(ms)
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// QuestionCounts returns how many questions were asked and answered on the
+// day containing t.
+func (s *Store) QuestionCounts(ctx context.Context, t time.Time) (asked, answered int64, err error) {
+	day := s.day(t)
+	vals, err := s.rdb.MGet(ctx, s.questionCountKey(day, false), s.questionCountKey(day, true)).Result()
+	if err != nil {
+		return 0, 0, fmt.Errorf("question counts: %w", err)
+	}
+	asked, _ = strconv.ParseInt(str(vals[0]), 10, 64)
+	answered, _ = strconv.ParseInt(str(vals[1]), 10, 64)
+	return asked, answered, nil
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}

@@ -1,0 +1,99 @@
+// Package storagetest gives tests a storage.Store on the real Redis server,
+// under a key prefix of their own that is removed when the test ends.
+//
+// The server is REDIS_TEST_URL, or redis://127.0.0.1:6379/0 when unset. Tests
+// share that server (several packages run in parallel), so nothing here ever
+// flushes a database: each test deletes only its own keys.
+package storagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// DefaultURL is the Redis used when REDIS_TEST_URL is not set.
+const DefaultURL = "redis://127.0.0.1:6379/0"
+
+// URL returns the Redis URL tests use.
+func URL() string {
+	if u := os.Getenv("REDIS_TEST_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+// Prefix returns a fresh key prefix for t, unique across runs and packages.
+func Prefix(t testing.TB) string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	name := strings.NewReplacer("/", "_", " ", "_", ":", "_", "{", "_", "}", "_").Replace(t.Name())
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return "test:" + name + ":" + hex.EncodeToString(b[:]) + ":"
+}
+
+// New returns a Store on the test Redis with a fresh prefix. It fails the
+// test (it does not skip it) when Redis does not answer: tests that touch
+// storage must run against a real server. The prefix's keys are deleted and
+// the store closed when the test ends.
+func New(t testing.TB, opts ...func(*storage.Options)) *storage.Store {
+	t.Helper()
+	o := storage.Options{Prefix: Prefix(t)}
+	for _, f := range opts {
+		f(&o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := storage.Open(ctx, URL(), o)
+	if err != nil {
+		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", storage.RedactURL(URL()), err)
+	}
+	t.Cleanup(func() {
+		Cleanup(t, s.Client(), o.Prefix)
+		s.Close()
+	})
+	return s
+}
+
+// Cleanup deletes every key under prefix.
+func Cleanup(t testing.TB, rdb redis.UniversalClient, prefix string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
+	var batch []string
+	flush := func() {
+		if len(batch) > 0 {
+			if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
+				t.Errorf("storagetest: cleanup: %v", err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			flush()
+		}
+	}
+	flush()
+	if err := iter.Err(); err != nil {
+		t.Errorf("storagetest: cleanup scan: %v", err)
+	}
+}
+
+func escapeGlob(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(s)
+}

@@ -1,0 +1,235 @@
+// Package storage keeps the bot's state in Redis: conversations, projects and
+// their history, unanswered questions, the durable update inbox and leases.
+//
+// It is the only package that imports go-redis. Callers see domain types and
+// error kinds from the root package; redis.Nil never leaves this package.
+//
+// Keys that a Lua script or a MULTI touches together share a hash tag
+// ({...}), so the same code runs on a single server, Sentinel and Cluster.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix namespaces every key the bot writes, so one Redis can be
+// shared with other applications (and tests can use their own prefix).
+const DefaultPrefix = "zm:"
+
+// Store is the bot's Redis-backed state. It is safe for concurrent use.
+type Store struct {
+	rdb      redis.UniversalClient
+	prefix   string
+	embedded *miniredis.Miniredis // non-nil when running on the in-process Redis
+	now      func() time.Time
+	loc      *time.Location // for per-day counters
+}
+
+// Options tune a Store.
+type Options struct {
+	// Prefix is prepended to every key; DefaultPrefix when empty.
+	Prefix string
+	// Now replaces the clock (tests); time.Now when nil.
+	Now func() time.Time
+	// Location decides where a day starts for per-day counters; UTC when nil.
+	Location *time.Location
+}
+
+func newStore(rdb redis.UniversalClient, opts Options) *Store {
+	s := &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now, loc: opts.Location}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	if s.prefix == "" {
+		s.prefix = DefaultPrefix
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Open connects to the Redis named by rawURL and checks that it answers.
+//
+// Accepted schemes: redis:// and rediss:// (one server, go-redis ParseURL
+// syntax), redis+sentinel:// and rediss+sentinel:// (Sentinel: the host is a
+// sentinel, ?master_name=… names the master, more sentinels with &addr=…),
+// redis+cluster:// and rediss+cluster:// (Cluster: seed nodes as host and
+// &addr=…). Errors never contain the password.
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	rdb, err := NewClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(rdb, opts)
+	if err := s.Ping(ctx); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis %s: %w", RedactURL(rawURL), err)
+	}
+	return s, nil
+}
+
+// NewClient builds a go-redis client for rawURL without connecting.
+func NewClient(rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("malformed redis URL %s", RedactURL(rawURL))
+	}
+	base, mode, _ := strings.Cut(u.Scheme, "+")
+	if base != "redis" && base != "rediss" {
+		return nil, fmt.Errorf("redis URL %s: scheme must be redis, rediss, redis+sentinel or redis+cluster", RedactURL(rawURL))
+	}
+	u.Scheme = base
+	plain := u.String()
+	switch mode {
+	case "":
+		o, err := redis.ParseURL(plain)
+		if err != nil {
+			return nil, redactErr(rawURL, err)
+		}
+		return redis.NewClient(o), nil
+	case "sentinel":
+		o, err := redis.ParseFailoverURL(plain)
+		if err != nil {
+			return nil, redactErr(rawURL, err)
+		}
+		if o.MasterName == "" {
+			return nil, fmt.Errorf("redis URL %s: sentinel needs ?master_name=", RedactURL(rawURL))
+		}
+		return redis.NewFailoverClient(o), nil
+	case "cluster":
+		o, err := redis.ParseClusterURL(plain)
+		if err != nil {
+			return nil, redactErr(rawURL, err)
+		}
+		return redis.NewClusterClient(o), nil
+	default:
+		return nil, fmt.Errorf("redis URL %s: unknown mode %q", RedactURL(rawURL), mode)
+	}
+}
+
+func redactErr(rawURL string, err error) error {
+	msg := err.Error()
+	if u, perr := url.Parse(rawURL); perr == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return fmt.Errorf("redis URL %s: %s", RedactURL(rawURL), msg)
+}
+
+// RedactURL returns rawURL with any password (in the user info or a
+// password= query parameter) replaced, for logs and error messages.
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	for _, k := range []string{"password", "sentinel_password"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.Redacted()
+}
+
+// OpenEmbedded starts an in-process Redis (miniredis) and returns a Store on
+// it. Nothing survives a restart; it exists so the bot can be tried with no
+// setup. TTLs follow the wall clock, as on a real server.
+func OpenEmbedded(opts Options) (*Store, error) {
+	m := miniredis.NewMiniRedis()
+	m.ClockTTL(true)
+	if err := m.Start(); err != nil {
+		return nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	s := newStore(redis.NewClient(&redis.Options{Addr: m.Addr()}), opts)
+	s.embedded = m
+	return s, nil
+}
+
+// NewFromClient wraps an existing client (tests and benchmarks that need
+// their own connection settings).
+func NewFromClient(rdb redis.UniversalClient, opts Options) *Store { return newStore(rdb, opts) }
+
+// Embedded reports whether the store runs on the in-process Redis.
+func (s *Store) Embedded() bool { return s.embedded != nil }
+
+// Prefix returns the key prefix of this store.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Close closes the connection pool and, for the embedded Redis, the server.
+func (s *Store) Close() error {
+	err := s.rdb.Close()
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+	return err
+}
+
+// Client exposes the underlying client for packages that build on Redis
+// through a library of their own (the delivery queue, the rate limiter).
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// key joins parts under the store prefix.
+func (s *Store) key(parts ...string) string {
+	return s.prefix + strings.Join(parts, ":")
+}
+
+// day returns the calendar day of t in the store's location, as used in
+// per-day keys (20260131).
+func (s *Store) day(t time.Time) string { return t.In(s.loc).Format("20060102") }
+
+// isNil reports whether err is Redis's "no such key".
+func isNil(err error) bool { return errors.Is(err, redis.Nil) }
+
+// execScripts runs the commands build queues in one pipeline. Scripts are
+// sent by hash (EVALSHA); when Redis does not know them yet (first use, or a
+// restarted server) it loads them and runs the pipeline once more, so every
+// non-script command queued by build must be safe to repeat.
+func (s *Store) execScripts(ctx context.Context, scripts []*redis.Script, build func(pipe redis.Pipeliner)) error {
+	for attempt := 0; ; attempt++ {
+		pipe := s.rdb.Pipeline()
+		build(pipe)
+		_, err := pipe.Exec(ctx)
+		if err == nil || attempt > 0 || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			return err
+		}
+		for _, sc := range scripts {
+			if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// runScript runs one script, loading it first if Redis does not know it.
+func (s *Store) runScript(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	return sc.Run(ctx, s.rdb, keys, args...) // Run falls back to EVAL on NOSCRIPT
+}
+
+// RouteLogs sends go-redis's own log lines (failed dials while Redis is
+// down) to l instead of the standard logger. It affects the whole process.
+func RouteLogs(l *slog.Logger) { redis.SetLogger(redisLogger{l}) }
+
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, fmt.Sprintf(format, v...))
+}
