@@ -151,14 +151,17 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 		for _, raw := range raws {
 			it, err := inboxItem(raw, b.cfg.Partitions)
 			if err != nil {
-				log.Error("dropping an update we cannot parse", "err", err)
+				// Still step past it, or it would block the queue forever.
+				var head struct {
+					ID int64 `json:"update_id"`
+				}
+				_ = json.Unmarshal(raw, &head)
+				next = max(next, head.ID+1)
+				log.Error("dropping an update we cannot parse", "update_id", head.ID, "err", err)
 				continue
 			}
 			items = append(items, it)
 			next = max(next, it.UpdateID+1)
-		}
-		if next == offset { // every update unparseable: skip past them by position
-			next = offset + int64(len(raws))
 		}
 		// Store before confirming: the next getUpdates with the new offset
 		// is what tells Telegram to forget these updates.
