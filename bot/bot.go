@@ -60,8 +60,14 @@ type Config struct {
 	HandlerTimeout time.Duration // one update's handling, retries included; default 2m
 	ReplicaID      string        // identifies this process in leases; default host-pid-random
 
-	Logger     *slog.Logger
-	HTTPClient *http.Client // for Bot API calls; default: pooled, 60s timeout
+	// RequestTimeout bounds one Bot API call other than getUpdates (a
+	// call that hangs is retried by the Sender); default 15s.
+	RequestTimeout time.Duration
+
+	Logger *slog.Logger
+	// Transport carries every Bot API request; default: a pool sized for
+	// the workers.
+	Transport http.RoundTripper
 }
 
 func (c *Config) setDefaults() {
@@ -96,26 +102,30 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = newHTTPClient(60*time.Second, c.Partitions)
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 15 * time.Second
+	}
+	if c.Transport == nil {
+		c.Transport = newTransport(c.Partitions)
 	}
 }
 
-// newHTTPClient returns a client with a connection pool sized for our
+// newTransport returns a transport with a connection pool sized for our
 // workers. go-telegram/bot's default client keeps 2 idle connections per
 // host, so under load it opens a new (TLS) connection for almost every call.
-func newHTTPClient(timeout time.Duration, workers int) *http.Client {
+func newTransport(workers int) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 4 * workers
 	tr.MaxIdleConnsPerHost = 4 * workers
 	tr.IdleConnTimeout = 90 * time.Second
-	return &http.Client{Timeout: timeout, Transport: tr}
+	return tr
 }
 
 // Bot is the Telegram side of the community bot.
 type Bot struct {
 	cfg    Config
 	api    *tgbot.Bot
+	poller *http.Client // getUpdates: no client timeout, each call has its own deadline
 	store  *storage.Store
 	log    *slog.Logger
 	router *Router
@@ -143,11 +153,11 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 			return nil, errors.New("bot: webhook mode needs a secret")
 		}
 	}
-	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router}
+	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router, poller: &http.Client{Transport: cfg.Transport}}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(), // Run calls getMe with retries instead of failing New
-		tgbot.WithHTTPClient(cfg.HTTPClient.Timeout, cfg.HTTPClient),
+		tgbot.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: cfg.RequestTimeout, Transport: cfg.Transport}),
 		tgbot.WithNotAsyncHandlers(), // ProcessUpdate runs the handler in the calling worker
 		tgbot.WithDefaultHandler(b.handleUpdate),
 		tgbot.WithMiddlewares(b.recoverMiddleware),

@@ -100,9 +100,15 @@ func TestOffTopicFallbackIsRecorded(t *testing.T) {
 	if strings.Contains(r.PlainText, "五个张庙") {
 		t.Errorf("off-topic question answered with campaign text: %s", r.PlainText)
 	}
-	qs, err := h.store.Unanswered(context.Background(), 10)
-	if err != nil || len(qs) != 1 || qs[0].Text != "今天午饭吃什么好" || qs[0].ChatID != chat.ID {
-		t.Fatalf("Unanswered = %+v, %v; want the lunch question", qs, err)
+	// The record is written with the update's acknowledgement, just after
+	// the reply.
+	var qs []communitybot.Question
+	eventually(t, func() bool {
+		qs, _ = h.store.Unanswered(context.Background(), 10)
+		return len(qs) > 0
+	})
+	if len(qs) != 1 || qs[0].Text != "今天午饭吃什么好" || qs[0].ChatID != chat.ID {
+		t.Fatalf("Unanswered = %+v; want the lunch question", qs)
 	}
 }
 

@@ -60,14 +60,22 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 
 	pending := true
 	attempts := map[string]int{}
+	failing := false // log an outage once, not every second
 	for ownCtx.Err() == nil {
 		entries, err := b.store.InboxRead(ownCtx, p, readBatch, readBlock, pending)
 		if err != nil {
 			if ownCtx.Err() == nil {
-				log.Warn("cannot read the inbox", "err", err)
+				if !failing {
+					log.Warn("cannot read the inbox; retrying every second", "err", err)
+				}
+				failing = true
 				sleep(ownCtx, time.Second)
 			}
 			continue
+		}
+		if failing {
+			log.Info("inbox readable again")
+			failing = false
 		}
 		if pending && len(entries) == 0 {
 			pending = false
@@ -79,7 +87,7 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 			if ownCtx.Err() != nil {
 				return
 			}
-			err := b.process(ctx, e)
+			batch, err := b.process(ctx, e)
 			if err != nil {
 				attempts[e.ID]++
 				if attempts[e.ID] < maxAttempts {
@@ -91,8 +99,10 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 				log.Error("giving up on an update", "update_id", e.UpdateID, "attempts", attempts[e.ID], "err", err)
 			}
 			delete(attempts, e.ID)
+			// The handler's deferred writes and the acknowledgement go
+			// in one round trip.
 			ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if err := b.store.InboxAck(ackCtx, p, e.ID); err != nil {
+			if err := b.store.InboxAck(ackCtx, p, batch, e.ID); err != nil {
 				log.Warn("cannot acknowledge an update; it may be handled twice", "update_id", e.UpdateID, "err", err)
 			}
 			cancel()
@@ -108,17 +118,26 @@ type outcomeKey struct{}
 
 // process runs one stored update through go-telegram/bot's router and our
 // handlers. The handler's context survives shutdown (it has its own
-// deadline), so an update in hand is finished, not abandoned half-way.
-func (b *Bot) process(ctx context.Context, e storage.InboxEntry) error {
+// deadline), so an update in hand is finished, not abandoned half-way. The
+// writes the handler deferred are returned in a Batch for the caller to
+// flush with the acknowledgement.
+func (b *Bot) process(ctx context.Context, e storage.InboxEntry) (*storage.Batch, error) {
 	var u models.Update
 	if err := json.Unmarshal(e.Payload, &u); err != nil {
 		b.log.Error("dropping an unreadable stored update", "update_id", e.UpdateID, "err", err)
-		return nil
+		return nil, nil
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
 	defer cancel()
+	hctx, batch := storage.WithBatch(hctx)
+	return batch, b.handle(hctx, &u)
+}
+
+// handle runs an update through go-telegram/bot's ProcessUpdate (its
+// middlewares, then our Router) and returns the handler's error.
+func (b *Bot) handle(ctx context.Context, u *models.Update) error {
 	out := &outcome{}
-	b.api.ProcessUpdate(context.WithValue(hctx, outcomeKey{}, out), &u)
+	b.api.ProcessUpdate(context.WithValue(ctx, outcomeKey{}, out), u)
 	return out.err
 }
 

@@ -40,6 +40,13 @@ func withConfig(f func(*bot.Config)) harnessOption {
 	return func(h *harness) { f(&h.cfg) }
 }
 
+func TestMain(m *testing.M) {
+	// go-redis logs failed dials to stderr by itself; tests that stop Redis
+	// would flood the output.
+	storage.RouteLogs(testLogger())
+	os.Exit(m.Run())
+}
+
 func testLogger() *slog.Logger {
 	if os.Getenv("TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -49,9 +56,14 @@ func testLogger() *slog.Logger {
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
+	return newHarnessOn(t, storagetest.New(t), opts...)
+}
+
+// newHarnessOn is newHarness on a given store (a private Redis server).
+func newHarnessOn(t *testing.T, store *storage.Store, opts ...harnessOption) *harness {
+	t.Helper()
 	api := tgtest.New()
 	t.Cleanup(api.Close)
-	store := storagetest.New(t)
 	kb, err := content.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -171,5 +183,18 @@ func mustContain(t *testing.T, what, text string, phrases ...string) {
 		if !strings.Contains(compact(text), compact(p)) {
 			t.Errorf("%s: reply lacks %q:\n%s", what, p, text)
 		}
+	}
+}
+
+// eventually waits until cond holds, failing the test after 30 s. It is for
+// state written just after a reply (deferred writes), not a timing check.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -165,26 +165,32 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 		}
 		// Store before confirming: the next getUpdates with the new offset
 		// is what tells Telegram to forget these updates.
-		for {
-			if _, err := b.store.InboxAppendWithOffset(leadCtx, items, next); err == nil {
-				break
-			} else if leadCtx.Err() != nil {
+		if _, err := b.store.InboxAppendWithOffset(leadCtx, items, next); err != nil {
+			if leadCtx.Err() != nil {
 				return
-			} else {
-				log.Error("cannot store updates; they stay unconfirmed at telegram", "err", err, "count", len(items))
-				sleep(leadCtx, time.Second)
+			}
+			// Redis is unreachable. Rather than leave residents
+			// unanswered, handle the batch here, in order, and confirm it
+			// only afterwards; handlers answer what they can without Redis.
+			log.Error("cannot store updates; handling them directly until redis is back", "err", err, "count", len(items))
+			if !b.handleDirectly(leadCtx, items) {
+				return
 			}
 		}
 		offset = next
 	}
 }
 
-// keepLease renews a lease every third of its TTL and calls lost when it
-// is gone (another replica took it, or Redis was unreachable for a TTL).
+// keepLease renews a lease every third of its TTL and calls lost when
+// another replica holds it. While Redis is unreachable the lease is kept:
+// no other replica can take it over then either, and giving it up would stop
+// the poller from answering residents in degraded mode. When Redis is back
+// and the key is gone (expired, or a restart without persistence), the
+// lease is taken again.
 func (b *Bot) keepLease(ctx context.Context, lost func(), name string, log *slog.Logger) {
 	t := time.NewTicker(b.cfg.LeaseTTL / 3)
 	defer t.Stop()
-	held := time.Now()
+	unreachable := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -192,20 +198,27 @@ func (b *Bot) keepLease(ctx context.Context, lost func(), name string, log *slog
 		case <-t.C:
 		}
 		ok, err := b.store.RenewLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
+		if err == nil && !ok {
+			ok, err = b.store.AcquireLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
+		}
 		if ctx.Err() != nil {
 			return
 		}
 		switch {
-		case err == nil && ok:
-			held = time.Now()
-		case err == nil && !ok:
+		case err != nil:
+			if !unreachable {
+				log.Warn("cannot renew lease: redis unreachable; keeping it until redis is back", "lease", name, "err", err)
+			}
+			unreachable = true
+		case !ok:
 			log.Warn("lease lost to another replica", "lease", name)
 			lost()
 			return
-		case time.Since(held) >= b.cfg.LeaseTTL:
-			log.Warn("lease expired while redis was unreachable", "lease", name, "err", err)
-			lost()
-			return
+		default:
+			if unreachable {
+				log.Info("redis reachable again; lease renewed", "lease", name)
+			}
+			unreachable = false
 		}
 	}
 }
@@ -238,7 +251,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, 
 		return nil, 0, errors.New("getUpdates: cannot build request (check TELEGRAM_API_URL)")
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := b.cfg.HTTPClient.Do(req)
+	resp, err := b.poller.Do(req)
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
@@ -322,12 +335,38 @@ func (b *Bot) WebhookHandler() http.Handler {
 			return
 		}
 		if _, err := b.store.InboxAppend(r.Context(), []storage.InboxItem{it}); err != nil {
-			log.Error("cannot store update; telegram will resend it", "update_id", it.UpdateID, "err", err)
-			http.Error(w, "try again", http.StatusServiceUnavailable)
-			return
+			// Redis is unreachable: answer what we can now, and let
+			// Telegram resend the update if even that fails.
+			log.Error("cannot store update; handling it directly", "update_id", it.UpdateID, "err", err)
+			if !b.handleDirectly(r.Context(), []storage.InboxItem{it}) {
+				http.Error(w, "try again", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// handleDirectly handles updates in order without the inbox, for when
+// Redis is down. It reports whether all of them were handled (or dropped as
+// unreadable); on false the caller must not confirm them.
+func (b *Bot) handleDirectly(ctx context.Context, items []storage.InboxItem) bool {
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return false
+		}
+		batch, err := b.process(ctx, storage.InboxEntry{UpdateID: it.UpdateID, Payload: it.Payload})
+		if err != nil {
+			b.log.Warn("update handled directly failed; telegram will resend it", "update_id", it.UpdateID, "err", err)
+			return false
+		}
+		if batch != nil {
+			if err := b.store.Flush(ctx, batch); err != nil {
+				b.log.Warn("deferred writes lost while redis is down", "update_id", it.UpdateID, "err", err)
+			}
+		}
+	}
+	return true
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/zhangmiao/communitybot"
 )
 
@@ -46,6 +48,7 @@ func (s *Store) Conversation(ctx context.Context, chatID, userID int64) (communi
 }
 
 // SaveConversation stores a user's conversation state in a chat for ttl.
+// Within an update's Batch the write is deferred to the batch's flush.
 func (s *Store) SaveConversation(ctx context.Context, chatID, userID int64, c communitybot.Conversation, ttl time.Duration) error {
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = s.now()
@@ -54,7 +57,11 @@ func (s *Store) SaveConversation(ctx context.Context, chatID, userID int64, c co
 	if err != nil {
 		return err
 	}
-	if err := s.rdb.Set(ctx, s.conversationKey(chatID, userID), raw, ttl).Err(); err != nil {
+	key := s.conversationKey(chatID, userID)
+	err = s.deferWrite(ctx, func(ctx context.Context, pipe redis.Pipeliner) {
+		pipe.Set(ctx, key, raw, ttl)
+	})
+	if err != nil {
 		return fmt.Errorf("save conversation %d: %w", chatID, err)
 	}
 	return nil

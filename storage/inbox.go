@@ -156,15 +156,25 @@ func (s *Store) InboxRead(ctx context.Context, partition, count int, block time.
 	return out, nil
 }
 
-// InboxAck marks entries done and removes them from the stream.
-func (s *Store) InboxAck(ctx context.Context, partition int, ids ...string) error {
-	if len(ids) == 0 {
+// InboxAck marks entries done and removes them from the stream. When b is
+// not nil, the batch's deferred writes go in the same round trip.
+func (s *Store) InboxAck(ctx context.Context, partition int, b *Batch, ids ...string) error {
+	var ops []func(ctx context.Context, pipe redis.Pipeliner)
+	if b != nil {
+		ops = b.take()
+	}
+	if len(ids) == 0 && len(ops) == 0 {
 		return nil
 	}
 	key := s.inboxStreamKey(partition)
-	pipe := s.rdb.TxPipeline()
-	pipe.XAck(ctx, key, inboxGroup, ids...)
-	pipe.XDel(ctx, key, ids...)
+	pipe := s.rdb.Pipeline()
+	for _, op := range ops {
+		op(ctx, pipe)
+	}
+	if len(ids) > 0 {
+		pipe.XAck(ctx, key, inboxGroup, ids...)
+		pipe.XDel(ctx, key, ids...)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("inbox %d: ack: %w", partition, err)
 	}

@@ -45,7 +45,7 @@ func TestInboxDedupOrderAndResume(t *testing.T) {
 		if string(got[0].Payload) != `{"update_id":1}` {
 			t.Fatalf("payload = %q", got[0].Payload)
 		}
-		if err := s.InboxAck(ctx, p, got[0].ID); err != nil {
+		if err := s.InboxAck(ctx, p, nil, got[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		// The owner "dies" here with update 2 read but not acknowledged.
@@ -54,14 +54,14 @@ func TestInboxDedupOrderAndResume(t *testing.T) {
 		if err != nil || len(pend) != 1 || pend[0].UpdateID != 2 {
 			t.Fatalf("pending = %+v, %v; want update 2", pend, err)
 		}
-		if err := s.InboxAck(ctx, p, pend[0].ID); err != nil {
+		if err := s.InboxAck(ctx, p, nil, pend[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		rest, err := s.InboxRead(ctx, p, 10, 10*time.Millisecond, false)
 		if err != nil || len(rest) != 2 || rest[0].UpdateID != 3 || rest[1].UpdateID != 4 {
 			t.Fatalf("rest = %+v, %v; want 3, 4", rest, err)
 		}
-		if err := s.InboxAck(ctx, p, rest[0].ID, rest[1].ID); err != nil {
+		if err := s.InboxAck(ctx, p, nil, rest[0].ID, rest[1].ID); err != nil {
 			t.Fatal(err)
 		}
 		if l, err := s.InboxLen(ctx, p); err != nil || l != 0 {

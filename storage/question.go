@@ -29,23 +29,25 @@ func (s *Store) questionCountKey(day string, answered bool) string {
 }
 
 // RecordQuestion counts a question for the day's statistics and, when the
-// bot could not answer it, keeps it for staff. One round trip.
+// bot could not answer it, keeps it for staff. One round trip, or none
+// within an update's Batch (the write joins the batch's flush).
 func (s *Store) RecordQuestion(ctx context.Context, q communitybot.Question) error {
 	if q.At.IsZero() {
 		q.At = s.now()
 	}
 	day := s.day(q.At)
-	pipe := s.rdb.Pipeline()
-	asked := s.questionCountKey(day, false)
-	pipe.Incr(ctx, asked)
-	pipe.Expire(ctx, asked, statsTTL)
-	if q.Answered {
-		answered := s.questionCountKey(day, true)
-		pipe.Incr(ctx, answered)
-		pipe.Expire(ctx, answered, statsTTL)
-	} else {
+	asked, answered := s.questionCountKey(day, false), s.questionCountKey(day, true)
+	unanswered, top := s.unansweredKey(), s.unansweredTopKey()
+	err := s.deferWrite(ctx, func(ctx context.Context, pipe redis.Pipeliner) {
+		pipe.Incr(ctx, asked)
+		pipe.Expire(ctx, asked, statsTTL)
+		if q.Answered {
+			pipe.Incr(ctx, answered)
+			pipe.Expire(ctx, answered, statsTTL)
+			return
+		}
 		pipe.XAdd(ctx, &redis.XAddArgs{
-			Stream: s.unansweredKey(),
+			Stream: unanswered,
 			MaxLen: maxUnanswered,
 			Approx: true,
 			Values: []any{
@@ -53,10 +55,10 @@ func (s *Store) RecordQuestion(ctx context.Context, q communitybot.Question) err
 			},
 		})
 		if q.Normalized != "" {
-			pipe.ZIncrBy(ctx, s.unansweredTopKey(), 1, q.Normalized)
+			pipe.ZIncrBy(ctx, top, 1, q.Normalized)
 		}
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("record question: %w", err)
 	}
 	return nil
