@@ -13,7 +13,7 @@ import (
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
-func newAssistant(t *testing.T) (*assistant.Assistant, *content.KnowledgeBase) {
+func newAssistant(t testing.TB) (*assistant.Assistant, *content.KnowledgeBase) {
 	t.Helper()
 	kb, err := content.Default()
 	if err != nil {

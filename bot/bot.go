@@ -60,6 +60,12 @@ type Config struct {
 	HandlerTimeout time.Duration // one update's handling, retries included; default 2m
 	ReplicaID      string        // identifies this process in leases; default host-pid-random
 
+	// A user may send FloodLimit messages (or button presses) per
+	// FloodWindow; more are not handled, and the user is told once.
+	// Defaults: 15 per minute. FloodLimit < 0 turns the check off.
+	FloodLimit  int
+	FloodWindow time.Duration
+
 	// RequestTimeout bounds one Bot API call other than getUpdates (a
 	// call that hangs is retried by the Sender); default 15s.
 	RequestTimeout time.Duration
@@ -101,6 +107,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.FloodLimit == 0 {
+		c.FloodLimit = 15
+	}
+	if c.FloodWindow <= 0 {
+		c.FloodWindow = time.Minute
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 15 * time.Second

@@ -160,10 +160,46 @@ func (b *Bot) handleUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) 
 			return
 		}
 	}
-	err := b.router.serve(ctx, r)
+	var err error
+	if b.allow(ctx, r) {
+		err = b.router.serve(ctx, r)
+	}
 	if out, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
 		out.err = err
 	}
+}
+
+// FloodNotice is what a user who sends too much too fast is told, once per
+// window.
+const FloodNotice = "您发送得有点快，请稍等一会儿再继续提问。稍后我会照常为您解答，谢谢理解！"
+
+// allow applies flood control: past the limit a user's messages are not
+// handled, so one user cannot keep the workers busy for others. The check
+// fails open: without Redis, everyone is answered.
+func (b *Bot) allow(ctx context.Context, r *Request) bool {
+	if b.cfg.FloodLimit < 0 {
+		return true
+	}
+	verdict, err := b.store.CheckFlood(ctx, r.UserID, b.cfg.FloodLimit, b.cfg.FloodWindow)
+	if err != nil {
+		return true
+	}
+	switch verdict {
+	case storage.FloodNotify:
+		b.log.Warn("flood control: slowing a user down", "user_id", r.UserID, "chat_id", r.ChatID, "limit", b.cfg.FloodLimit, "window", b.cfg.FloodWindow)
+		if r.IsCallback() {
+			_ = r.Toast(ctx, FloodNotice, true)
+		} else {
+			_ = r.Reply(ctx, communitybot.Reply{Text: FloodNotice})
+		}
+		return false
+	case storage.FloodDrop:
+		if r.IsCallback() {
+			_ = r.Toast(ctx, "", false) // stop the button's spinner
+		}
+		return false
+	}
+	return true
 }
 
 // recoverMiddleware turns a handler panic into a log line and an apology:

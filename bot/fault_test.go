@@ -47,3 +47,37 @@ func TestRedisOutage(t *testing.T) {
 	r = h.ask(chat, u, "/project 4")
 	mustContain(t, "after the outage", r.PlainText, "电梯加装", "更新记录")
 }
+
+// TestFloodControl: a user who sends 50 messages in a burst is answered up
+// to the limit, told once to slow down, and does not hold up others.
+func TestFloodControl(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *bot.Config) { c.FloodLimit, c.FloodWindow = 10, time.Minute }))
+	flooder := resident()
+	other := tgtest.User{ID: flooder.ID + 4, FirstName: "邻居"} // same partition (4 partitions)
+	fchat := tgtest.PrivateChat(flooder)
+	for i := range 50 {
+		h.api.SendText(fchat, flooder, []string{"五个张庙", "五大行动", "六大板块"}[i%3])
+	}
+	r := h.ask(tgtest.PrivateChat(other), other, "工作主线是什么")
+	mustContain(t, "other user during a flood", r.PlainText, "聚合力")
+
+	// Wait until every flood update was taken and handled: a marker from
+	// the flooder is dropped too, so wait on the inbox instead.
+	eventually(t, func() bool {
+		return h.api.Pending() == 0 && len(h.api.Sent(fchat.ID)) >= 11
+	})
+	h.ask(tgtest.PrivateChat(other), other, "/projects") // the partition is past the burst now
+	msgs := h.api.Sent(fchat.ID)
+	if len(msgs) != 11 {
+		t.Fatalf("flooder got %d messages, want 10 answers and 1 notice", len(msgs))
+	}
+	notices := 0
+	for _, m := range msgs {
+		if strings.Contains(m.PlainText, "请稍等一会儿") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("flooder got %d notices, want 1", notices)
+	}
+}
