@@ -138,6 +138,7 @@ type Bot struct {
 	cfg    Config
 	api    *tgbot.Bot
 	poller *http.Client // getUpdates: no client timeout, each call has its own deadline
+	flood  *floodGuard
 	store  *storage.Store
 	log    *slog.Logger
 	router *Router
@@ -165,7 +166,8 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 			return nil, errors.New("bot: webhook mode needs a secret")
 		}
 	}
-	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router, poller: &http.Client{Transport: cfg.Transport}}
+	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router,
+		poller: &http.Client{Transport: cfg.Transport}, flood: newFloodGuard(cfg.FloodLimit, cfg.FloodWindow)}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(), // Run calls getMe with retries instead of failing New

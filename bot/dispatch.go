@@ -174,18 +174,10 @@ func (b *Bot) handleUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) 
 const FloodNotice = "您发送得有点快，请稍等一会儿再继续提问。稍后我会照常为您解答，谢谢理解！"
 
 // allow applies flood control: past the limit a user's messages are not
-// handled, so one user cannot keep the workers busy for others. The check
-// fails open: without Redis, everyone is answered.
+// handled, so one user cannot keep a worker busy for others.
 func (b *Bot) allow(ctx context.Context, r *Request) bool {
-	if b.cfg.FloodLimit < 0 {
-		return true
-	}
-	verdict, err := b.store.CheckFlood(ctx, r.UserID, b.cfg.FloodLimit, b.cfg.FloodWindow)
-	if err != nil {
-		return true
-	}
-	switch verdict {
-	case storage.FloodNotify:
+	switch b.flood.check(r.UserID) {
+	case floodNotify:
 		b.log.Warn("flood control: slowing a user down", "user_id", r.UserID, "chat_id", r.ChatID, "limit", b.cfg.FloodLimit, "window", b.cfg.FloodWindow)
 		if r.IsCallback() {
 			_ = r.Toast(ctx, FloodNotice, true)
@@ -193,7 +185,7 @@ func (b *Bot) allow(ctx context.Context, r *Request) bool {
 			_ = r.Reply(ctx, communitybot.Reply{Text: FloodNotice})
 		}
 		return false
-	case storage.FloodDrop:
+	case floodDrop:
 		if r.IsCallback() {
 			_ = r.Toast(ctx, "", false) // stop the button's spinner
 		}

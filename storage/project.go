@@ -104,15 +104,16 @@ func (s *Store) SeedProjects(ctx context.Context, projects []communitybot.Projec
 // Project returns one project. It returns an error wrapping
 // communitybot.ErrNotFound if there is no project with that id.
 func (s *Store) Project(ctx context.Context, id string) (communitybot.Project, error) {
-	m, err := s.rdb.HGetAll(ctx, s.projectKey(id)).Result()
-	if err != nil {
+	pipe := s.rdb.Pipeline()
+	fields := pipe.HGetAll(ctx, s.projectKey(id))
+	number := pipe.ZScore(ctx, s.projectIndexKey(), id)
+	if _, err := pipe.Exec(ctx); err != nil && !isNil(err) {
 		return communitybot.Project{}, fmt.Errorf("project %s: %w", id, err)
 	}
-	if len(m) == 0 {
+	if len(fields.Val()) == 0 {
 		return communitybot.Project{}, fmt.Errorf("project %s: %w", id, communitybot.ErrNotFound)
 	}
-	number, _ := s.rdb.ZScore(ctx, s.projectIndexKey(), id).Result()
-	return decodeProject(m, int(number)), nil
+	return decodeProject(fields.Val(), int(number.Val())), nil
 }
 
 // Projects returns every project in display-number order.

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -30,6 +31,7 @@ type Store struct {
 	rdb      redis.UniversalClient
 	prefix   string
 	embedded *miniredis.Miniredis // non-nil when running on the in-process Redis
+	trips    *atomic.Int64        // round trips to Redis, for benchmarks and metrics
 	now      func() time.Time
 	loc      *time.Location // for per-day counters
 }
@@ -45,7 +47,8 @@ type Options struct {
 }
 
 func newStore(rdb redis.UniversalClient, opts Options) *Store {
-	s := &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now, loc: opts.Location}
+	s := &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now, loc: opts.Location, trips: new(atomic.Int64)}
+	rdb.AddHook(tripCounter{s.trips})
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
@@ -164,6 +167,29 @@ func OpenEmbedded(opts Options) (*Store, error) {
 // NewFromClient wraps an existing client (tests and benchmarks that need
 // their own connection settings).
 func NewFromClient(rdb redis.UniversalClient, opts Options) *Store { return newStore(rdb, opts) }
+
+// RoundTrips returns how many round trips (single commands or pipelines)
+// the store has made to Redis.
+func (s *Store) RoundTrips() int64 { return s.trips.Load() }
+
+// tripCounter counts round trips: a command or a whole pipeline is one.
+type tripCounter struct{ n *atomic.Int64 }
+
+func (tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
 
 // Embedded reports whether the store runs on the in-process Redis.
 func (s *Store) Embedded() bool { return s.embedded != nil }
