@@ -56,7 +56,7 @@ type Config struct {
 
 	Partitions     int           // inbox partitions = updates handled at once; default 8
 	PollTimeout    time.Duration // getUpdates long-poll timeout; default 25s
-	LeaseTTL       time.Duration // poller and partition leases; default 8s (takeover within 10s)
+	LeaseTTL       time.Duration // poller and partition leases; default 6s (a dead replica is replaced within ~7s)
 	HandlerTimeout time.Duration // one update's handling, retries included; default 2m
 	ReplicaID      string        // identifies this process in leases; default host-pid-random
 
@@ -94,7 +94,7 @@ func (c *Config) setDefaults() {
 		c.PollTimeout = 25 * time.Second
 	}
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 8 * time.Second
+		c.LeaseTTL = 6 * time.Second
 	}
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 2 * time.Minute

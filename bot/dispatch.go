@@ -36,7 +36,7 @@ func (b *Bot) work(ctx context.Context, p int) {
 		if err != nil && ctx.Err() == nil {
 			log.Warn("cannot reach redis for the partition lease", "err", err)
 		}
-		sleep(ctx, jitter(b.cfg.LeaseTTL/4))
+		sleep(ctx, jitter(b.cfg.LeaseTTL/8))
 	}
 }
 

@@ -99,7 +99,7 @@ func (b *Bot) poll(ctx context.Context) {
 			b.lead(ctx, log)
 			continue
 		}
-		sleep(ctx, jitter(b.cfg.LeaseTTL/4))
+		sleep(ctx, jitter(b.cfg.LeaseTTL/8))
 	}
 }
 
@@ -138,7 +138,11 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 			if leadCtx.Err() != nil {
 				return
 			}
-			backoff = max(retryAfter, min(max(backoff*2, 250*time.Millisecond), 5*time.Second))
+			if retryAfter > 0 { // Telegram said how long; doubling would only delay updates
+				backoff = retryAfter
+			} else {
+				backoff = min(max(backoff*2, 250*time.Millisecond), 5*time.Second)
+			}
 			log.Warn("getUpdates failed", "err", err, "retry_in", backoff)
 			continue
 		}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
+)
+
+// childEnv marks a re-executed test binary that must run the program
+// instead of the tests, so fault tests can SIGKILL a real process.
+const childEnv = "COMMUNITYBOT_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, os.Getenv, strings.NewReader(""), os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child is the bot running as a separate process.
+type child struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startChild runs the program in a new process against api and the test
+// Redis under prefix.
+func startChild(t *testing.T, api *tgtest.Server, prefix string, extraEnv ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1",
+		"TELEGRAM_BOT_TOKEN="+api.Token(), "TELEGRAM_API_URL="+api.URL(),
+		"REDIS_URL="+storagetest.URL(), "REDIS_PREFIX="+prefix,
+		"LOG_LEVEL=warn", "WORKERS=4")
+	cmd.Env = append(cmd.Env, extraEnv...)
+	c := &child{cmd: cmd, stderr: &lockedBuffer{}}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("child %d stderr:\n%s", cmd.Process.Pid, c.stderr.String())
+		}
+	})
+	return c
+}
+
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+}
+
+// testPrefix gives the children a key prefix that is removed at the end.
+func testPrefix(t *testing.T) string {
+	prefix := storagetest.Prefix(t)
+	t.Cleanup(func() {
+		s := storagetest.New(t)
+		storagetest.Cleanup(t, s.Client(), prefix)
+	})
+	return prefix
+}
+
+func waitCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestKillDuringBurst SIGKILLs the bot while a burst of updates is being
+// handled and starts it again: every update is answered, and an update is
+// answered twice only if the kill fell between its reply and its
+// acknowledgement (at most one per inbox partition).
+func TestKillDuringBurst(t *testing.T) {
+	api := tgtest.New()
+	defer api.Close()
+	prefix := testPrefix(t)
+	first := startChild(t, api, prefix)
+
+	const chats = 20
+	// Each chat asks for projects 1..7 in order; the replies name them.
+	var users []tgtest.User
+	for i := range chats {
+		u := tgtest.User{ID: int64(7000 + i), FirstName: "居民"}
+		users = append(users, u)
+		for n := 1; n <= 7; n++ {
+			api.SendText(tgtest.PrivateChat(u), u, "/project "+strconv.Itoa(n))
+		}
+	}
+	ctx := waitCtx(t, 60*time.Second)
+	if err := api.WaitUntil(ctx, func() bool { return len(api.AllSent()) >= 20 }); err != nil {
+		t.Fatal(err)
+	}
+	first.kill(t)
+	killedAt := len(api.AllSent())
+	startChild(t, api, prefix)
+
+	names := []string{"泗塘一村", "两个美丽", "社区养老", "电梯加装", "架空线入地", "智航", "智慧湾"}
+	duplicates := 0
+	for _, u := range users {
+		chat := tgtest.PrivateChat(u)
+		before := len(api.Sent(chat.ID))
+		api.SendText(chat, u, "/start") // a marker: per-chat order puts its reply last
+		if err := api.WaitUntil(ctx, func() bool {
+			msgs := api.Sent(chat.ID)
+			return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].PlainText, "社区助手")
+		}); err != nil {
+			t.Fatalf("chat %d: %v", chat.ID, err)
+		}
+		msgs := api.Sent(chat.ID)
+		replies := msgs[:len(msgs)-1]
+		seen := map[string]int{}
+		for _, m := range replies {
+			for _, n := range names {
+				if strings.Contains(m.PlainText, n) {
+					seen[n]++
+					break
+				}
+			}
+		}
+		for _, n := range names {
+			if seen[n] == 0 {
+				t.Errorf("chat %d: /project for %s never answered", chat.ID, n)
+			}
+			duplicates += max(0, seen[n]-1)
+		}
+	}
+	t.Logf("killed after %d of %d replies; %d duplicate replies after restart", killedAt, chats*7, duplicates)
+	if duplicates > 4 { // one in-flight update per partition (WORKERS=4)
+		t.Errorf("%d duplicate replies; at most one per partition (4) may be repeated", duplicates)
+	}
+}
+
+// TestLeaderTakeover runs two replicas on one Redis: one polls, and when
+// it is killed the other takes over and answers.
+func TestLeaderTakeover(t *testing.T) {
+	api := tgtest.New()
+	defer api.Close()
+	prefix := testPrefix(t)
+	a := startChild(t, api, prefix)
+	b := startChild(t, api, prefix)
+	u := tgtest.User{ID: 8100, FirstName: "居民"}
+	chat := tgtest.PrivateChat(u)
+	ctx := waitCtx(t, 60*time.Second)
+	api.SendText(chat, u, "五个张庙是什么")
+	if _, err := api.WaitSent(ctx, chat.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	// Who leads? The lease holds "host-pid-random".
+	s := storagetest.New(t)
+	owner, err := s.Client().Get(ctx, prefix+"lease:poller").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader, follower := a, b
+	if strings.Contains(owner, "-"+strconv.Itoa(b.cmd.Process.Pid)+"-") {
+		leader, follower = b, a
+	} else if !strings.Contains(owner, "-"+strconv.Itoa(a.cmd.Process.Pid)+"-") {
+		t.Fatalf("lease owner %q is neither child", owner)
+	}
+	leader.kill(t)
+	killed := time.Now()
+	api.SendText(chat, u, "五大行动有哪些")
+	msgs, err := api.WaitSent(ctx, chat.ID, 2)
+	if err != nil {
+		t.Fatalf("no answer after the leader died: %v", err)
+	}
+	if !strings.Contains(msgs[1].PlainText, "学习大讨论") {
+		t.Errorf("answer after takeover: %s", msgs[1].PlainText)
+	}
+	t.Logf("follower (pid %d) answered %s after the leader was killed", follower.cmd.Process.Pid, time.Since(killed).Round(100*time.Millisecond))
+}
