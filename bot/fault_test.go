@@ -81,3 +81,36 @@ func TestFloodControl(t *testing.T) {
 		t.Fatalf("flooder got %d notices, want 1", notices)
 	}
 }
+
+// TestHostileMessages sends what users might send at all: every message
+// gets a clear, polite reply that Telegram accepts, nothing is echoed
+// unescaped, and the bot keeps answering.
+func TestHostileMessages(t *testing.T) {
+	h := newHarness(t)
+	u := resident()
+	chat := tgtest.PrivateChat(u)
+	inputs := map[string]string{
+		"4096 chars":       strings.Repeat("张", 4096),
+		"emoji only":       "😀😀🙏🏻👍🏽",
+		"rtl":              "\u202eمرحبا بالعالم\u202c",
+		"zero width":       "五\u200b个\u200d张\ufeff庙是什么",
+		"sql injection":    "'; DROP TABLE users; --",
+		"html injection":   "<b>加粗</b><script>alert(1)</script>",
+		"markdown":         "*粗体* _斜体_ [链接](http://evil.example)",
+		"command injected": "/project <i>电梯</i>",
+		"unknown cmd html": "/x<b>",
+	}
+	for name, text := range inputs {
+		r := h.ask(chat, u, text)
+		if strings.TrimSpace(r.PlainText) == "" {
+			t.Errorf("%s: empty reply", name)
+		}
+		for _, bad := range []string{"<script", "<b>加粗", "<i>电梯"} {
+			if strings.Contains(r.Text, bad) {
+				t.Errorf("%s: reply echoes markup %q unescaped:\n%s", name, bad, r.Text)
+			}
+		}
+	}
+	r := h.ask(chat, u, "五\u200b个\u200d张\ufeff庙是什么")
+	mustContain(t, "zero-width characters", r.PlainText, "美丽张庙")
+}
