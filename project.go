@@ -62,6 +62,12 @@ type Project struct {
 // HasProgress reports whether a progress figure has been published.
 func (p Project) HasProgress() bool { return p.Progress >= 0 && p.Progress <= 100 }
 
+// SeedAuthor is the author recorded for a project's first history entry,
+// written from the content file rather than by staff. Replies show such an
+// entry as the source material, not as an update made on the day the bot
+// was installed.
+const SeedAuthor = "内容初始化"
+
 // ProjectEvent is one entry of a project's history. History is append-only:
 // a status change never overwrites what was said before.
 type ProjectEvent struct {

@@ -38,10 +38,12 @@ func (a *Assistant) projectAnswer(ctx context.Context, k *knowledge, id string, 
 	}
 	name := html.EscapeString(p.Name)
 	var lead string
-	switch intent {
-	case qa.IntentStatus:
+	switch {
+	case stale && intent != qa.IntentAbout:
+		lead = fmt.Sprintf("抱歉，「%s」的实时进展暂时无法读取，请稍后再问。", name)
+	case intent == qa.IntentStatus:
 		lead = fmt.Sprintf("「%s」目前的状态是：<b>%s</b>。%s", name, html.EscapeString(string(p.Status)), progressSentence(p))
-	case qa.IntentSchedule:
+	case intent == qa.IntentSchedule:
 		lead = scheduleSentence(p)
 	}
 	var b strings.Builder
@@ -87,7 +89,10 @@ func (a *Assistant) projectCard(p communitybot.Project, stale bool) string {
 		} else {
 			b.WriteString("进度：暂未公布具体数字\n")
 		}
-		if !p.UpdatedAt.IsZero() {
+		switch {
+		case p.UpdatedBy == communitybot.SeedAuthor:
+			b.WriteString("信息来源：2021年张庙街道简报（工作人员尚未发布新的进展）\n")
+		case !p.UpdatedAt.IsZero():
 			fmt.Fprintf(&b, "最近更新：%s（%s）\n", p.UpdatedAt.In(a.loc).Format("2006-01-02 15:04"), html.EscapeString(p.UpdatedBy))
 		}
 		if p.Note != "" {
@@ -144,6 +149,9 @@ func (a *Assistant) historyLine(e communitybot.ProjectEvent) string {
 	}
 	if e.Note != "" {
 		parts = append(parts, e.Note)
+	}
+	if e.By == communitybot.SeedAuthor {
+		return "• 2021年街道简报：" + html.EscapeString(strings.Join(parts, "，"))
 	}
 	return fmt.Sprintf("• %s %s：%s", e.At.In(a.loc).Format("2006-01-02 15:04"), html.EscapeString(e.By), html.EscapeString(strings.Join(parts, "，")))
 }

@@ -132,7 +132,7 @@ func TestProjectsCommands(t *testing.T) {
 	}
 	for _, ref := range []string{"电梯加装", "4", "４", "加梯", "elevator"} {
 		r := h.ask(chat, u, "/project "+ref)
-		mustContain(t, "/project "+ref, r.PlainText, "电梯加装", "40%", "<b>3号楼</b> & 5号楼已开工", "更新记录", "内容初始化")
+		mustContain(t, "/project "+ref, r.PlainText, "电梯加装", "40%", "<b>3号楼</b> & 5号楼已开工", "更新记录", "2021年街道简报")
 	}
 
 	bad := h.ask(chat, u, "/project 不存在的工程")

@@ -35,15 +35,21 @@ func TestRedisOutage(t *testing.T) {
 	r = h.ask(chat, u, "五个张庙是什么")
 	mustContain(t, "topic during the outage", r.PlainText, "美丽张庙")
 	r = h.ask(chat, u, "架空线入地进展怎么样")
-	mustContain(t, "project during the outage", r.PlainText, "架空线入地", "实时进度暂时无法读取")
+	mustContain(t, "project during the outage", r.PlainText, "架空线入地", "暂时无法读取")
 	if strings.Contains(r.PlainText, "状态：") {
 		t.Errorf("claimed a live status while redis was down: %s", r.PlainText)
 	}
 	time.Sleep(time.Until(down.Add(5 * time.Second))) // the outage lasts five seconds
 	srv.Start()
 
-	r = h.ask(chat, u, "社区养老进展怎么样")
-	mustContain(t, "after the outage", r.PlainText, "社区养老", "状态：推进中")
+	// go-redis redials by itself; until it has, answers say the live
+	// status is unavailable.
+	attempts := 0
+	eventually(t, func() bool {
+		attempts++
+		return strings.Contains(h.ask(chat, u, "社区养老进展怎么样").PlainText, "状态：推进中")
+	})
+	t.Logf("live status back after %d question(s)", attempts)
 	r = h.ask(chat, u, "/project 4")
 	mustContain(t, "after the outage", r.PlainText, "电梯加装", "更新记录")
 }

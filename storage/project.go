@@ -21,7 +21,7 @@ func (s *Store) projectHistoryKey(id string) string { return s.key("{proj}", "h"
 
 // SeedBy is the author recorded for the history entry written when a
 // project is first seeded from the content file.
-const SeedBy = "内容初始化"
+const SeedBy = communitybot.SeedAuthor
 
 // seedProject creates a project from the content file when it is absent and
 // otherwise refreshes only its descriptive fields: the live status, progress
