@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -66,11 +67,17 @@ func newDirectory(rt *Router, store userDirectory, log *slog.Logger) *directory 
 	return &directory{rt: rt, store: store, log: log, names: map[int64]string{}, checked: map[int64]bool{}}
 }
 
+// observeTimeout bounds the observer: a slow Redis or Telegram must not
+// hold up the request it sees (the Sender would retry for a minute).
+const observeTimeout = 5 * time.Second
+
 // observe is a Router observer.
 func (d *directory) observe(ctx context.Context, r *Request) {
 	if r.UserID == 0 {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, observeTimeout)
+	defer cancel()
 	name := r.Username + "\x00" + r.FirstName
 	d.mu.Lock()
 	if len(d.names) > maxCached {
