@@ -51,6 +51,11 @@ type ReplyRef struct {
 	MessageID int
 	FromBot   bool   // the replied-to message was sent by this bot
 	Text      string // its text
+	// The replied-to message's sender (0 when unknown), so an admin can
+	// point at a user by replying to them.
+	UserID    int64
+	Username  string
+	FirstName string
 }
 
 // IsGroup reports whether the request comes from a group chat.
@@ -111,6 +116,9 @@ func newRequest(u *models.Update, botUsername string, s *Sender) *Request {
 		}
 		if rt := m.ReplyToMessage; rt != nil {
 			r.ReplyTo = &ReplyRef{MessageID: rt.ID, Text: rt.Text, FromBot: rt.From != nil && rt.From.IsBot && strings.EqualFold(rt.From.Username, botUsername)}
+			if rt.From != nil && !rt.From.IsBot {
+				r.ReplyTo.UserID, r.ReplyTo.Username, r.ReplyTo.FirstName = rt.From.ID, rt.From.Username, rt.From.FirstName
+			}
 		}
 		r.Command, r.Args = parseCommand(text, botUsername)
 		return r

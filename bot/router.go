@@ -48,6 +48,7 @@ type Router struct {
 	order     []string
 	callbacks map[string]callback
 	text      HandlerFunc
+	observers []func(ctx context.Context, r *Request)
 	roles     roleLookup
 	log       *slog.Logger
 }
@@ -81,6 +82,12 @@ func (rt *Router) Callback(prefix string, need communitybot.Role, h HandlerFunc)
 // Text registers the handler for messages that are not commands.
 func (rt *Router) Text(h HandlerFunc) { rt.text = h }
 
+// Observe registers fn to see every request before it is routed (recording
+// who talks to the bot). It must be cheap and cannot stop the request.
+func (rt *Router) Observe(fn func(ctx context.Context, r *Request)) {
+	rt.observers = append(rt.observers, fn)
+}
+
 // Commands returns the registered commands that belong in the menu of a
 // user with role r, in registration order.
 func (rt *Router) Commands(r communitybot.Role) []Command {
@@ -103,6 +110,9 @@ const Apology = "抱歉，系统暂时出了点问题，请稍后再试。给您
 // serve routes r and turns the handler's error into what the user sees. It
 // returns an error only when the update should be handled again later.
 func (rt *Router) serve(ctx context.Context, r *Request) error {
+	for _, o := range rt.observers {
+		o(ctx, r)
+	}
 	err := rt.route(ctx, r)
 	if err != nil && !errors.Is(err, ErrTemporary) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		if msg, ok := communitybot.UserMessage(err); ok {

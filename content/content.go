@@ -1,7 +1,8 @@
 // Package content holds what the bot knows: question-and-answer topics about
 // the 「比学赶超当先锋，建设科创主阵地」 campaign, the subdistrict's public
-// projects (民心工程 and science parks), colloquial synonyms for matching and
-// the /start menu.
+// projects (民心工程 and science parks), colloquial synonyms for matching,
+// the /start menu, and the party-study bank (每日学习 items with
+// multiple-choice questions).
 //
 // The knowledge is a YAML file (knowledge.yaml) written by the team from a
 // 2021 Zhangmiao newsletter and embedded in the binary, so a deployment
@@ -78,8 +79,8 @@ type KnowledgeBase struct {
 	Synonyms []Synonym
 	Menu     []MenuItem
 
-	// Study is reserved for the party-study question bank. Items are loaded
-	// and written back untouched but nothing interprets them yet.
+	// Study is the party-study bank (每日学习): items in the order members
+	// get them.
 	Study []StudyItem
 }
 
@@ -119,12 +120,47 @@ type MenuItem struct {
 	Project string `yaml:"project,omitempty"`
 }
 
-// StudyItem is a placeholder for a party-study item. Only the id is fixed;
-// every other key is kept as loaded so that files written by a later version
-// survive a load and export by this one.
-type StudyItem struct {
-	ID     string         `yaml:"id"`
-	Fields map[string]any `yaml:",inline"`
+// StudyItem is one party-study item: a text to read and multiple-choice
+// questions about it. It is the domain type; the file's shape is studyFile.
+type StudyItem = communitybot.StudyItem
+
+// studyFile is a study item as the content file writes it. The correct
+// answer is the 1-based number of the option, as a person counts them.
+type studyFile struct {
+	ID        string              `yaml:"id"`
+	Title     string              `yaml:"title"`
+	Text      string              `yaml:"text"`
+	Questions []studyQuestionFile `yaml:"questions"`
+}
+
+type studyQuestionFile struct {
+	Question    string   `yaml:"question"`
+	Options     []string `yaml:"options"`
+	Answer      int      `yaml:"answer"`
+	Explanation string   `yaml:"explanation"`
+}
+
+func (f studyFile) item() StudyItem {
+	it := StudyItem{ID: strings.TrimSpace(f.ID), Title: strings.TrimSpace(f.Title), Text: strings.TrimSpace(f.Text)}
+	for _, q := range f.Questions {
+		it.Questions = append(it.Questions, communitybot.StudyQuestion{
+			Prompt:      strings.TrimSpace(q.Question),
+			Options:     cleanList(q.Options),
+			Answer:      q.Answer - 1,
+			Explanation: strings.TrimSpace(q.Explanation),
+		})
+	}
+	return it
+}
+
+func studyToFile(it StudyItem) studyFile {
+	f := studyFile{ID: it.ID, Title: it.Title, Text: it.Text}
+	for _, q := range it.Questions {
+		f.Questions = append(f.Questions, studyQuestionFile{
+			Question: q.Prompt, Options: q.Options, Answer: q.Answer + 1, Explanation: q.Explanation,
+		})
+	}
+	return f
 }
 
 // Default returns the embedded knowledge base. Each call parses afresh, so the
@@ -236,7 +272,7 @@ type file struct {
 	Projects []projectFile `yaml:"projects"`
 	Synonyms []Synonym     `yaml:"synonyms,omitempty"`
 	Menu     []MenuItem    `yaml:"menu,omitempty"`
-	Study    []StudyItem   `yaml:"study"`
+	Study    []studyFile   `yaml:"study"`
 }
 
 type projectFile struct {
@@ -257,7 +293,9 @@ func (f *file) knowledgeBase() *KnowledgeBase {
 		Version:  f.Version,
 		Fallback: strings.TrimSpace(f.Fallback),
 		Menu:     f.Menu,
-		Study:    f.Study,
+	}
+	for _, it := range f.Study {
+		kb.Study = append(kb.Study, it.item())
 	}
 	for _, t := range f.Topics {
 		t.ID = strings.TrimSpace(t.ID)
@@ -300,9 +338,6 @@ func (f *file) knowledgeBase() *KnowledgeBase {
 		m := &kb.Menu[i]
 		m.Label, m.Topic, m.Project = strings.TrimSpace(m.Label), strings.TrimSpace(m.Topic), strings.TrimSpace(m.Project)
 	}
-	if len(kb.Study) == 0 {
-		kb.Study = nil
-	}
 	return kb
 }
 
@@ -313,11 +348,10 @@ func toFile(kb *KnowledgeBase) *file {
 		Topics:   kb.Topics,
 		Synonyms: kb.Synonyms,
 		Menu:     kb.Menu,
-		Study:    kb.Study,
+		Study:    []studyFile{}, // keep the section visible even when empty
 	}
-	if f.Study == nil {
-		// Keep the reserved section visible in exported files.
-		f.Study = []StudyItem{}
+	for _, it := range kb.Study {
+		f.Study = append(f.Study, studyToFile(it))
 	}
 	for _, p := range kb.Projects {
 		progress := p.Progress

@@ -124,7 +124,9 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb.Study = []StudyItem{{ID: "q1", Fields: map[string]any{"question": "五个张庙是什么？", "choices": []any{"甲", "乙"}, "answer": 1}}}
+	if len(kb.Study) < 20 {
+		t.Fatalf("shipped study bank has %d items, want at least 20", len(kb.Study))
+	}
 	data, err := kb.Marshal()
 	if err != nil {
 		t.Fatalf("Marshal() = %v", err)
@@ -282,7 +284,8 @@ func TestValidate(t *testing.T) {
 		{"synonym variant equals canonical", func(kb *KnowledgeBase) {
 			kb.Synonyms[0].Variants = []string{"电梯加装"}
 		}, []string{`同义词 "电梯加装"`}},
-		{"duplicate study id", func(kb *KnowledgeBase) { kb.Study = []StudyItem{{ID: "s1"}, {ID: "s1"}} }, []string{`学习题 "s1"`}},
+		{"duplicate study id", func(kb *KnowledgeBase) { kb.Study = []StudyItem{validStudyItem("s1"), validStudyItem("s1")} }, []string{`学习题 "s1"`, "id 重复"}},
+		{"study id reserved for the bot", func(kb *KnowledgeBase) { kb.Study = []StudyItem{validStudyItem("add-1")} }, []string{`学习题 "add-1"`, `"add-"`}},
 		{"several problems reported together", func(kb *KnowledgeBase) {
 			kb.Topics[0].Answer = ""
 			kb.Projects[0].Status = "x"

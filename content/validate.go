@@ -139,12 +139,82 @@ func (kb *KnowledgeBase) Validate() error {
 
 	study := make(map[string]bool)
 	for _, s := range kb.Study {
-		if v.slug("学习题", s.ID) && study[s.ID] {
-			v.addf("学习题 %q：id 重复。", s.ID)
+		if v.slug("学习题", s.ID) {
+			if study[s.ID] {
+				v.addf("学习题 %q：id 重复。", s.ID)
+			}
+			if strings.HasPrefix(s.ID, AddedStudyPrefix) {
+				v.addf("学习题 %q：以 %q 开头的 id 留给管理员在机器人里添加的题目，请换一个。", s.ID, AddedStudyPrefix)
+			}
 		}
 		study[s.ID] = true
+		v.studyItem(s)
 	}
 	return v.err()
+}
+
+// Limits of a study item. A prompt with its text, question and options,
+// and after answering the explanation too, stays one comfortable message.
+const (
+	MaxStudyTextRunes        = 800
+	MaxStudyQuestionRunes    = 200
+	MaxStudyOptionRunes      = 40 // options are inline buttons
+	MaxStudyExplanationRunes = 300
+	MinStudyOptions          = 2
+	MaxStudyOptions          = 4 // A to D
+	MaxStudyQuestions        = 5
+)
+
+// AddedStudyPrefix starts the ids of items admins add in the bot, so that
+// they never collide with the content file's ids.
+const AddedStudyPrefix = "add-"
+
+// ValidateStudyItem checks one study item on its own (not its id's
+// uniqueness), as Validate does for the items of a file. The error wraps
+// communitybot.ErrInvalid and its user message lists every problem.
+// An item without an id (one an admin is adding, whose id storage assigns)
+// is checked for everything else.
+func ValidateStudyItem(it StudyItem) error {
+	var v validator
+	if it.ID != "" {
+		v.slug("学习题", it.ID)
+	}
+	v.studyItem(it)
+	return v.err()
+}
+
+func (v *validator) studyItem(it StudyItem) {
+	where := "学习题"
+	if it.ID != "" {
+		where = fmt.Sprintf("学习题 %q", it.ID)
+	}
+	v.text(where, "标题", it.Title, MaxTitleRunes)
+	v.text(where, "学习内容", it.Text, MaxStudyTextRunes)
+	switch n := len(it.Questions); {
+	case n == 0:
+		v.addf("%s：至少要有一道选择题。", where)
+	case n > MaxStudyQuestions:
+		v.addf("%s：题目太多（%d 道，上限 %d 道）。", where, n, MaxStudyQuestions)
+	}
+	for i, q := range it.Questions {
+		qw := fmt.Sprintf("%s第 %d 题", where, i+1)
+		v.text(qw, "题目", q.Prompt, MaxStudyQuestionRunes)
+		v.text(qw, "解析", q.Explanation, MaxStudyExplanationRunes)
+		if n := len(q.Options); n < MinStudyOptions || n > MaxStudyOptions {
+			v.addf("%s：选项应有 %d 到 %d 个，现在是 %d 个。", qw, MinStudyOptions, MaxStudyOptions, n)
+		}
+		seen := make(map[string]bool, len(q.Options))
+		for j, o := range q.Options {
+			v.text(qw, fmt.Sprintf("选项 %d ", j+1), o, MaxStudyOptionRunes)
+			if seen[o] && o != "" {
+				v.addf("%s：选项 %q 重复。", qw, o)
+			}
+			seen[o] = true
+		}
+		if q.Answer < 0 || q.Answer >= len(q.Options) {
+			v.addf("%s：正确答案应为第 1 到第 %d 个选项（answer 写选项的序号），现在是 %d。", qw, len(q.Options), q.Answer+1)
+		}
+	}
 }
 
 type validator struct {

@@ -25,6 +25,31 @@ func (s *Store) Account(ctx context.Context, userID int64) (communitybot.Account
 	if err != nil {
 		return communitybot.Account{}, fmt.Errorf("account %d: %w", userID, err)
 	}
+	return accountFrom(userID, m), nil
+}
+
+// Accounts returns the accounts of several users in one round trip, in the
+// order of ids.
+func (s *Store) Accounts(ctx context.Context, ids []int64) ([]communitybot.Account, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.accountKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	out := make([]communitybot.Account, len(ids))
+	for i, c := range cmds {
+		out[i] = accountFrom(ids[i], c.Val())
+	}
+	return out, nil
+}
+
+func accountFrom(userID int64, m map[string]string) communitybot.Account {
 	a := communitybot.Account{UserID: userID, Role: communitybot.RoleResident}
 	if r := communitybot.Role(m["role"]); r == communitybot.RoleMember || r == communitybot.RoleAdmin {
 		a.Role = r
@@ -34,7 +59,7 @@ func (s *Store) Account(ctx context.Context, userID int64) (communitybot.Account
 	if ms, err := strconv.ParseInt(m["at"], 10, 64); err == nil {
 		a.GrantedAt = time.UnixMilli(ms)
 	}
-	return a, nil
+	return a
 }
 
 // Role returns a user's role (resident when none is stored).

@@ -44,6 +44,8 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string // text or json
+
+	Study StudyConfig // party study and roles (config_study.go)
 }
 
 // envVar documents one variable; the README's table is written from the
@@ -68,6 +70,12 @@ var EnvVars = []envVar{
 	{"WORKERS", "8", "Inbox partitions: updates handled at once (one chat's updates are always in order)."},
 	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
+	{"ADMIN_IDS", "", "Comma-separated Telegram user ids made admins at startup (existing admins stay)."},
+	{"STUDY_TIME", "08:00", "Time of day (TIMEZONE) the daily study prompt is pushed to members."},
+	{"STUDY_SUMMARY_TIME", "09:00", "Time on Mondays (TIMEZONE) each branch gets last week's study summary."},
+	{"STUDY_POINTS_READ", "1", "Points for the day's first /study or answer (0-100)."},
+	{"STUDY_POINTS_CORRECT", "2", "Points for a correct answer (0-100)."},
+	{"INVITE_TTL", "168h", "How long a /invite code can be used (1h-720h)."},
 }
 
 var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -177,6 +185,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
 	}
+	c.Study = parseStudyConfig(get, bad)
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

@@ -54,6 +54,14 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad workers", env("WORKERS", "0"), "WORKERS"},
 		{"bad log level", env("LOG_LEVEL", "loud"), "LOG_LEVEL"},
 		{"bad log format", env("LOG_FORMAT", "xml"), "LOG_FORMAT"},
+		{"bad admin id", env("ADMIN_IDS", "123,abc"), "ADMIN_IDS"},
+		{"negative admin id", env("ADMIN_IDS", "-5"), "ADMIN_IDS"},
+		{"bad study time", env("STUDY_TIME", "8点"), "STUDY_TIME"},
+		{"study time out of range", env("STUDY_TIME", "25:00"), "STUDY_TIME"},
+		{"bad summary time", env("STUDY_SUMMARY_TIME", "9"), "STUDY_SUMMARY_TIME"},
+		{"bad read points", env("STUDY_POINTS_READ", "-1"), "STUDY_POINTS_READ"},
+		{"bad correct points", env("STUDY_POINTS_CORRECT", "lots"), "STUDY_POINTS_CORRECT"},
+		{"bad invite ttl", env("INVITE_TTL", "10m"), "INVITE_TTL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,5 +85,25 @@ func TestParseConfigNeverEchoesSecrets(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error leaks %q: %v", secret, err)
 		}
+	}
+}
+
+func TestParseStudyConfig(t *testing.T) {
+	c, err := parseConfig(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := StudyConfig{DailyAt: "08:00", SummaryAt: "09:00", ReadPoints: 1, CorrectPoints: 2, InviteTTL: 168 * time.Hour}
+	if c.Study.DailyAt != want.DailyAt || c.Study.SummaryAt != want.SummaryAt || c.Study.ReadPoints != 1 || c.Study.CorrectPoints != 2 || c.Study.InviteTTL != want.InviteTTL || c.Study.AdminIDs != nil {
+		t.Fatalf("study defaults = %+v", c.Study)
+	}
+	c, err = parseConfig(env("ADMIN_IDS", "12, 34;56", "STUDY_TIME", "7:30", "STUDY_SUMMARY_TIME", "18:05",
+		"STUDY_POINTS_READ", "0", "STUDY_POINTS_CORRECT", "5", "INVITE_TTL", "72h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Study
+	if len(s.AdminIDs) != 3 || s.AdminIDs[2] != 56 || s.DailyAt != "07:30" || s.SummaryAt != "18:05" || s.ReadPoints != 0 || s.CorrectPoints != 5 || s.InviteTTL != 72*time.Hour {
+		t.Fatalf("study config = %+v", s)
 	}
 }

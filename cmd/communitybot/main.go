@@ -80,6 +80,9 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	}
 	router := bot.NewRouter(store, log.With("component", "router"))
 	bot.RegisterCore(router, asst)
+	if _, err := wireStudy(ctx, cfg, kb, store, router, log); err != nil { // issue 3 wires Jobs and Render
+		return err
+	}
 
 	botCfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,

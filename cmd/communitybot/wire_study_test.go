@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
+)
+
+// TestRunStudyWiring runs the program with ADMIN_IDS and checks that roles
+// and the daily study are wired: the bootstrap admin invites, a resident
+// joins and studies.
+func TestRunStudyWiring(t *testing.T) {
+	api := tgtest.New()
+	defer api.Close()
+	prefix := storagetest.Prefix(t)
+	t.Cleanup(func() {
+		s := storagetest.New(t)
+		storagetest.Cleanup(t, s.Client(), prefix)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, env(
+			"TELEGRAM_BOT_TOKEN", api.Token(), "TELEGRAM_API_URL", api.URL(),
+			"REDIS_URL", storagetest.URL(), "REDIS_PREFIX", prefix, "ADMIN_IDS", "88", "STUDY_TIME", "07:45",
+		), strings.NewReader(""), io.Discard, io.Discard)
+	}()
+	ask := func(u tgtest.User, text string) string {
+		t.Helper()
+		before := len(api.Sent(u.ID))
+		api.SendText(tgtest.PrivateChat(u), u, text)
+		wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+		defer wcancel()
+		msgs, err := api.WaitSent(wctx, u.ID, before+1)
+		if err != nil {
+			t.Fatalf("no reply to %q: %v", text, err)
+		}
+		return msgs[before].PlainText
+	}
+	admin, member := tgtest.User{ID: 88, FirstName: "管理员"}, tgtest.User{ID: 89, FirstName: "党员"}
+	inv := ask(admin, "/invite 第一党支部")
+	code := regexp.MustCompile(`/join (\S+)`).FindStringSubmatch(inv)
+	if code == nil {
+		t.Fatalf("/invite by the ADMIN_IDS admin: %s", inv)
+	}
+	if got := ask(member, "/join "+code[1]); !strings.Contains(got, "07:45") {
+		t.Fatalf("/join: %s", got)
+	}
+	if got := ask(member, "/study"); !strings.Contains(got, "每日学习") {
+		t.Fatalf("/study: %s", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
