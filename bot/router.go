@@ -50,6 +50,7 @@ type Router struct {
 	text      HandlerFunc
 	roles     roleLookup
 	log       *slog.Logger
+	mws       []Middleware // see Use
 }
 
 // NewRouter returns an empty router. roles may be nil when no command
@@ -103,7 +104,7 @@ const Apology = "抱歉，系统暂时出了点问题，请稍后再试。给您
 // serve routes r and turns the handler's error into what the user sees. It
 // returns an error only when the update should be handled again later.
 func (rt *Router) serve(ctx context.Context, r *Request) error {
-	err := rt.route(ctx, r)
+	err := rt.handler()(ctx, r)
 	if err != nil && !errors.Is(err, ErrTemporary) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		if msg, ok := communitybot.UserMessage(err); ok {
 			err = rt.say(ctx, r, msg)
