@@ -102,8 +102,9 @@ func ParseTicketNo(s string) (int64, error) {
 		}
 		return r
 	}, s))
-	t = strings.TrimPrefix(strings.ToLower(t), "q")
-	t = strings.TrimPrefix(t, "-")
+	if rest, ok := strings.CutPrefix(strings.ToLower(t), "q"); ok {
+		t = strings.TrimPrefix(rest, "-")
+	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n <= 0 || utf8.RuneCountInString(t) > 12 {
 		return 0, Errorf(ErrInvalid, "问题编号的格式应为 Q-0042 这样的形式。")
