@@ -75,7 +75,11 @@ func RegisterTickets(rt *Router, svc *staff.Service) {
 			return err
 		}
 		_ = r.Toast(ctx, "感谢您的评价！", false)
-		return r.Edit(ctx, reply)
+		if err := r.Edit(ctx, reply); err != nil {
+			return err
+		}
+		svc.ReportRating(ctx, no, rating)
+		return nil
 	})
 	rt.Use(staffReplies(rt, svc))
 }

@@ -215,3 +215,40 @@ func TestTicketLimitPerResident(t *testing.T) {
 		t.Errorf("a fourth open ticket was made: %s", r.PlainText)
 	}
 }
+
+// TestStaffChatOrResidentUnreachable: a ticket that cannot be posted (the
+// bot was removed from the staff chat) is kept, counted as a fault and
+// posted once the chat is reachable again; an answer to a resident who
+// blocked the bot closes the ticket and tells staff it was not delivered.
+func TestStaffChatOrResidentUnreachable(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	e.api.SetBlocked(e.staffChat.ID, true)
+	u := resident()
+	r := e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	mustContain(t, "fallback while the staff chat is unreachable", r.PlainText, "Q-0001")
+	if err := e.api.WaitUntil(ctxT(t), func() bool {
+		return metricValues(e.scrape())[`communitybot_faults_total{source="staff_chat"}`] >= 1
+	}); err != nil {
+		t.Fatal("the failed post did not move the staff_chat fault counter")
+	}
+	list := e.adminSays("/tickets")
+	mustContain(t, "/tickets while unposted", list.PlainText, "Q-0001")
+
+	e.api.SetBlocked(e.staffChat.ID, false)
+	post := e.waitStaffPost(1) // posted by the retry loop
+	mustContain(t, "late post", post.PlainText, "Q-0001", "今天午饭吃什么好")
+
+	e.api.SetBlocked(u.ID, true)
+	before := len(e.api.Sent(e.staffChat.ID))
+	e.api.ReplyText(e.staffChat, e.admin, post.Model, "食堂有面条。")
+	msgs, err := e.api.WaitSent(ctxT(t), e.staffChat.ID, before+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "blocked resident", msgs[before].PlainText, "无法送达居民")
+	tk, _ := e.store.Ticket(ctx, 1)
+	if tk.Status != communitybot.TicketAnswered || tk.Relayed {
+		t.Errorf("ticket = %+v; want answered, not relayed", tk)
+	}
+}

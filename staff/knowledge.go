@@ -18,12 +18,13 @@ import (
 // content file now has a topic of the same id) is skipped, and reported in
 // skipped with the reason, rather than breaking the whole knowledge base.
 func Merge(base *content.KnowledgeBase, learned []communitybot.LearnedEntry, added []communitybot.Project) (kb *content.KnowledgeBase, skipped []string) {
-	kb = cloneKB(base)
-	if kb.Validate() != nil {
-		return kb, []string{"base knowledge base is invalid"}
+	type change struct {
+		what  string
+		apply func(*content.KnowledgeBase)
 	}
+	var changes []change
 	inBase := map[string]bool{}
-	for _, p := range kb.Projects {
+	for _, p := range base.Projects {
 		inBase[p.ID] = true
 	}
 	// Staff-added projects follow the content's projects. Their numbers in
@@ -33,30 +34,59 @@ func Merge(base *content.KnowledgeBase, learned []communitybot.LearnedEntry, add
 		if inBase[p.ID] {
 			continue // exported into the content file since
 		}
-		p.Number = len(kb.Projects) + 1
 		p.Aliases = slices.Clone(p.Aliases)
-		try(kb, &skipped, "project "+p.ID, func(kb *content.KnowledgeBase) { kb.Projects = append(kb.Projects, p) })
+		changes = append(changes, change{"project " + p.ID, func(kb *content.KnowledgeBase) {
+			p.Number = len(kb.Projects) + 1
+			kb.Projects = append(kb.Projects, p)
+		}})
 	}
 	for _, e := range learned {
+		what := "learned " + e.ID
 		switch e.Kind {
 		case communitybot.LearnQuestion:
-			if !hasEntry(kb, e.Target) {
-				skipped = append(skipped, "learned "+e.ID+": no topic or project "+e.Target)
-				continue
-			}
-			try(kb, &skipped, "learned "+e.ID, func(kb *content.KnowledgeBase) { addQuestion(kb, e.Target, e.Question) })
+			changes = append(changes, change{what, func(kb *content.KnowledgeBase) { addQuestion(kb, e.Target, e.Question) }})
 		case communitybot.LearnTopic:
-			if _, exists := kb.Topic(e.ID); exists {
+			if _, exists := base.Topic(e.ID); exists {
 				continue // exported into the content file since
 			}
-			try(kb, &skipped, "learned "+e.ID, func(kb *content.KnowledgeBase) {
+			changes = append(changes, change{what, func(kb *content.KnowledgeBase) {
 				kb.Topics = append(kb.Topics, content.Topic{ID: e.ID, Title: e.Title, Answer: e.Answer, Questions: []string{e.Question}})
-			})
+			}})
 		default:
-			skipped = append(skipped, "learned "+e.ID+": unknown kind "+string(e.Kind))
+			skipped = append(skipped, what+": unknown kind "+string(e.Kind))
 		}
 	}
+
+	kb = cloneKB(base)
+	if kb.Validate() != nil {
+		return kb, append(skipped, "base knowledge base is invalid")
+	}
+	// Fast path: everything fits, one validation.
+	for _, c := range changes {
+		c.apply(kb)
+	}
+	if kb.Validate() == nil && !missingTargets(kb, learned) {
+		return kb, skipped
+	}
+	// Something does not fit: apply one change at a time and keep those
+	// that leave the knowledge base valid.
+	kb = cloneKB(base)
+	for _, c := range changes {
+		try(kb, &skipped, c.what, c.apply)
+	}
 	return kb, skipped
+}
+
+// missingTargets reports whether an alternate question points at a topic
+// or project that no longer exists (addQuestion then adds nothing, which
+// Validate cannot see).
+func missingTargets(kb *content.KnowledgeBase, learned []communitybot.LearnedEntry) bool {
+	for _, e := range learned {
+		if e.Kind == communitybot.LearnQuestion && !hasEntry(kb, e.Target) {
+			return true
+		}
+	}
+	return false
 }
 
 // try applies change to a copy of kb and keeps it only if kb stays valid.
@@ -74,6 +104,12 @@ func try(kb *content.KnowledgeBase, skipped *[]string, what string, change func(
 // addQuestion adds q as an example question of a topic or a project; a
 // question already there is left alone. The target must exist (hasEntry).
 func addQuestion(kb *content.KnowledgeBase, target, q string) {
+	if !hasEntry(kb, target) {
+		// Adding a broken topic makes Validate refuse the change, so the
+		// slow path of Merge skips it with a reason.
+		kb.Topics = append(kb.Topics, content.Topic{ID: target, Title: "（话题或项目 " + target + " 已不存在）"})
+		return
+	}
 	for i := range kb.Topics {
 		if kb.Topics[i].ID == target {
 			if !slices.Contains(kb.Topics[i].Questions, q) {

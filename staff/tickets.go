@@ -209,14 +209,21 @@ func (s *Service) Rate(ctx context.Context, userID, no int64, r communitybot.Rat
 	if err != nil {
 		return communitybot.Reply{}, err
 	}
-	if s.posting() {
-		// Tell staff how the answer landed; best effort.
-		note := communitybot.Reply{Text: fmt.Sprintf("居民对 %s 的答复评价：<b>%s</b>。", communitybot.TicketNo(no), r.Label())}
-		if _, err := s.d.Poster.Post(ctx, s.cfg.StaffChatID, note); err != nil {
-			s.log.Warn("rating not reported to the staff chat", "ticket", communitybot.TicketNo(no), "err", err)
-		}
-	}
 	return communitybot.Reply{Text: relayText(t) + fmt.Sprintf("\n\n您的评价：%s。感谢您的反馈！", r.Label())}, nil
+}
+
+// ReportRating tells the staff chat how an answer was rated. It is best
+// effort and meant to run after the resident has been answered, so a slow
+// staff chat never delays them.
+func (s *Service) ReportRating(ctx context.Context, no int64, r communitybot.Rating) {
+	if !s.posting() {
+		return
+	}
+	note := communitybot.Reply{Text: fmt.Sprintf("居民对 %s 的答复评价：<b>%s</b>。", communitybot.TicketNo(no), r.Label())}
+	if _, err := s.d.Poster.Post(ctx, s.cfg.StaffChatID, note); err != nil {
+		s.obs.Fault("staff_chat")
+		s.log.Warn("rating not reported to the staff chat", "ticket", communitybot.TicketNo(no), "err", err)
+	}
 }
 
 func ticketNotFound(no int64) error {
