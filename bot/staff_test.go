@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
@@ -291,12 +292,21 @@ func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
 		t.Fatal("no fault injected; the test proves nothing")
 	}
 
-	page := e.scrape()
-	after := metricValues(page)
+	// A counter may move just after the reply a test waited for (the
+	// handler's own metrics are recorded when it returns), so poll.
+	var page string
 	moved := func(series string, atLeast float64) {
 		t.Helper()
-		if d := after[series] - before[series]; d < atLeast {
-			t.Errorf("%s moved by %v, want at least %v", series, d, atLeast)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			page = e.scrape()
+			d := metricValues(page)[series] - before[series]
+			if d >= atLeast {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s moved by %v, want at least %v", series, d, atLeast)
+				return
+			}
 		}
 	}
 	moved(`communitybot_updates_handled_total{kind="text",outcome="ok"}`, 5)
@@ -310,7 +320,7 @@ func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
 	moved(`communitybot_telegram_calls_total{method="sendMessage",outcome="retried"}`, float64(e.api.FaultsInjected()))
 	moved(`communitybot_faults_total{source="telegram"}`, float64(e.api.FaultsInjected()))
 	moved(`communitybot_admin_actions_total{action="denied"}`, 1)
-	if _, ok := after[`communitybot_deliveries_total{result="delivered"}`]; ok {
+	if _, ok := metricValues(page)[`communitybot_deliveries_total{result="delivered"}`]; ok {
 		t.Errorf("deliveries counted with no delivery engine")
 	}
 	for _, want := range []string{`communitybot_queue_depth{queue="inbox"} `, "go_goroutines", "process_cpu_seconds_total"} {

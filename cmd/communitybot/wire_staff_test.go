@@ -123,11 +123,18 @@ func TestRunServesStaffSide(t *testing.T) {
 	if code, _ := httpGet(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d", code)
 	}
-	code, page := httpGet(t, base+"/metrics")
 	for _, want := range []string{`communitybot_tickets_total{event="relayed"} 1`, `communitybot_questions_total{result="fallback"} 1`,
 		`communitybot_queue_depth{queue="inbox"}`, `communitybot_telegram_calls_total{method="sendMessage",outcome="ok"}`} {
-		if code != 200 || !strings.Contains(page, want) {
-			t.Errorf("/metrics (%d) lacks %s", code, want)
+		// The relay is counted just after the message is sent: poll.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			code, page := httpGet(t, base+"/metrics")
+			if code == 200 && strings.Contains(page, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("/metrics (%d) lacks %s", code, want)
+				break
+			}
 		}
 	}
 
