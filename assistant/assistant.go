@@ -52,6 +52,7 @@ type knowledge struct {
 // Assistant answers questions. It is safe for concurrent use.
 type Assistant struct {
 	know    atomic.Pointer[knowledge]
+	hooks   atomic.Pointer[Hooks]
 	store   store
 	convTTL time.Duration
 	loc     *time.Location
@@ -91,6 +92,20 @@ func (a *Assistant) Reload(kb *content.KnowledgeBase) error {
 	return nil
 }
 
+// Hooks let other features act on questions without the assistant knowing
+// them. Both are optional.
+type Hooks struct {
+	// Escalate hands a question the bot could not answer to staff and
+	// returns the ticket number to tell the resident ("Q-0042"). An error
+	// with a user-safe message is shown to the resident instead.
+	Escalate func(ctx context.Context, q communitybot.Question) (string, error)
+	// Observe is told whether each question was answered (metrics).
+	Observe func(answered bool)
+}
+
+// SetHooks installs h; questions asked from then on use it.
+func (a *Assistant) SetHooks(h Hooks) { a.hooks.Store(&h) }
+
 // Knowledge returns the knowledge base in use.
 func (a *Assistant) Knowledge() *content.KnowledgeBase { return a.know.Load().kb }
 
@@ -105,7 +120,8 @@ type Answer struct {
 	Answered  bool   // false: the fallback was given and the question recorded
 	TopicID   string // what matched, if anything
 	ProjectID string
-	FollowUp  bool // understood through the conversation's context
+	FollowUp  bool   // understood through the conversation's context
+	Ticket    string // the unanswered question's ticket number, if one was made (Hooks.Escalate)
 }
 
 // Ask answers a free-text question from a user in a chat.
@@ -141,12 +157,36 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		}
 	}
 	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered}
-	if err := a.store.RecordQuestion(ctx, q); err != nil {
-		a.log.Warn("question not recorded", "chat_id", chatID, "answered", ans.Answered, "err", err)
-		if !ans.Answered {
-			// We promise the resident that staff will see the question.
-			ans.Reply.Text += "\n\n（系统暂时无法记录您的问题，请稍后再发一次，谢谢！）"
+	recordErr := a.store.RecordQuestion(ctx, q)
+	if recordErr != nil {
+		a.log.Warn("question not recorded", "chat_id", chatID, "answered", ans.Answered, "err", recordErr)
+	}
+	h := a.hooks.Load()
+	if h != nil && h.Observe != nil {
+		h.Observe(ans.Answered)
+	}
+	if ans.Answered {
+		return ans, nil
+	}
+	escalated := false
+	if h != nil && h.Escalate != nil {
+		no, err := h.Escalate(ctx, q)
+		switch msg, safe := communitybot.UserMessage(err); {
+		case err == nil:
+			escalated = true
+			ans.Ticket = no
+			ans.Reply.Text += fmt.Sprintf("\n\n问题编号：<b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。",
+				html.EscapeString(no), html.EscapeString(no))
+		case safe:
+			escalated = true
+			ans.Reply.Text += "\n\n" + html.EscapeString(msg)
+		default:
+			a.log.Error("question not handed to staff", "chat_id", chatID, "err", err)
 		}
+	}
+	if recordErr != nil && !escalated {
+		// We promise the resident that staff will see the question.
+		ans.Reply.Text += "\n\n（系统暂时无法记录您的问题，请稍后再发一次，谢谢！）"
 	}
 	return ans, nil
 }

@@ -215,7 +215,7 @@ func (a *Assistant) ResolveProject(ctx context.Context, ref string) (string, err
 		return "", communitybot.Errorf(communitybot.ErrNotFound, "没有编号为 %d 的项目。目前的编号是 1 到 %d，发送 /projects 可查看全部项目。", n, len(list))
 	}
 	for _, p := range list {
-		if norm == p.ID || norm == qa.Normalize(p.Name) {
+		if norm == qa.Normalize(p.ID) || norm == qa.Normalize(p.Name) {
 			return p.ID, nil
 		}
 		for _, al := range p.Aliases {

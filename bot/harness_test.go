@@ -27,6 +27,7 @@ type harness struct {
 	router *bot.Router
 	cfg    bot.Config
 	stop   func()
+	onBot  []func(*bot.Bot) // called with each bot before it runs
 }
 
 type harnessOption func(*harness)
@@ -95,6 +96,9 @@ func (h *harness) start() {
 	b, err := bot.New(h.cfg, h.store, h.router)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	for _, f := range h.onBot {
+		f(b)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -51,6 +51,7 @@ type Router struct {
 	observers []func(ctx context.Context, r *Request)
 	roles     roleLookup
 	log       *slog.Logger
+	mws       []Middleware // see Use
 }
 
 // NewRouter returns an empty router. roles may be nil when no command
@@ -113,7 +114,7 @@ func (rt *Router) serve(ctx context.Context, r *Request) error {
 	for _, o := range rt.observers {
 		o(ctx, r)
 	}
-	err := rt.route(ctx, r)
+	err := rt.handler()(ctx, r)
 	if err != nil && !errors.Is(err, ErrTemporary) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		if msg, ok := communitybot.UserMessage(err); ok {
 			err = rt.say(ctx, r, msg)

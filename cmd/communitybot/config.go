@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -45,7 +46,9 @@ type Config struct {
 	LogLevel  slog.Level
 	LogFormat string // text or json
 
-	Study StudyConfig // party study and roles (config_study.go)
+	Study       StudyConfig // party study and roles (config_study.go)
+	StaffChatID int64       // 0: tickets are not posted to a staff chat
+	HTTPAddr    string      // metrics and health endpoints; empty: off
 }
 
 // envVar documents one variable; the README's table is written from the
@@ -76,6 +79,8 @@ var EnvVars = []envVar{
 	{"STUDY_POINTS_READ", "1", "Points for the day's first /study or answer (0-100)."},
 	{"STUDY_POINTS_CORRECT", "2", "Points for a correct answer (0-100)."},
 	{"INVITE_TTL", "168h", "How long a /invite code can be used (1h-720h)."},
+	{"STAFF_CHAT_ID", "(empty: none)", "Chat id of the staff group (negative for groups) where residents' unanswered questions are posted and answered by replying. Without it tickets are still created; staff list them with /tickets and answer with /answer."},
+	{"HTTP_ADDR", ":9090 (console: off)", "Address of the operational HTTP server: /metrics (Prometheus), /healthz, /readyz. Not the webhook port. off disables it."},
 }
 
 var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -186,6 +191,27 @@ func parseConfig(getenv func(string) string) (Config, error) {
 		bad("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
 	}
 	c.Study = parseStudyConfig(get, bad)
+	if v := get("STAFF_CHAT_ID"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n == 0 {
+			bad("STAFF_CHAT_ID", "want a chat id such as -1001234567890, got %q", v)
+		}
+		c.StaffChatID = n
+	}
+	switch v := get("HTTP_ADDR"); {
+	case v == "" && c.Mode == ModeConsole, strings.EqualFold(v, "off"):
+		c.HTTPAddr = ""
+	case v == "":
+		c.HTTPAddr = ":9090"
+	default:
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			bad("HTTP_ADDR", "want host:port or :port, like :9090, got %q", v)
+		}
+		c.HTTPAddr = v
+	}
+	if c.HTTPAddr != "" && c.Mode == ModeWebhook && c.HTTPAddr == c.WebhookListen {
+		bad("HTTP_ADDR", "must differ from WEBHOOK_LISTEN (%s)", c.WebhookListen)
+	}
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

@@ -25,7 +25,7 @@ var consoleUser = tgtest.User{ID: 10001, FirstName: "居民", LanguageCode: "zh-
 // the person at the terminal be a Telegram user: each line typed is a
 // message, "#N" presses button N of the last keyboard. The bot under test is
 // exactly the one that talks to Telegram: same intake, inbox, handlers.
-func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, onBot func(*bot.Bot)) error {
 	api := tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
 	defer api.Close()
 	cfg.Token, cfg.APIURL, cfg.Mode = api.Token(), api.URL(), bot.ModePolling
@@ -33,6 +33,7 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 	if err != nil {
 		return err
 	}
+	onBot(b)
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
 	botDone := make(chan error, 1)

@@ -83,6 +83,10 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	if _, err := wireStudy(ctx, cfg, kb, store, router, log); err != nil { // issue 3 wires Jobs and Render
 		return err
 	}
+	staffW, err := wireStaff(ctx, cfg, kb, store, asst, router, log, &closers)
+	if err != nil {
+		return err
+	}
 
 	botCfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,
@@ -93,12 +97,13 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 		botCfg.Mode = bot.ModeWebhook
 	}
 	if cfg.Mode == ModeConsole {
-		return runConsole(ctx, botCfg, store, router, stdin, stdout, log)
+		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, staffW.attach)
 	}
 	b, err := bot.New(botCfg, store, router)
 	if err != nil {
 		return err
 	}
+	staffW.attach(b)
 	log.Info("starting", "mode", cfg.Mode, "api", cfg.APIURL, "redis", describeRedis(cfg))
 	return b.Run(ctx)
 }

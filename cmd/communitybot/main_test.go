@@ -69,7 +69,7 @@ func TestRunPolling(t *testing.T) {
 	go func() {
 		done <- run(ctx, env(
 			"TELEGRAM_BOT_TOKEN", api.Token(), "TELEGRAM_API_URL", api.URL(),
-			"REDIS_URL", storagetest.URL(), "REDIS_PREFIX", prefix, "LOG_LEVEL", "debug",
+			"REDIS_URL", storagetest.URL(), "REDIS_PREFIX", prefix, "LOG_LEVEL", "debug", "HTTP_ADDR", "127.0.0.1:0",
 		), strings.NewReader(""), io.Discard, &logs)
 	}()
 	u := tgtest.User{ID: 77, FirstName: "居民"}

@@ -1,0 +1,338 @@
+package bot_test
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/bot/tgtest"
+)
+
+func TestSetStatusStoresHistoryAndPushes(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+
+	r := e.adminSays("/setstatus 电梯加装 推进中 60% 3号楼电梯已完成井道施工，<b>下周</b>吊装")
+	mustContain(t, "/setstatus reply", r.PlainText, "已更新", "电梯加装", "60%", "已推送")
+
+	hist, err := e.store.ProjectHistory(ctx, "elevator", 10)
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history = %+v, %v; want the seed entry and the update", hist, err)
+	}
+	last := hist[1]
+	if last.Status != communitybot.StatusInProgress || last.Progress != 60 || last.By != "王主任" ||
+		last.Note != "3号楼电梯已完成井道施工，<b>下周</b>吊装" || last.At.IsZero() {
+		t.Errorf("history entry = %+v", last)
+	}
+
+	bs := e.notifier.broadcasts()
+	if len(bs) != 1 {
+		t.Fatalf("broadcasts = %d, want 1", len(bs))
+	}
+	b := bs[0]
+	if b.Kind != "project-update" || b.Topic != communitybot.ProjectTopic("elevator") || b.CreatedBy != e.admin.ID {
+		t.Errorf("broadcast = %+v", b)
+	}
+	if !strings.Contains(b.Reply.Text, "&lt;b&gt;下周&lt;/b&gt;") || !strings.Contains(b.Reply.Text, "60%") {
+		t.Errorf("broadcast text not escaped or lacks progress: %s", b.Reply.Text)
+	}
+
+	// A note keeps status and progress, and both show in /project.
+	r = e.adminSays("/projectnote 4 本周六上午在小区广场召开加梯意见征询会")
+	mustContain(t, "/projectnote reply", r.PlainText, "已更新", "电梯加装")
+	u := resident()
+	card := e.ask(tgtest.PrivateChat(u), u, "/project 电梯加装")
+	mustContain(t, "/project after updates", card.PlainText, "推进中", "约 60%", "意见征询会", "王主任",
+		"3号楼电梯已完成井道施工，<b>下周</b>吊装", "更新记录", "内容初始化")
+	if len(e.notifier.broadcasts()) != 2 {
+		t.Errorf("the note was not pushed: %d broadcasts", len(e.notifier.broadcasts()))
+	}
+
+	if got := e.auditActions(); strings.Join(got, ",") != "setstatus elevator,projectnote elevator" {
+		t.Errorf("audit = %q", got)
+	}
+}
+
+// TestProjectUpdateDeliveredToSubscribers delivers through a stand-in for
+// the delivery engine that sends with the real Sender, to check the pushed
+// message as a subscriber reads it.
+func TestProjectUpdateDeliveredToSubscribers(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	e.notifier.deliver = func(ctx context.Context, b communitybot.Broadcast) error {
+		return e.store.EachSubscriber(ctx, b.Topic, 100, func(ids []int64) error {
+			for _, id := range ids {
+				if _, err := e.poster.Post(ctx, id, b.Reply); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	sub, other := resident(), resident()
+	e.ask(tgtest.PrivateChat(sub), sub, "/start")
+	e.ask(tgtest.PrivateChat(other), other, "/start")
+	if _, err := e.store.Subscribe(ctx, sub.ID, communitybot.ProjectTopic("overhead-cables")); err != nil {
+		t.Fatal(err)
+	}
+	e.adminSays("/setstatus 架空线入地 已完工 100% 全部路段完工")
+	msgs, err := e.api.WaitSent(ctxT(t), sub.ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "push", msgs[1].PlainText, "项目动态：架空线入地", "已完工", "100%", "全部路段完工", "/project 5")
+	if len(msgs[1].Buttons()) != 1 || msgs[1].Buttons()[0].CallbackData != "h:overhead-cables" {
+		t.Errorf("push buttons = %+v", msgs[1].Buttons())
+	}
+	if n := len(e.api.Sent(other.ID)); n != 1 {
+		t.Errorf("a non-subscriber got %d messages, want only the /start reply", n)
+	}
+}
+
+func TestAdminCommandErrorsChangeNothing(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	long := strings.Repeat("很长的说明", 201) // 1005 characters
+	cases := []struct{ cmd, want string }{
+		{"/setstatus 不存在的工程 推进中 说明", "没有找到项目"},
+		{"/setstatus 99 推进中 说明", "没有编号为 99 的项目"},
+		{"/setstatus 电梯加装 快完了 说明", "状态只能是"},
+		{"/setstatus 电梯加装 推进中 150% 说明", "进度应为 0 到 100"},
+		{"/setstatus 电梯加装 推进中 60%", "请写上说明"},
+		{"/setstatus", "请写上项目、状态和说明"},
+		{"/setstatus 电梯加装 推进中 " + long, "备注太长了（1005 字）"},
+		{"/projectnote 不存在的工程 有新进展", "没有找到项目"},
+		{"/projectnote 电梯加装 " + long, "备注太长了"},
+		{"/projectnote 电梯加装", "请写上说明内容"},
+		{"/addproject 只有名称", "请写上项目名称和简介"},
+		{"/addproject 电梯加装 | 重名的项目", "已被项目 4"},
+		{"/addproject 新项目 | 简介 | 加梯", "已被项目 4"},
+		{"/answer Q-9999 答复", "没有编号为 Q-9999 的问题"},
+		{"/answer abc 答复", "Q-0042"},
+		{"/learn Q-9999 goals", "没有编号为 Q-9999 的问题"},
+		{"/learn Q-9999", "请写上问题编号和要加入的话题"},
+	}
+	before, _ := e.store.ProjectHistory(ctx, "elevator", 100)
+	projectsBefore, _ := e.store.Projects(ctx)
+	for _, c := range cases {
+		r := e.adminSays(c.cmd)
+		if !strings.Contains(r.PlainText, c.want) {
+			t.Errorf("%.60s: reply %q lacks %q", c.cmd, r.PlainText, c.want)
+		}
+		if strings.Contains(r.PlainText, "系统暂时出了点问题") {
+			t.Errorf("%.60s: answered with the apology for an internal error", c.cmd)
+		}
+	}
+	after, _ := e.store.ProjectHistory(ctx, "elevator", 100)
+	projectsAfter, _ := e.store.Projects(ctx)
+	if len(after) != len(before) || len(projectsAfter) != len(projectsBefore) {
+		t.Errorf("bad commands changed state: history %d→%d, projects %d→%d", len(before), len(after), len(projectsBefore), len(projectsAfter))
+	}
+	if n := len(e.notifier.broadcasts()); n != 0 {
+		t.Errorf("bad commands pushed %d broadcasts", n)
+	}
+	if got := e.auditActions(); len(got) != 0 {
+		t.Errorf("bad commands were audited as actions: %q", got)
+	}
+}
+
+func TestNonAdminsChangeNothing(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	member := resident()
+	if err := e.store.SetAccount(ctx, communitybot.Account{UserID: member.ID, Role: communitybot.RoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	// A ticket exists, so /answer and /learn have something to act on.
+	asker := resident()
+	e.ask(tgtest.PrivateChat(asker), asker, "今天午饭吃什么好")
+
+	before, _ := e.store.ProjectHistory(ctx, "elevator", 100)
+	cmds := []string{
+		"/setstatus 电梯加装 已完工 100% 完工了", "/projectnote 电梯加装 有新进展", "/addproject 口袋公园 | 简介",
+		"/answer Q-0001 随便答", "/learn Q-0001 new 标题", "/tickets", "/stats", "/audit", "/topics",
+	}
+	for _, u := range []tgtest.User{resident(), member} {
+		for _, c := range cmds {
+			r := e.ask(tgtest.PrivateChat(u), u, c)
+			mustContain(t, c, r.PlainText, "仅限街道管理员")
+		}
+	}
+	// The same in the staff chat: a non-admin's reply to a ticket post.
+	post := e.waitStaffPost(1)
+	outsider := resident()
+	before2 := len(e.api.Sent(e.staffChat.ID))
+	e.api.ReplyText(e.staffChat, outsider, post.Model, "我来答：吃面")
+	msgs, err := e.api.WaitSent(ctxT(t), e.staffChat.ID, before2+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "outsider reply", msgs[before2].PlainText, "仅限街道管理员")
+
+	after, _ := e.store.ProjectHistory(ctx, "elevator", 100)
+	projects, _ := e.store.Projects(ctx)
+	tk, _ := e.store.Ticket(ctx, 1)
+	if len(after) != len(before) || len(projects) != 7 || tk.Status != communitybot.TicketOpen || len(e.notifier.broadcasts()) != 0 {
+		t.Errorf("non-admins changed state: history %d→%d, %d projects, ticket %s, %d broadcasts",
+			len(before), len(after), len(projects), tk.Status, len(e.notifier.broadcasts()))
+	}
+	if got := len(e.api.Sent(asker.ID)); got != 1 {
+		t.Errorf("the asker got %d messages, want only the fallback", got)
+	}
+	denied := 0
+	for _, a := range e.auditActions() {
+		if strings.HasPrefix(a, "denied ") {
+			denied++
+		}
+	}
+	if denied != 2*len(cmds) {
+		t.Errorf("audit has %d denied entries, want %d: %q", denied, 2*len(cmds), e.auditActions())
+	}
+}
+
+func TestAddProjectIsAnswerable(t *testing.T) {
+	e := newStaffEnv(t)
+	r := e.adminSays("/addproject 规划中 口袋 公园改造 | 在泗塘路口建设一处口袋公园，供居民休憩。 | 口袋公园、街心花园")
+	mustContain(t, "/addproject", r.PlainText, "已新增项目 8", "口袋 公园改造", "规划中")
+
+	u := resident()
+	chat := tgtest.PrivateChat(u)
+	for _, ref := range []string{"8", "口袋 公园改造", "街心花园", "project-8"} {
+		card := e.ask(chat, u, "/project "+ref)
+		mustContain(t, "/project "+ref, card.PlainText, "口袋 公园改造", "规划中", "供居民休憩")
+	}
+	list := e.ask(chat, u, "/projects")
+	mustContain(t, "/projects", list.PlainText, "8. 口袋 公园改造")
+	ans := e.ask(chat, u, "口袋公园现在进展怎么样")
+	mustContain(t, "Q&A about the new project", ans.PlainText, "口袋 公园改造", "规划中")
+
+	// A name with a space works in the admin commands too.
+	r = e.adminSays("/projectnote 口袋 公园改造 方案已公示")
+	mustContain(t, "/projectnote with a spaced name", r.PlainText, "已更新 8.「口袋 公园改造」", "方案已公示")
+	r = e.adminSays("/setstatus 口袋 公园改造 推进中 10% 已开工")
+	mustContain(t, "/setstatus with a spaced name", r.PlainText, "推进中", "10%")
+	if got := e.auditActions(); strings.Join(got, ",") != "addproject project-8,projectnote project-8,setstatus project-8" {
+		t.Errorf("audit = %q", got)
+	}
+
+	// It survives a redeploy.
+	e.restart()
+	ans = e.ask(chat, u, "街心花园什么时候建好")
+	mustContain(t, "after restart", ans.PlainText, "口袋 公园改造")
+}
+
+func TestStatsAndAudit(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	u1, u2 := resident(), resident()
+	e.ask(tgtest.PrivateChat(u1), u1, "五个张庙是什么？")
+	e.ask(tgtest.PrivateChat(u1), u1, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(u2), u2, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(u2), u2, "电梯加装进展怎么样")
+	member := resident()
+	if err := e.store.SetAccount(ctx, communitybot.Account{UserID: member.ID, Role: communitybot.RoleMember}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []struct {
+		chat  int64
+		topic communitybot.Topic
+	}{{u1.ID, communitybot.TopicAnnouncements}, {u2.ID, communitybot.TopicAnnouncements}, {u1.ID, communitybot.ProjectTopic("elevator")}} {
+		if _, err := e.store.Subscribe(ctx, sub.chat, sub.topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.adminSays("/setstatus 4 推进中 50% 过半")
+
+	s := e.adminSays("/stats")
+	mustContain(t, "/stats", s.PlainText,
+		"使用过的居民：累计约 3 人，今天 3 人，近 7 天 3 人", // two residents and the admin
+		"登记党员 1 人，管理员 1 人",
+		"公告 2，提醒 0，每日学习 0", "项目订阅：电梯加装 1",
+		"今天：4 条，已回答 2 条（50%）", "近 7 天：4 条，已回答 2 条（50%）",
+		"今天午饭吃什么好（2 次）",
+		"待答复问题：2 个",
+		"最近推送", "—（推送功能接入后显示）", "党员学习", "—（学习功能接入后显示）")
+
+	a := e.adminSays("/audit")
+	mustContain(t, "/audit", a.PlainText, "王主任", "/setstatus elevator", "推进中，50%，说明：过半")
+}
+
+var metricLine = regexp.MustCompile(`(?m)^(communitybot_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$`)
+
+// metricValues parses a /metrics page into series → value.
+func metricValues(page string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range metricLine.FindAllStringSubmatch(page, -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		out[m[1]] = v
+	}
+	return out
+}
+
+func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
+	e := newStaffEnv(t)
+	before := metricValues(e.scrape())
+	u := resident()
+	e.ask(tgtest.PrivateChat(u), u, "五个张庙是什么？")
+	e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(u), u, "/setstatus 4 推进中 说明") // refused: user_error
+	e.waitStaffPost(1)
+
+	// A Telegram fault: half of the sends fail with 500 and are retried.
+	e.api.SetFaults(tgtest.Faults{Rate: 0.5, Kinds: []tgtest.Fault{tgtest.Fault500}, Methods: []string{"sendMessage"}, Seed: 3})
+	for _, q := range []string{"五大行动", "六大板块是指？", "四个定位"} {
+		e.ask(tgtest.PrivateChat(u), u, q)
+	}
+	e.api.SetFaults(tgtest.Faults{})
+	if e.api.FaultsInjected() == 0 {
+		t.Fatal("no fault injected; the test proves nothing")
+	}
+
+	// A counter may move just after the reply a test waited for (the
+	// handler's own metrics are recorded when it returns), so poll.
+	var page string
+	moved := func(series string, atLeast float64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			page = e.scrape()
+			d := metricValues(page)[series] - before[series]
+			if d >= atLeast {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s moved by %v, want at least %v", series, d, atLeast)
+				return
+			}
+		}
+	}
+	moved(`communitybot_updates_handled_total{kind="text",outcome="ok"}`, 5)
+	moved(`communitybot_updates_handled_total{kind="command:setstatus",outcome="user_error"}`, 1)
+	moved(`communitybot_handler_duration_seconds_count{kind="text"}`, 5)
+	moved(`communitybot_questions_total{result="answered"}`, 4)
+	moved(`communitybot_questions_total{result="fallback"}`, 1)
+	moved(`communitybot_tickets_total{event="created"}`, 1)
+	moved(`communitybot_tickets_total{event="posted"}`, 1)
+	moved(`communitybot_telegram_calls_total{method="sendMessage",outcome="ok"}`, 6)
+	moved(`communitybot_telegram_calls_total{method="sendMessage",outcome="retried"}`, float64(e.api.FaultsInjected()))
+	moved(`communitybot_faults_total{source="telegram"}`, float64(e.api.FaultsInjected()))
+	moved(`communitybot_admin_actions_total{action="denied"}`, 1)
+	if _, ok := metricValues(page)[`communitybot_deliveries_total{result="delivered"}`]; ok {
+		t.Errorf("deliveries counted with no delivery engine")
+	}
+	for _, want := range []string{`communitybot_queue_depth{queue="inbox"} `, "go_goroutines", "process_cpu_seconds_total"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// The delivery engine's hook.
+	e.metrics.ObserveDelivery("delivered")
+	e.metrics.ObserveDelivery("failed")
+	after2 := metricValues(e.scrape())
+	if after2[`communitybot_deliveries_total{result="delivered"}`] != 1 || after2[`communitybot_faults_total{source="delivery"}`] != 1 {
+		t.Errorf("delivery hook did not move the counters: %v", after2)
+	}
+}

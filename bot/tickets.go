@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/staff"
+)
+
+// RegisterTickets registers the questions-to-staff flow: /ticket for
+// residents, /tickets, /answer and /learn for admins, the rating buttons,
+// and the staff chat's replies to ticket posts (a middleware, so a reply
+// that is an answer never reaches the Q&A).
+func RegisterTickets(rt *Router, svc *staff.Service) {
+	rt.Command(Command{Name: "ticket", Description: "查看我转交工作人员的问题：/ticket 编号", Handle: func(ctx context.Context, r *Request) error {
+		role, err := rt.UserRole(ctx, r)
+		if err != nil {
+			role = communitybot.RoleResident // only the asker's own tickets then
+		}
+		reply, err := svc.MyTicket(ctx, r.UserID, role.Allows(communitybot.RoleAdmin), r.Args)
+		if err != nil {
+			return err
+		}
+		return r.Reply(ctx, reply)
+	}})
+	rt.Command(Command{Name: "tickets", Description: "待答复的居民问题", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
+		reply, err := svc.OpenTickets(ctx)
+		if err != nil {
+			return err
+		}
+		return r.Reply(ctx, reply)
+	}})
+	rt.Command(Command{Name: "answer", Description: "答复居民问题：/answer 编号 答复内容", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
+		args := strings.TrimSpace(r.Args)
+		ref, text := args, ""
+		if i := strings.IndexFunc(args, unicode.IsSpace); i >= 0 {
+			ref, text = args[:i], args[i:]
+		}
+		if ref == "" {
+			return communitybot.Errorf(communitybot.ErrInvalid, "用法：/answer Q-0042 答复内容")
+		}
+		no, err := communitybot.ParseTicketNo(ref)
+		if err != nil {
+			return err
+		}
+		reply, err := svc.Answer(ctx, actorOf(r), no, text, messageSource(r))
+		if err != nil {
+			return err
+		}
+		return r.Reply(ctx, reply)
+	}})
+	rt.Command(Command{Name: "learn", Description: "把已答复的问题加入问答库：/learn 编号 话题标识|new 标题", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
+		reply, err := svc.Learn(ctx, actorOf(r), r.Args)
+		if err != nil {
+			return err
+		}
+		return r.Reply(ctx, reply)
+	}})
+	rt.Callback(staff.RatePrefix, communitybot.RoleResident, func(ctx context.Context, r *Request) error { // rate:<no>:g|b
+		parts := strings.Split(r.Data, ":")
+		if len(parts) != 3 {
+			return errStaleButton
+		}
+		no, err := strconv.ParseInt(parts[1], 10, 64)
+		rating := map[string]communitybot.Rating{"g": communitybot.RatingGood, "b": communitybot.RatingBad}[parts[2]]
+		if err != nil || no <= 0 || rating == communitybot.RatingNone {
+			return errStaleButton
+		}
+		reply, err := svc.Rate(ctx, r.UserID, no, rating)
+		if err != nil {
+			return err
+		}
+		_ = r.Toast(ctx, "感谢您的评价！", false)
+		if err := r.Edit(ctx, reply); err != nil {
+			return err
+		}
+		svc.ReportRating(ctx, no, rating)
+		return nil
+	})
+	rt.Use(staffReplies(rt, svc))
+}
+
+// staffReplies answers a ticket when a staff member replies to its post in
+// the staff chat. Other messages pass through untouched.
+func staffReplies(rt *Router, svc *staff.Service) Middleware {
+	return func(next HandlerFunc) HandlerFunc {
+		return func(ctx context.Context, r *Request) error {
+			if r.ReplyTo == nil || r.Command != "" || r.IsCallback() || r.ChatID != svc.StaffChatID() {
+				return next(ctx, r)
+			}
+			no, ok, err := svc.TicketForStaffMessage(ctx, r.ChatID, r.ReplyTo.MessageID)
+			if err != nil {
+				return fmt.Errorf("ticket of staff message: %w: %w", ErrTemporary, err)
+			}
+			if !ok {
+				return next(ctx, r)
+			}
+			if err := rt.authorize(ctx, r, communitybot.RoleAdmin); err != nil {
+				return err
+			}
+			reply, err := svc.Answer(ctx, actorOf(r), no, r.Text, messageSource(r))
+			if err != nil {
+				return err
+			}
+			return r.Reply(ctx, reply)
+		}
+	}
+}
+
+// messageSource identifies the staff message carrying an answer.
+func messageSource(r *Request) string { return fmt.Sprintf("%d:%d", r.ChatID, r.MessageID) }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/bot"
+	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/metrics"
+	"github.com/zhangmiao/communitybot/staff"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// staffWiring holds the staff side: the desk (project updates, tickets,
+// learning, statistics, audit), metrics, and the operational HTTP server.
+type staffWiring struct {
+	svc     *staff.Service
+	poster  *bot.Poster
+	metrics *metrics.Metrics
+}
+
+// wireStaff builds the staff desk and the metrics, plugs them into the
+// router and the assistant, starts the desk's background work and the
+// HTTP server for /metrics, /healthz and /readyz, and registers their
+// shutdown on closers. Call attach once the Bot exists.
+//
+// Still to plug in by the features that provide them:
+//   - svc.SetNotifier(deliveryEngine): project updates are stored but not
+//     pushed until then (the admin is told so);
+//   - svc.SetStats(broadcastStats, studyStats): /stats shows "—" for them;
+//   - metrics.ObserveDelivery as the delivery engine's result hook, and
+//     metrics.AddQueue("delivery", …) for its queue depth.
+func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, asst *assistant.Assistant,
+	router *bot.Router, log *slog.Logger, closers *closeStack) (*staffWiring, error) {
+	m := metrics.New(log.With("component", "metrics"))
+	router.ObserveUpdates(m.ObserveUpdate) // first: it times everything after it
+	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
+
+	poster := bot.NewPoster()
+	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: poster, Observer: m}, staff.Config{
+		StaffChatID: cfg.StaffChatID, Location: cfg.Location, Logger: log.With("component", "staff"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc.LoadKnowledge(ctx)
+	asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: m.ObserveQuestion})
+	bot.RegisterStaff(router, svc)
+	bot.RegisterTickets(router, svc)
+	if cfg.StaffChatID == 0 {
+		log.Info("STAFF_CHAT_ID is not set: unanswered questions become tickets listed by /tickets, not posted to a staff chat")
+	}
+
+	m.AddQueue("inbox", func(ctx context.Context) (int64, error) {
+		var total int64
+		for p := range cfg.Workers {
+			n, err := store.InboxLen(ctx, p)
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
+		return total, nil
+	})
+
+	runCtx, stopDesk := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { svc.Run(runCtx) })
+	closers.push("staff desk", func() error { stopDesk(); wg.Wait(); return nil })
+
+	if cfg.HTTPAddr != "" {
+		srv, err := metrics.Listen(cfg.HTTPAddr, m.Handler(store.Ping))
+		if err != nil {
+			return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+		}
+		go func() {
+			if err := srv.Serve(); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+		closers.push("http server", func() error {
+			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(shutCtx)
+		})
+		log.Info("metrics and health endpoints listening", "addr", srv.Addr())
+	}
+	return &staffWiring{svc: svc, poster: poster, metrics: m}, nil
+}
+
+// attach connects the staff side to the Bot's Sender: ticket posts and
+// relayed answers go through it, and every Bot API call is counted.
+func (w *staffWiring) attach(b *bot.Bot) {
+	w.poster.Attach(b.Sender())
+	b.Sender().SetObserver(func(method string, o bot.Outcome) { w.metrics.ObserveTelegramCall(method, string(o)) })
+}
