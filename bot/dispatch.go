@@ -176,7 +176,15 @@ const FloodNotice = "您发送得有点快，请稍等一会儿再继续提问�
 // allow applies flood control: past the limit a user's messages are not
 // handled, so one user cannot keep a worker busy for others.
 func (b *Bot) allow(ctx context.Context, r *Request) bool {
-	switch b.flood.check(r.UserID) {
+	verdict := b.flood.check(r.UserID)
+	if verdict != floodAllow {
+		// Staff at work (answering tickets, updating projects) may go
+		// faster than residents; the role costs a lookup only here.
+		if role, err := b.router.UserRole(ctx, r); err == nil && role == communitybot.RoleAdmin {
+			return true
+		}
+	}
+	switch verdict {
 	case floodNotify:
 		b.log.Warn("flood control: slowing a user down", "user_id", r.UserID, "chat_id", r.ChatID, "limit", b.cfg.FloodLimit, "window", b.cfg.FloodWindow)
 		if r.IsCallback() {

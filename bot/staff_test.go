@@ -47,7 +47,7 @@ func TestSetStatusStoresHistoryAndPushes(t *testing.T) {
 	u := resident()
 	card := e.ask(tgtest.PrivateChat(u), u, "/project 电梯加装")
 	mustContain(t, "/project after updates", card.PlainText, "推进中", "约 60%", "意见征询会", "王主任",
-		"3号楼电梯已完成井道施工，<b>下周</b>吊装", "更新记录", "内容初始化")
+		"3号楼电梯已完成井道施工，<b>下周</b>吊装", "更新记录", "2021年街道简报")
 	if len(e.notifier.broadcasts()) != 2 {
 		t.Errorf("the note was not pushed: %d broadcasts", len(e.notifier.broadcasts()))
 	}
