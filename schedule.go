@@ -11,7 +11,7 @@ type ScheduledJob struct {
 	Spec string    // 5-field cron spec in the configured time zone; empty for a one-off
 	At   time.Time // a one-off's time; zero for a recurring job
 	// The message and its audience (admin jobs).
-	Text      string // Telegram HTML, already escaped
+	Text      string // plain text as the admin typed it (escaped when rendered)
 	Topic     Topic
 	Kind      string // the broadcast kind, e.g. "reminder"
 	CreatedBy int64

@@ -104,3 +104,27 @@ func (s BroadcastStatus) Done() int { return s.Delivered + s.Blocked + s.Failed 
 
 // Finished reports whether every recipient has an outcome.
 func (s BroadcastStatus) Finished() bool { return !s.FinishedAt.IsZero() }
+
+// Broadcast kinds used by this module. Other kinds are allowed; they are
+// shown by their id.
+const (
+	KindAnnouncement  = "announcement"
+	KindReminder      = "reminder"
+	KindStudy         = "study"
+	KindProjectUpdate = "project-update"
+)
+
+// KindLabel is a broadcast kind's Chinese name.
+func KindLabel(kind string) string {
+	switch kind {
+	case KindAnnouncement:
+		return "公告"
+	case KindReminder:
+		return "提醒"
+	case KindStudy:
+		return "每日学习"
+	case KindProjectUpdate:
+		return "项目进展"
+	}
+	return kind
+}

@@ -44,12 +44,13 @@ type callback struct {
 // by the prefix of their callback data (up to the first ':'), and other text
 // to the text handler.
 type Router struct {
-	commands  map[string]Command
-	order     []string
-	callbacks map[string]callback
-	text      HandlerFunc
-	roles     roleLookup
-	log       *slog.Logger
+	commands   map[string]Command
+	order      []string
+	callbacks  map[string]callback
+	text       HandlerFunc
+	chatEvents []ChatEventFunc
+	roles      roleLookup
+	log        *slog.Logger
 }
 
 // NewRouter returns an empty router. roles may be nil when no command

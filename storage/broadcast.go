@@ -493,3 +493,15 @@ func (s *Store) PauseDeliveries(ctx context.Context, d time.Duration) error {
 func (s *Store) DeliveryBacklog(ctx context.Context) (int64, error) {
 	return s.rdb.XLen(ctx, s.deliveryStreamKey()).Result()
 }
+
+// ReleaseTask hands a task back on shutdown: it stays pending but looks
+// long abandoned, so the next worker (of this replica after a restart, or
+// of another) claims it at once instead of after the claim timeout.
+func (s *Store) ReleaseTask(ctx context.Context, consumer, entryID string) error {
+	const idle = int64(365 * 24 * time.Hour / time.Millisecond)
+	err := s.rdb.Do(ctx, "XCLAIM", s.deliveryStreamKey(), deliveryGroup, consumer, 0, entryID, "IDLE", idle, "JUSTID").Err()
+	if err != nil && !isNil(err) {
+		return fmt.Errorf("delivery queue: release %s: %w", entryID, err)
+	}
+	return nil
+}
