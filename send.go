@@ -3,7 +3,9 @@ package communitybot
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // How a failed send is classified, independent of Telegram's types. The
@@ -37,3 +39,20 @@ func (e *ChatMigratedError) Error() string {
 	return fmt.Sprintf("chat migrated to %d: %v", e.To, e.Err)
 }
 func (e *ChatMigratedError) Unwrap() error { return e.Err }
+
+// MaxMessageRunes bounds an announcement or scheduled message: what one
+// Telegram message holds.
+const MaxMessageRunes = 4096
+
+// CheckMessageText validates what an admin wants sent: not empty, not
+// longer than MaxMessageRunes. what names it in the error (公告, 提醒
+// 内容), example shows a correct command.
+func CheckMessageText(text, what, example string) error {
+	if strings.TrimSpace(text) == "" {
+		return Errorf(ErrInvalid, "%s不能为空。例如：%s", what, example)
+	}
+	if n := utf8.RuneCountInString(text); n > MaxMessageRunes {
+		return Errorf(ErrInvalid, "%s太长了（%d 字），请控制在 %d 字以内。", what, n, MaxMessageRunes)
+	}
+	return nil
+}

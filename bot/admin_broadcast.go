@@ -28,25 +28,9 @@ type JobScheduler interface {
 	Cancel(ctx context.Context, id string) (communitybot.ScheduledJob, error)
 }
 
-// MaxAnnouncementRunes bounds an announcement or scheduled message: what
-// one Telegram message holds.
-const MaxAnnouncementRunes = 4096
-
 // AnnouncementText renders an admin's announcement as it is sent.
 func AnnouncementText(text string) string {
 	return "📢 <b>张庙街道公告</b>\n\n" + html.EscapeString(text)
-}
-
-// CheckMessageText validates what an admin wants sent: not empty, not
-// longer than one Telegram message. what names it in the error ("公告").
-func CheckMessageText(text, what, example string) error {
-	if strings.TrimSpace(text) == "" {
-		return communitybot.Errorf(communitybot.ErrInvalid, "%s内容不能为空。例如：%s", what, example)
-	}
-	if n := len([]rune(text)); n > MaxAnnouncementRunes {
-		return communitybot.Errorf(communitybot.ErrInvalid, "%s太长了（%d 字），请控制在 %d 字以内。", what, n, MaxAnnouncementRunes)
-	}
-	return nil
 }
 
 // RegisterAdminBroadcast registers the admins' commands: /announce,
@@ -78,7 +62,7 @@ func onceForUpdate(ctx context.Context, r *Request) context.Context {
 }
 
 func (a *adminBroadcast) announce(ctx context.Context, r *Request) error {
-	if err := CheckMessageText(r.Args, "公告", "/announce 本周六上午九点在社区活动中心举行志愿服务活动。"); err != nil {
+	if err := communitybot.CheckMessageText(r.Args, "公告内容", "/announce 本周六上午九点在社区活动中心举行志愿服务活动。"); err != nil {
 		return err
 	}
 	_, err := a.engine.Enqueue(onceForUpdate(ctx, r), communitybot.Broadcast{

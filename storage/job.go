@@ -213,3 +213,20 @@ func (s *Store) FireDone(ctx context.Context, jobID string, fire time.Time) (boo
 	}
 	return v == "done", nil
 }
+
+var claimOnce = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ARGV[1]`)
+
+// ClaimOnce records value under a once key (communitybot.WithOnceKey) if
+// nothing is recorded yet, and returns what is recorded: value itself the
+// first time, the first value on a retry.
+func (s *Store) ClaimOnce(ctx context.Context, key, value string) (string, error) {
+	v, err := s.runScript(ctx, claimOnce, []string{s.bcKey("once", key)}, value, int(onceTTL.Seconds())).Text()
+	if err != nil {
+		return "", fmt.Errorf("once %s: %w", key, err)
+	}
+	return v, nil
+}
