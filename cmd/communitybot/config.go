@@ -44,6 +44,8 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string // text or json
+
+	Delivery DeliveryConfig // subscriptions, broadcasts, scheduled jobs (wire_delivery.go)
 }
 
 // envVar documents one variable; the README's table is written from the
@@ -69,6 +71,8 @@ var EnvVars = []envVar{
 	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 }
+
+func init() { EnvVars = append(EnvVars, deliveryEnvVars...) }
 
 var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
@@ -177,6 +181,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
 	}
+	c.Delivery = parseDeliveryConfig(get, bad)
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

@@ -80,6 +80,7 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	}
 	router := bot.NewRouter(store, log.With("component", "router"))
 	bot.RegisterCore(router, asst)
+	dl := wireDelivery(ctx, cfg, store, router, asst, log)
 
 	botCfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,
@@ -90,12 +91,13 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 		botCfg.Mode = bot.ModeWebhook
 	}
 	if cfg.Mode == ModeConsole {
-		return runConsole(ctx, botCfg, store, router, stdin, stdout, log)
+		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, dl.start)
 	}
 	b, err := bot.New(botCfg, store, router)
 	if err != nil {
 		return err
 	}
+	defer dl.start(ctx, b)()
 	log.Info("starting", "mode", cfg.Mode, "api", cfg.APIURL, "redis", describeRedis(cfg))
 	return b.Run(ctx)
 }
