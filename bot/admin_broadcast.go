@@ -89,7 +89,7 @@ func (a *adminBroadcast) schedule(ctx context.Context, r *Request) error {
 			fmt.Fprintf(&b, "下次发送：%s。\n", a.when(j.Next))
 		}
 	} else {
-		fmt.Fprintf(&b, "✅ 已安排提醒 #%s，将于 %s 发送。\n", j.ID, a.when(j.At))
+		fmt.Fprintf(&b, "✅ 已安排提醒 #%s，将于 %s发送。\n", j.ID, a.when(j.At))
 	}
 	b.WriteString("接收对象：订阅了「提醒」的居民和群。发送进度和结果会在发送时告诉您。\n")
 	fmt.Fprintf(&b, "内容：%s\n\n查看全部定时任务：/jobs　取消：/cancel %s", html.EscapeString(truncate(j.Text, 200)), j.ID)
