@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zhangmiao/communitybot"
@@ -61,8 +62,8 @@ type Store interface {
 	DeliveryPrepare(ctx context.Context) error
 	ReadTask(ctx context.Context, consumer string, block time.Duration) (*storage.DeliveryTask, error)
 	ClaimTask(ctx context.Context, consumer string, minIdle time.Duration) (*storage.DeliveryTask, error)
-	TouchTask(ctx context.Context, consumer, entryID string) (bool, error)
-	ReleaseTask(ctx context.Context, consumer, entryID string) error
+	TouchTask(ctx context.Context, consumer string, t *storage.DeliveryTask) (bool, error)
+	ReleaseTask(ctx context.Context, consumer string, t *storage.DeliveryTask) error
 	FinishTask(ctx context.Context, t *storage.DeliveryTask) (int, error)
 	RecipientStates(ctx context.Context, broadcastID string, ids []int64) ([]string, time.Duration, error)
 	MarkRecipient(ctx context.Context, broadcastID string, chatID int64, state string, migrated bool) (time.Duration, error)
@@ -150,9 +151,13 @@ type Engine struct {
 	mu        sync.RWMutex
 	renderers map[string]Renderer
 
-	// onSent, when set, is told each delivery outcome (tests, metrics).
-	onSent func(broadcastID string, chatID int64, state string)
+	outcome atomic.Pointer[func(kind, outcome string)]
 }
+
+// OnOutcome sets a function told each recipient's final outcome in this
+// replica — "delivered", "blocked", "failed" or "skipped" — with the
+// broadcast's kind, for metrics. It must be quick; it runs in the worker.
+func (e *Engine) OnOutcome(f func(kind, outcome string)) { e.outcome.Store(&f) }
 
 // New returns an Engine over store.
 func New(store Store, cfg Config) *Engine {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -395,4 +396,28 @@ func TestEnqueueUnderOnceKeyIsIdempotent(t *testing.T) {
 	f.start()
 	f.wait(b1.ID)
 	f.wantDeliveries([]int64{1, 2, 3}, 1)
+}
+
+func TestOnOutcomeCountsFinalOutcomes(t *testing.T) {
+	f := newFixture(t)
+	f.subscribe(communitybot.TopicAnnouncements, 11, 12, 13)
+	f.api.SetBlocked(13, true)
+	var mu sync.Mutex
+	got := map[string]int{}
+	f.engine.OnOutcome(func(kind, outcome string) {
+		mu.Lock()
+		got[kind+"/"+outcome]++
+		mu.Unlock()
+	})
+	f.start()
+	b, err := f.engine.Enqueue(context.Background(), communitybot.Broadcast{Kind: communitybot.KindAnnouncement, Topic: communitybot.TopicAnnouncements, Reply: communitybot.Reply{Text: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wait(b.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	if got["announcement/delivered"] != 2 || got["announcement/blocked"] != 1 || len(got) != 2 {
+		t.Errorf("outcomes = %v", got)
+	}
 }

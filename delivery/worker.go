@@ -66,7 +66,7 @@ func (w *worker) handle(ctx context.Context, t *storage.DeliveryTask) {
 	defer cancel()
 	if !done {
 		if ctx.Err() != nil {
-			if err := w.e.store.ReleaseTask(bg, w.consumer, t.EntryID); err != nil {
+			if err := w.e.store.ReleaseTask(bg, w.consumer, t); err != nil {
 				w.log.Warn("could not hand the task back; it is taken over after the claim timeout", "err", err)
 			}
 		}
@@ -95,7 +95,7 @@ func (w *worker) keepClaimed(ctx context.Context, lost context.CancelFunc, t *st
 			return
 		case <-tick.C:
 		}
-		owns, err := w.e.store.TouchTask(ctx, w.consumer, t.EntryID)
+		owns, err := w.e.store.TouchTask(ctx, w.consumer, t)
 		if err == nil && !owns && ctx.Err() == nil {
 			w.log.Warn("delivery task was taken over by another worker", "entry", t.EntryID)
 			lost()
@@ -180,12 +180,12 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 		render, ok := w.e.renderer(bc.Kind)
 		if !ok {
 			w.log.Error("no renderer for a broadcast kind", "kind", bc.Kind, "broadcast", bc.ID)
-			return w.mark(ctx, bc.ID, chat, storage.StateFailed, false)
+			return w.mark(ctx, bc, chat, storage.StateFailed, false)
 		}
 		for {
 			r, ok, err := render(ctx, chat)
 			if err == nil && !ok {
-				return w.mark(ctx, bc.ID, chat, storage.StateSkipped, false)
+				return w.mark(ctx, bc, chat, storage.StateSkipped, false)
 			}
 			if err == nil {
 				reply = r
@@ -193,7 +193,7 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			}
 			goOn, failed := retry("render", err)
 			if failed {
-				return w.mark(ctx, bc.ID, chat, storage.StateFailed, false)
+				return w.mark(ctx, bc, chat, storage.StateFailed, false)
 			}
 			if !goOn {
 				return false
@@ -218,7 +218,7 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			if p < len(parts) {
 				state = strconv.Itoa(p)
 			}
-			if !w.mark(ctx, bc.ID, chat, state, migrated && p == len(parts)) {
+			if !w.mark(ctx, bc, chat, state, migrated && p == len(parts)) {
 				return false
 			}
 			failingSince, backoff = time.Time{}, 500*time.Millisecond
@@ -239,14 +239,14 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			target, migrated = moved.To, true
 		case errors.Is(err, communitybot.ErrChatGone):
 			w.chatGone(ctx, target)
-			return w.mark(ctx, bc.ID, chat, storage.StateBlocked, false)
+			return w.mark(ctx, bc, chat, storage.StateBlocked, false)
 		case errors.Is(err, communitybot.ErrRejected):
 			w.log.Warn("telegram rejected a broadcast message", "broadcast", bc.ID, "chat_id", target, "err", err)
-			return w.mark(ctx, bc.ID, chat, storage.StateFailed, false)
+			return w.mark(ctx, bc, chat, storage.StateFailed, false)
 		default:
 			goOn, failed := retry("send", err)
 			if failed {
-				return w.mark(ctx, bc.ID, chat, storage.StateFailed, false)
+				return w.mark(ctx, bc, chat, storage.StateFailed, false)
 			}
 			if !goOn {
 				return false
@@ -298,14 +298,17 @@ func (w *worker) acquire(ctx context.Context, chat int64) bool {
 
 // mark records a recipient's outcome, retrying briefly; it must be
 // written before the next recipient, or a takeover would send again.
-func (w *worker) mark(ctx context.Context, broadcastID string, chat int64, state string, migrated bool) bool {
+func (w *worker) mark(ctx context.Context, bc communitybot.BroadcastStatus, chat int64, state string, migrated bool) bool {
+	broadcastID := bc.ID
 	for attempt := range 5 {
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		pause, err := w.e.store.MarkRecipient(mctx, broadcastID, chat, state, migrated)
 		cancel()
 		if err == nil {
-			if w.e.onSent != nil {
-				w.e.onSent(broadcastID, chat, state)
+			if name, final := outcomeNames[state]; final {
+				if f := w.e.outcome.Load(); f != nil {
+					(*f)(bc.Kind, name)
+				}
 			}
 			sleep(ctx, pause) // another worker hit a 429
 			return true
@@ -314,6 +317,11 @@ func (w *worker) mark(ctx context.Context, broadcastID string, chat int64, state
 		sleep(ctx, time.Duration(attempt+1)*500*time.Millisecond)
 	}
 	return false
+}
+
+var outcomeNames = map[string]string{
+	storage.StateDelivered: "delivered", storage.StateBlocked: "blocked",
+	storage.StateFailed: "failed", storage.StateSkipped: "skipped",
 }
 
 // chatGone ends every subscription of a chat that blocked or removed the bot.

@@ -22,10 +22,11 @@ import (
 //	{bc}:b:<id>:st   hash: chat id → outcome (d delivered, b blocked,
 //	                 f failed, s skipped; a digit n while a long message's
 //	                 first n parts are out)
-//	{bc}:q           stream of delivery tasks, read by the workers of every
-//	                 replica through one consumer group: a chunk of
-//	                 recipients (the audience snapshot), or a report
-//	                 (progress message at the start, summary at the end)
+//	{bc}:q           stream of chunks of recipients (the audience snapshot),
+//	                 read by the workers of every replica through one
+//	                 consumer group
+//	{bc}:r           stream of reports to the admin (progress message at the
+//	                 start, summary at the end), read before chunks
 //	{bc}:recent      sorted set of recent broadcast ids, for /broadcasts
 //	{bc}:once:<key>  the broadcast created under a once key (a scheduled
 //	                 fire, a handled update), so a retry creates nothing
@@ -72,12 +73,23 @@ func (s *Store) bcKey(parts ...string) string {
 func (s *Store) broadcastKey(id string) string      { return s.bcKey("b", id) }
 func (s *Store) broadcastStateKey(id string) string { return s.bcKey("b", id, "st") }
 func (s *Store) deliveryStreamKey() string          { return s.bcKey("q") }
-func (s *Store) pauseKey() string                   { return s.bcKey("pause") }
+func (s *Store) reportStreamKey() string            { return s.bcKey("r") }
+
+// streamOf is the stream a task lives in: reports have their own, read
+// first, so an admin hears that a broadcast started even while earlier
+// broadcasts' chunks fill the queue.
+func (s *Store) streamOf(t *DeliveryTask) string {
+	if t.Type == TaskChunk {
+		return s.deliveryStreamKey()
+	}
+	return s.reportStreamKey()
+}
+func (s *Store) pauseKey() string { return s.bcKey("pause") }
 
 // createBroadcast writes a broadcast and its chunks in one step. With a
 // once key, a second call returns the first broadcast's id instead.
 //
-// KEYS: once, meta, stream, recent
+// KEYS: once, meta, stream, recent, report stream
 // ARGV: id, has-once, once-ttl, retention, created-ms, report, def, total, chunks...
 var createBroadcast = redis.NewScript(`
 if ARGV[2] == '1' then
@@ -91,7 +103,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -` + strconv.Itoa(recentKept+1) + `)
 if ARGV[6] == '1' then
-  redis.call('XADD', KEYS[3], '*', 't', 's', 'b', ARGV[1])
+  redis.call('XADD', KEYS[5], '*', 't', 's', 'b', ARGV[1])
 end
 for i = 9, #ARGV do
   redis.call('XADD', KEYS[3], '*', 't', 'c', 'b', ARGV[1], 'c', ARGV[i])
@@ -99,7 +111,7 @@ end
 if nchunks == 0 then
   redis.call('HSET', KEYS[2], 'finished', ARGV[5])
   if ARGV[6] == '1' then
-    redis.call('XADD', KEYS[3], '*', 't', 'f', 'b', ARGV[1])
+    redis.call('XADD', KEYS[5], '*', 't', 'f', 'b', ARGV[1])
   end
 end
 return ARGV[1]`)
@@ -151,7 +163,7 @@ func (s *Store) CreateBroadcast(ctx context.Context, b communitybot.Broadcast, a
 	for start := 0; start < len(audience); start += chunkSize {
 		args = append(args, joinIDs(audience[start:min(start+chunkSize, len(audience))]))
 	}
-	keys := []string{s.bcKey("once", onceKey), s.broadcastKey(b.ID), s.deliveryStreamKey(), s.bcKey("recent")}
+	keys := []string{s.bcKey("once", onceKey), s.broadcastKey(b.ID), s.deliveryStreamKey(), s.bcKey("recent"), s.reportStreamKey()}
 	id, err := s.runScript(ctx, createBroadcast, keys, args...).Text()
 	if err != nil {
 		return b, false, fmt.Errorf("create broadcast: %w", err)
@@ -289,11 +301,13 @@ func (s *Store) ProgressSlot(ctx context.Context, id string, every time.Duration
 	return ok, nil
 }
 
-// DeliveryPrepare creates the delivery stream's consumer group.
+// DeliveryPrepare creates the delivery streams' consumer group.
 func (s *Store) DeliveryPrepare(ctx context.Context) error {
-	err := s.rdb.XGroupCreateMkStream(ctx, s.deliveryStreamKey(), deliveryGroup, "0").Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("delivery queue: create group: %w", err)
+	for _, key := range []string{s.reportStreamKey(), s.deliveryStreamKey()} {
+		err := s.rdb.XGroupCreateMkStream(ctx, key, deliveryGroup, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("delivery queue: create group: %w", err)
+		}
 	}
 	return nil
 }
@@ -306,13 +320,20 @@ func parseTask(m redis.XMessage) DeliveryTask {
 	return t
 }
 
-// ReadTask takes the next new delivery task for consumer, waiting up to
-// block; it returns nil when none arrived. The task stays pending for
-// consumer until FinishTask.
+// ReadTask takes the next new delivery task for consumer — a report if
+// one waits, else a chunk, waiting up to block for one — and returns nil
+// when none arrived. The task stays pending for consumer until FinishTask.
 func (s *Store) ReadTask(ctx context.Context, consumer string, block time.Duration) (*DeliveryTask, error) {
+	if t, err := s.readStream(ctx, s.reportStreamKey(), consumer, -1); t != nil || err != nil {
+		return t, err
+	}
+	return s.readStream(ctx, s.deliveryStreamKey(), consumer, block)
+}
+
+func (s *Store) readStream(ctx context.Context, key, consumer string, block time.Duration) (*DeliveryTask, error) {
 	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: deliveryGroup, Consumer: consumer,
-		Streams: []string{s.deliveryStreamKey(), ">"}, Count: 1, Block: block,
+		Streams: []string{key, ">"}, Count: 1, Block: block,
 	}).Result()
 	if isNil(err) {
 		return nil, nil
@@ -336,22 +357,24 @@ func (s *Store) ReadTask(ctx context.Context, consumer string, block time.Durati
 // nor touched for minIdle (its worker died, or its replica was killed). It
 // returns nil when there is none.
 func (s *Store) ClaimTask(ctx context.Context, consumer string, minIdle time.Duration) (*DeliveryTask, error) {
-	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: s.deliveryStreamKey(), Group: deliveryGroup, Consumer: consumer,
-		MinIdle: minIdle, Start: "0-0", Count: 1,
-	}).Result()
-	if isNil(err) {
-		return nil, nil
-	}
-	if err != nil {
-		if strings.HasPrefix(err.Error(), "NOGROUP") {
-			return nil, errors.Join(errors.New("delivery queue: group missing"), s.DeliveryPrepare(ctx))
+	for _, key := range []string{s.reportStreamKey(), s.deliveryStreamKey()} {
+		msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: key, Group: deliveryGroup, Consumer: consumer,
+			MinIdle: minIdle, Start: "0-0", Count: 1,
+		}).Result()
+		if isNil(err) {
+			continue
 		}
-		return nil, fmt.Errorf("delivery queue: claim: %w", err)
-	}
-	for _, m := range msgs {
-		t := parseTask(m)
-		return &t, nil
+		if err != nil {
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				return nil, errors.Join(errors.New("delivery queue: group missing"), s.DeliveryPrepare(ctx))
+			}
+			return nil, fmt.Errorf("delivery queue: claim: %w", err)
+		}
+		for _, m := range msgs {
+			t := parseTask(m)
+			return &t, nil
+		}
 	}
 	return nil, nil
 }
@@ -360,9 +383,9 @@ func (s *Store) ClaimTask(ctx context.Context, consumer string, minIdle time.Dur
 // task (it resets the entry's idle time), so it is not claimed away while
 // a long chunk waits on the rate limit. It reports whether consumer still
 // owns the task.
-func (s *Store) TouchTask(ctx context.Context, consumer, entryID string) (bool, error) {
+func (s *Store) TouchTask(ctx context.Context, consumer string, t *DeliveryTask) (bool, error) {
 	ids, err := s.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-		Stream: s.deliveryStreamKey(), Group: deliveryGroup, Consumer: consumer, Messages: []string{entryID},
+		Stream: s.streamOf(t), Group: deliveryGroup, Consumer: consumer, Messages: []string{t.EntryID},
 	}).Result()
 	if err != nil {
 		return false, fmt.Errorf("delivery queue: touch: %w", err)
@@ -373,7 +396,7 @@ func (s *Store) TouchTask(ctx context.Context, consumer, entryID string) (bool, 
 // finishTask acknowledges a task and, for the broadcast's last chunk,
 // marks the broadcast finished and queues its summary.
 //
-// KEYS: stream, meta   ARGV: group, entry, is-chunk, broadcast id, now-ms
+// KEYS: task's stream, meta, report stream   ARGV: group, entry, is-chunk, broadcast id, now-ms
 var finishTask = redis.NewScript(`
 local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
@@ -382,7 +405,7 @@ if acked == 1 and ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
   if left == 0 then
     redis.call('HSET', KEYS[2], 'finished', ARGV[5])
     if redis.call('HGET', KEYS[2], 'report') == '1' then
-      redis.call('XADD', KEYS[1], '*', 't', 'f', 'b', ARGV[4])
+      redis.call('XADD', KEYS[3], '*', 't', 'f', 'b', ARGV[4])
     end
   end
   return left
@@ -393,7 +416,7 @@ return -1`)
 // of the broadcast are left (0: this was the last, and the summary is
 // queued), or -1 if the task had already been acknowledged.
 func (s *Store) FinishTask(ctx context.Context, t *DeliveryTask) (int, error) {
-	left, err := s.runScript(ctx, finishTask, []string{s.deliveryStreamKey(), s.broadcastKey(t.BroadcastID)},
+	left, err := s.runScript(ctx, finishTask, []string{s.streamOf(t), s.broadcastKey(t.BroadcastID), s.reportStreamKey()},
 		deliveryGroup, t.EntryID, boolArg(t.Type == TaskChunk), t.BroadcastID, s.now().UnixMilli()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("delivery queue: ack %s: %w", t.EntryID, err)
@@ -488,20 +511,26 @@ func (s *Store) PauseDeliveries(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// DeliveryBacklog returns how many delivery tasks wait in the stream, read
-// or not.
+// DeliveryBacklog returns how many delivery tasks (chunks and reports)
+// wait, read or not.
 func (s *Store) DeliveryBacklog(ctx context.Context) (int64, error) {
-	return s.rdb.XLen(ctx, s.deliveryStreamKey()).Result()
+	pipe := s.rdb.Pipeline()
+	q := pipe.XLen(ctx, s.deliveryStreamKey())
+	r := pipe.XLen(ctx, s.reportStreamKey())
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("delivery backlog: %w", err)
+	}
+	return q.Val() + r.Val(), nil
 }
 
 // ReleaseTask hands a task back on shutdown: it stays pending but looks
 // long abandoned, so the next worker (of this replica after a restart, or
 // of another) claims it at once instead of after the claim timeout.
-func (s *Store) ReleaseTask(ctx context.Context, consumer, entryID string) error {
+func (s *Store) ReleaseTask(ctx context.Context, consumer string, t *DeliveryTask) error {
 	const idle = int64(365 * 24 * time.Hour / time.Millisecond)
-	err := s.rdb.Do(ctx, "XCLAIM", s.deliveryStreamKey(), deliveryGroup, consumer, 0, entryID, "IDLE", idle, "JUSTID").Err()
+	err := s.rdb.Do(ctx, "XCLAIM", s.streamOf(t), deliveryGroup, consumer, 0, t.EntryID, "IDLE", idle, "JUSTID").Err()
 	if err != nil && !isNil(err) {
-		return fmt.Errorf("delivery queue: release %s: %w", entryID, err)
+		return fmt.Errorf("delivery queue: release %s: %w", t.EntryID, err)
 	}
 	return nil
 }

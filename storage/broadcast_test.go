@@ -60,7 +60,7 @@ func TestBroadcastLifecycle(t *testing.T) {
 		if err != nil || claimed == nil {
 			t.Fatalf("ClaimTask = %v, %v", claimed, err)
 		}
-		if owns, _ := s.TouchTask(ctx, "w2", claimed.EntryID); !owns {
+		if owns, _ := s.TouchTask(ctx, "w2", claimed); !owns {
 			t.Error("TouchTask: the claimer does not own the task")
 		}
 
