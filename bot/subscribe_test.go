@@ -90,7 +90,8 @@ func TestSubscribeByNameAndMySubs(t *testing.T) {
 
 	mustContain(t, "/subscribe 公告", h.ask(chat, u, "/subscribe 公告").PlainText, "已订阅「公告」")
 	mustContain(t, "again", h.ask(chat, u, "/subscribe announce").PlainText, "已经订阅了「公告」")
-	mustContain(t, "/subscribe 加梯", h.ask(chat, u, "/subscribe 加梯").PlainText, "已订阅「电梯加装」")
+	mustContain(t, "/subscribe 电梯", h.ask(chat, u, "/subscribe 电梯").PlainText, "已订阅「电梯加装」")
+	mustContain(t, "/subscribe 加梯", h.ask(chat, u, "/subscribe 加梯").PlainText, "已经订阅了「电梯加装」")
 	mustContain(t, "/subscribe remind", h.ask(chat, u, "/subscribe remind").PlainText, "已订阅「提醒」")
 	mustContain(t, "unknown", h.ask(chat, u, "/subscribe 天气预报").PlainText, "没有找到“天气预报”这个订阅内容")
 	mustContain(t, "study", h.ask(chat, u, "/subscribe 每日学习").PlainText, "仅面向已登记的党员")

@@ -234,9 +234,12 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			if ctx.Err() != nil {
 				return false
 			}
-		case errors.As(err, &moved):
+		case errors.As(err, &moved) && !migrated:
 			w.moveChat(ctx, target, moved.To)
 			target, migrated = moved.To, true
+		case errors.As(err, &moved): // moved again: something is wrong, do not chase it
+			w.log.Warn("chat migrated twice in one delivery", "broadcast", bc.ID, "chat_id", chat, "to", moved.To)
+			return w.mark(ctx, bc, chat, storage.StateFailed, false)
 		case errors.Is(err, communitybot.ErrChatGone):
 			w.chatGone(ctx, target)
 			return w.mark(ctx, bc, chat, storage.StateBlocked, false)

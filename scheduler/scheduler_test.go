@@ -340,3 +340,16 @@ func TestScheduleMessageValidatesAndCancels(t *testing.T) {
 		t.Errorf("jobs after cancel = %+v", jobs)
 	}
 }
+
+func TestDailySpec(t *testing.T) {
+	for in, want := range map[string]string{"08:00": "0 8 * * *", "8:30": "30 8 * * *", "23:59": "59 23 * * *"} {
+		if got, err := scheduler.DailySpec(in); err != nil || got != want {
+			t.Errorf("DailySpec(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "25:00", "8点", "08:00:00"} {
+		if _, err := scheduler.DailySpec(bad); err == nil {
+			t.Errorf("DailySpec(%q) succeeded", bad)
+		}
+	}
+}

@@ -212,3 +212,15 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// DailySpec turns a time of day ("08:00", "8:30") into the cron spec of a
+// job that runs daily at that time, for built-in jobs configured by env
+// (STUDY_TIME). The error names what is wrong, in English, for a config
+// error.
+func DailySpec(hhmm string) (string, error) {
+	t, err := time.Parse("15:04", strings.TrimSpace(hhmm))
+	if err != nil {
+		return "", fmt.Errorf("want a time of day like 08:00, got %q", hhmm)
+	}
+	return fmt.Sprintf("%d %d * * *", t.Minute(), t.Hour()), nil
+}
