@@ -18,6 +18,8 @@ type SubscriptionStore interface {
 	UnsubscribeAll(ctx context.Context, chatID int64, topics []communitybot.Topic) (int, error)
 	MoveSubscriptions(ctx context.Context, oldID, newID int64, topics []communitybot.Topic) error
 	Projects(ctx context.Context) ([]communitybot.Project, error)
+	// AllTopics lists the fixed topics and one per project.
+	AllTopics(ctx context.Context) ([]communitybot.Topic, error)
 }
 
 // ProjectResolver finds the project a resident means by name, alias or
@@ -336,7 +338,7 @@ func (s *subscriptions) toggle(ctx context.Context, r *Request) error {
 // chatEvent ends a chat's subscriptions when it blocks or removes the bot,
 // and moves them when a group becomes a supergroup.
 func (s *subscriptions) chatEvent(ctx context.Context, ev ChatEvent) error {
-	topics, err := s.allTopics(ctx)
+	topics, err := s.store.AllTopics(ctx)
 	if err != nil {
 		return fmt.Errorf("topics: %w: %w", ErrTemporary, err)
 	}
@@ -355,18 +357,6 @@ func (s *subscriptions) chatEvent(ctx context.Context, ev ChatEvent) error {
 		}
 	}
 	return nil
-}
-
-func (s *subscriptions) allTopics(ctx context.Context) ([]communitybot.Topic, error) {
-	topics := append([]communitybot.Topic(nil), communitybot.FixedTopics...)
-	projects, err := s.store.Projects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range projects {
-		topics = append(topics, communitybot.ProjectTopic(p.ID))
-	}
-	return topics, nil
 }
 
 func truncate(s string, n int) string {
