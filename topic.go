@@ -45,3 +45,86 @@ type Broadcast struct {
 	// none.
 	ReportTo int64
 }
+
+// FixedTopics are the topics every chat can see in /subscribe, in display
+// order. Project topics follow them, one per project.
+var FixedTopics = []Topic{TopicAnnouncements, TopicReminders, TopicStudy}
+
+// Label is the topic's Chinese name for fixed topics; a project topic's
+// label is the project's name, which only the caller knows, so it returns
+// the project id there.
+func (t Topic) Label() string {
+	switch t {
+	case TopicAnnouncements:
+		return "公告"
+	case TopicReminders:
+		return "提醒"
+	case TopicStudy:
+		return "每日学习"
+	}
+	if id, ok := t.ProjectID(); ok {
+		return id
+	}
+	return string(t)
+}
+
+// MembersOnly reports whether only party members may subscribe to t.
+func (t Topic) MembersOnly() bool { return t == TopicStudy }
+
+// ParseFixedTopic accepts the Chinese and English names of a fixed topic
+// (公告/announce, 提醒/remind, 每日学习/study and a few everyday variants).
+// Project topics are resolved by the caller, who knows the projects.
+func ParseFixedTopic(s string) (Topic, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "announce", "announcement", "announcements", "公告", "通知", "公告通知", "街道公告":
+		return TopicAnnouncements, true
+	case "remind", "reminder", "reminders", "提醒", "活动提醒":
+		return TopicReminders, true
+	case "study", "每日学习", "学习", "每日一学":
+		return TopicStudy, true
+	}
+	return "", false
+}
+
+// BroadcastStatus is a broadcast with its delivery so far, for the admin's
+// progress report and /broadcasts.
+type BroadcastStatus struct {
+	Broadcast
+	Total      int       // recipients in the audience snapshot
+	Delivered  int       // Telegram accepted the message (a migrated group counts here too)
+	Blocked    int       // 403: the chat blocked or removed the bot; unsubscribed
+	Failed     int       // gave up: rejected by Telegram, or unavailable past the retry budget
+	Skipped    int       // the renderer declined the recipient (e.g. no longer a member)
+	Migrated   int       // groups that had become supergroups (also counted in Delivered)
+	FinishedAt time.Time // zero while delivering
+}
+
+// Done is how many recipients have an outcome.
+func (s BroadcastStatus) Done() int { return s.Delivered + s.Blocked + s.Failed + s.Skipped }
+
+// Finished reports whether every recipient has an outcome.
+func (s BroadcastStatus) Finished() bool { return !s.FinishedAt.IsZero() }
+
+// Broadcast kinds used by this module. Other kinds are allowed; they are
+// shown by their id.
+const (
+	KindAnnouncement  = "announcement"
+	KindReminder      = "reminder"
+	KindStudy         = "study"
+	KindProjectUpdate = "project-update"
+)
+
+// KindLabel is a broadcast kind's Chinese name.
+func KindLabel(kind string) string {
+	switch kind {
+	case KindAnnouncement:
+		return "公告"
+	case KindReminder:
+		return "提醒"
+	case KindStudy:
+		return "每日学习"
+	case KindProjectUpdate:
+		return "项目进展"
+	}
+	return kind
+}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -144,6 +145,13 @@ func (b *Bot) handle(ctx context.Context, u *models.Update) error {
 // handleUpdate is go-telegram/bot's default handler: every update reaches
 // our Router through it.
 func (b *Bot) handleUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+	if ev, ok := chatEventOf(u); ok {
+		err := b.router.chatEvent(ctx, ev)
+		if out, ok := ctx.Value(outcomeKey{}).(*outcome); ok && errors.Is(err, ErrTemporary) {
+			out.err = err
+		}
+		return
+	}
 	r := newRequest(u, b.Username(), b.sender)
 	if r == nil {
 		return

@@ -44,14 +44,15 @@ type callback struct {
 // by the prefix of their callback data (up to the first ':'), and other text
 // to the text handler.
 type Router struct {
-	commands  map[string]Command
-	order     []string
-	callbacks map[string]callback
-	text      HandlerFunc
-	observers []func(ctx context.Context, r *Request)
-	roles     roleLookup
-	log       *slog.Logger
-	mws       []Middleware // see Use
+	commands   map[string]Command
+	order      []string
+	callbacks  map[string]callback
+	text       HandlerFunc
+	observers  []func(ctx context.Context, r *Request)
+	chatEvents []ChatEventFunc
+	roles      roleLookup
+	log        *slog.Logger
+	mws        []Middleware // see Use
 }
 
 // NewRouter returns an empty router. roles may be nil when no command

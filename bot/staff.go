@@ -74,23 +74,23 @@ func actorOf(r *Request) staff.Actor {
 	return staff.Actor{UserID: r.UserID, Name: name}
 }
 
-// Poster lets the staff desk send messages (ticket posts, relayed
+// DeskPoster lets the staff desk send messages (ticket posts, relayed
 // answers) through the Sender, the one outgoing path. It exists before the
 // Bot does, so the wiring can build the desk first and Attach the Sender
 // once the Bot is created; a post before that fails as temporary.
-type Poster struct {
+type DeskPoster struct {
 	s atomic.Pointer[Sender]
 }
 
-// NewPoster returns a Poster with no Sender yet.
-func NewPoster() *Poster { return &Poster{} }
+// NewDeskPoster returns a DeskPoster with no Sender yet.
+func NewDeskPoster() *DeskPoster { return &DeskPoster{} }
 
 // Attach sets the Sender posts go through.
-func (p *Poster) Attach(s *Sender) { p.s.Store(s) }
+func (p *DeskPoster) Attach(s *Sender) { p.s.Store(s) }
 
 // Post sends r to a chat and returns the message id. An error that waiting
 // will not fix (blocked, kicked, bad chat id) wraps staff.ErrUndeliverable.
-func (p *Poster) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
+func (p *DeskPoster) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
 	s := p.s.Load()
 	if s == nil {
 		return 0, fmt.Errorf("poster: bot not started: %w", ErrTemporary)

@@ -52,7 +52,7 @@ type staffEnv struct {
 	*harness
 	svc       *staff.Service
 	notifier  *recordingNotifier
-	poster    *bot.Poster
+	poster    *bot.DeskPoster
 	metrics   *metrics.Metrics
 	staffChat tgtest.Chat
 	admin     tgtest.User
@@ -62,7 +62,7 @@ func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 	t.Helper()
 	e := &staffEnv{
 		notifier:  &recordingNotifier{},
-		poster:    bot.NewPoster(),
+		poster:    bot.NewDeskPoster(),
 		metrics:   metrics.New(testLogger()),
 		staffChat: tgtest.SupergroupChat(-1009000000001, "张庙街道工作人员群"),
 		admin:     tgtest.User{ID: 900000 + nextUserID.Add(1), FirstName: "王主任"},

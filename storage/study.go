@@ -383,3 +383,27 @@ func (s *Store) SubscribedAmong(ctx context.Context, t communitybot.Topic, chatI
 	}
 	return out, nil
 }
+
+// StudyAnswerers returns the ids of the users who gave a scored answer on
+// each of the given days, as one set (distinct users). One round trip.
+func (s *Store) StudyAnswerers(ctx context.Context, days []string) (map[int64]bool, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(days))
+	for i, d := range days {
+		cmds[i] = pipe.HKeys(ctx, s.studyDayKey(d))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(days) > 0 {
+		return nil, fmt.Errorf("study answerers: %w", err)
+	}
+	out := map[int64]bool{}
+	for _, c := range cmds {
+		for _, f := range c.Val() {
+			if uid, ok := strings.CutPrefix(f, "a:"); ok {
+				if id, err := strconv.ParseInt(uid, 10, 64); err == nil {
+					out[id] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}

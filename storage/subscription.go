@@ -132,3 +132,18 @@ func (s *Store) EachSubscriber(ctx context.Context, t communitybot.Topic, batch 
 		cursor = next
 	}
 }
+
+// AllTopics returns every topic a chat can subscribe to: the fixed ones
+// and one per stored project. It is the list UnsubscribeAll and
+// MoveSubscriptions need when a chat blocks the bot or migrates.
+func (s *Store) AllTopics(ctx context.Context) ([]communitybot.Topic, error) {
+	topics := append([]communitybot.Topic(nil), communitybot.FixedTopics...)
+	projects, err := s.Projects(ctx)
+	if err != nil {
+		return topics, err
+	}
+	for _, p := range projects {
+		topics = append(topics, communitybot.ProjectTopic(p.ID))
+	}
+	return topics, nil
+}

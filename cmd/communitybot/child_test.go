@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,70 +12,14 @@ import (
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
-// childEnv marks a re-executed test binary that must run the program
-// instead of the tests, so fault tests can SIGKILL a real process.
-const childEnv = "COMMUNITYBOT_TEST_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, os.Getenv, strings.NewReader(""), os.Stdout, os.Stderr)
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "error:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// child is the bot running as a separate process.
-type child struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startChild runs the program in a new process against api and the test
-// Redis under prefix.
-func startChild(t *testing.T, api *tgtest.Server, prefix string, extraEnv ...string) *child {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1",
-		"TELEGRAM_BOT_TOKEN="+api.Token(), "TELEGRAM_API_URL="+api.URL(),
-		"REDIS_URL="+storagetest.URL(), "REDIS_PREFIX="+prefix,
-		"LOG_LEVEL=warn", "WORKERS=4")
-	cmd.Env = append(cmd.Env, extraEnv...)
-	c := &child{cmd: cmd, stderr: &lockedBuffer{}}
-	cmd.Stderr = c.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("child %d stderr:\n%s", cmd.Process.Pid, c.stderr.String())
-		}
-	})
-	return c
+// botEnv is the environment of a child bot on api and the test Redis
+// under prefix (see kill_test.go for startChild).
+func botEnv(api *tgtest.Server, prefix string, extra ...string) []string {
+	return append([]string{
+		"TELEGRAM_BOT_TOKEN=" + api.Token(), "TELEGRAM_API_URL=" + api.URL(),
+		"REDIS_URL=" + storagetest.URL(), "REDIS_PREFIX=" + prefix,
+		"LOG_LEVEL=warn", "WORKERS=4", "HTTP_ADDR=off",
+	}, extra...)
 }
 
 func (c *child) kill(t *testing.T) {
@@ -116,7 +54,7 @@ func TestKillDuringBurst(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
 	prefix := testPrefix(t)
-	first := startChild(t, api, prefix)
+	first := startChild(t, "first", botEnv(api, prefix))
 
 	const chats = 20
 	// Each chat asks for projects 1..7 in order; the replies name them.
@@ -134,7 +72,7 @@ func TestKillDuringBurst(t *testing.T) {
 	}
 	first.kill(t)
 	killedAt := len(api.AllSent())
-	startChild(t, api, prefix)
+	startChild(t, "second", botEnv(api, prefix))
 
 	names := []string{"泗塘一村", "两个美丽", "社区养老", "电梯加装", "架空线入地", "智航", "智慧湾"}
 	duplicates := 0
@@ -178,8 +116,8 @@ func TestLeaderTakeover(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
 	prefix := testPrefix(t)
-	a := startChild(t, api, prefix)
-	b := startChild(t, api, prefix)
+	a := startChild(t, "a", botEnv(api, prefix))
+	b := startChild(t, "b", botEnv(api, prefix))
 	u := tgtest.User{ID: 8100, FirstName: "居民"}
 	chat := tgtest.PrivateChat(u)
 	ctx := waitCtx(t, 60*time.Second)

@@ -46,9 +46,11 @@ type Config struct {
 	LogLevel  slog.Level
 	LogFormat string // text or json
 
-	Study       StudyConfig // party study and roles (config_study.go)
-	StaffChatID int64       // 0: tickets are not posted to a staff chat
-	HTTPAddr    string      // metrics and health endpoints; empty: off
+	AdminIDs    []int64        // ADMIN_IDS: made admins at startup
+	Study       StudyConfig    // party study and roles (config_study.go)
+	Delivery    DeliveryConfig // subscriptions, broadcasts, scheduled jobs (wire_delivery.go)
+	StaffChatID int64          // 0: tickets are not posted to a staff chat
+	HTTPAddr    string         // metrics and health endpoints; empty: off
 }
 
 // envVar documents one variable; the README's table is written from the
@@ -73,7 +75,7 @@ var EnvVars = []envVar{
 	{"WORKERS", "8", "Inbox partitions: updates handled at once (one chat's updates are always in order)."},
 	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
-	{"ADMIN_IDS", "", "Comma-separated Telegram user ids made admins at startup (existing admins stay)."},
+	{"ADMIN_IDS", "", "Comma-separated Telegram user ids made admins at startup (existing admins stay). Console mode's user is 10001."},
 	{"STUDY_TIME", "08:00", "Time of day (TIMEZONE) the daily study prompt is pushed to members."},
 	{"STUDY_SUMMARY_TIME", "09:00", "Time on Mondays (TIMEZONE) each branch gets last week's study summary."},
 	{"STUDY_POINTS_READ", "1", "Points for the day's first /study or answer (0-100)."},
@@ -81,6 +83,23 @@ var EnvVars = []envVar{
 	{"INVITE_TTL", "168h", "How long a /invite code can be used (1h-720h)."},
 	{"STAFF_CHAT_ID", "(empty: none)", "Chat id of the staff group (negative for groups) where residents' unanswered questions are posted and answered by replying. Without it tickets are still created; staff list them with /tickets and answer with /answer."},
 	{"HTTP_ADDR", ":9090 (console: off)", "Address of the operational HTTP server: /metrics (Prometheus), /healthz, /readyz. Not the webhook port. off disables it."},
+}
+
+func init() { EnvVars = append(EnvVars, deliveryEnvVars...) }
+
+// parseAdminIDs reads ADMIN_IDS: user ids separated by commas, spaces or
+// semicolons.
+func parseAdminIDs(v string, bad func(name, format string, args ...any)) []int64 {
+	var ids []int64
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 {
+			bad("ADMIN_IDS", "want comma-separated positive user ids, got %q", f)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -190,6 +209,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
 	}
+	c.AdminIDs = parseAdminIDs(get("ADMIN_IDS"), bad)
 	c.Study = parseStudyConfig(get, bad)
 	if v := get("STAFF_CHAT_ID"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -212,6 +232,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	if c.HTTPAddr != "" && c.Mode == ModeWebhook && c.HTTPAddr == c.WebhookListen {
 		bad("HTTP_ADDR", "must differ from WEBHOOK_LISTEN (%s)", c.WebhookListen)
 	}
+	c.Delivery = parseDeliveryConfig(get, bad)
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

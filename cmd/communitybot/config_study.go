@@ -2,7 +2,6 @@ package main
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/zhangmiao/communitybot/study"
@@ -10,7 +9,6 @@ import (
 
 // StudyConfig configures roles and the party members' daily study.
 type StudyConfig struct {
-	AdminIDs      []int64       // ADMIN_IDS
 	DailyAt       string        // STUDY_TIME, "08:00"
 	SummaryAt     string        // STUDY_SUMMARY_TIME, "09:00" on Mondays
 	ReadPoints    int64         // STUDY_POINTS_READ
@@ -22,16 +20,6 @@ type StudyConfig struct {
 // reported through bad like the rest of the configuration.
 func parseStudyConfig(get func(string) string, bad func(name, format string, args ...any)) StudyConfig {
 	c := StudyConfig{DailyAt: "08:00", SummaryAt: "09:00", ReadPoints: 1, CorrectPoints: 2, InviteTTL: 7 * 24 * time.Hour}
-	if v := get("ADMIN_IDS"); v != "" {
-		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-			id, err := strconv.ParseInt(f, 10, 64)
-			if err != nil || id <= 0 {
-				bad("ADMIN_IDS", "want comma-separated numeric Telegram user ids, got %q", f)
-				continue
-			}
-			c.AdminIDs = append(c.AdminIDs, id)
-		}
-	}
 	clock := func(name string, dst *string) {
 		if v := get(name); v != "" {
 			h, m, err := study.ParseClock(v)

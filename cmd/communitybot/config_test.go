@@ -94,7 +94,7 @@ func TestParseStudyConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := StudyConfig{DailyAt: "08:00", SummaryAt: "09:00", ReadPoints: 1, CorrectPoints: 2, InviteTTL: 168 * time.Hour}
-	if c.Study.DailyAt != want.DailyAt || c.Study.SummaryAt != want.SummaryAt || c.Study.ReadPoints != 1 || c.Study.CorrectPoints != 2 || c.Study.InviteTTL != want.InviteTTL || c.Study.AdminIDs != nil {
+	if c.Study.DailyAt != want.DailyAt || c.Study.SummaryAt != want.SummaryAt || c.Study.ReadPoints != 1 || c.Study.CorrectPoints != 2 || c.Study.InviteTTL != want.InviteTTL || c.AdminIDs != nil {
 		t.Fatalf("study defaults = %+v", c.Study)
 	}
 	c, err = parseConfig(env("ADMIN_IDS", "12, 34;56", "STUDY_TIME", "7:30", "STUDY_SUMMARY_TIME", "18:05",
@@ -103,7 +103,7 @@ func TestParseStudyConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.Study
-	if len(s.AdminIDs) != 3 || s.AdminIDs[2] != 56 || s.DailyAt != "07:30" || s.SummaryAt != "18:05" || s.ReadPoints != 0 || s.CorrectPoints != 5 || s.InviteTTL != 72*time.Hour {
+	if len(c.AdminIDs) != 3 || c.AdminIDs[2] != 56 || s.DailyAt != "07:30" || s.SummaryAt != "18:05" || s.ReadPoints != 0 || s.CorrectPoints != 5 || s.InviteTTL != 72*time.Hour {
 		t.Fatalf("study config = %+v", s)
 	}
 }

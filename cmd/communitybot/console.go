@@ -25,7 +25,7 @@ var consoleUser = tgtest.User{ID: 10001, FirstName: "居民", LanguageCode: "zh-
 // the person at the terminal be a Telegram user: each line typed is a
 // message, "#N" presses button N of the last keyboard. The bot under test is
 // exactly the one that talks to Telegram: same intake, inbox, handlers.
-func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, onBot func(*bot.Bot)) error {
+func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, alongside func(context.Context, *bot.Bot) func()) error {
 	api := tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
 	defer api.Close()
 	cfg.Token, cfg.APIURL, cfg.Mode = api.Token(), api.URL(), bot.ModePolling
@@ -33,9 +33,12 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 	if err != nil {
 		return err
 	}
-	onBot(b)
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
+	if alongside != nil { // what runs beside the bot (delivery, scheduler)
+		wait := alongside(botCtx, b)
+		defer func() { stopBot(); wait() }()
+	}
 	botDone := make(chan error, 1)
 	go func() { botDone <- b.Run(botCtx) }()
 

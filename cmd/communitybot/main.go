@@ -80,12 +80,24 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	}
 	router := bot.NewRouter(store, log.With("component", "router"))
 	bot.RegisterCore(router, asst)
-	if _, err := wireStudy(ctx, cfg, kb, store, router, log); err != nil { // issue 3 wires Jobs and Render
+	if err := store.EnsureAdmins(ctx, cfg.AdminIDs); err != nil {
+		log.Warn("ADMIN_IDS not applied; restart once redis is reachable", "err", err)
+	}
+	dl := wireDelivery(ctx, cfg, store, router, asst, log)
+	studySvc, err := wireStudy(ctx, cfg, kb, store, router, log)
+	if err != nil {
 		return err
 	}
 	staffW, err := wireStaff(ctx, cfg, kb, store, asst, router, log, &closers)
 	if err != nil {
 		return err
+	}
+	connectFeatures(dl, store, studySvc, staffW)
+	// Beside the bot run the delivery workers and the scheduler; the staff
+	// side needs the bot's Sender.
+	alongside := func(ctx context.Context, b *bot.Bot) (wait func()) {
+		staffW.attach(b)
+		return dl.start(ctx, b)
 	}
 
 	botCfg := bot.Config{
@@ -97,13 +109,13 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 		botCfg.Mode = bot.ModeWebhook
 	}
 	if cfg.Mode == ModeConsole {
-		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, staffW.attach)
+		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, alongside)
 	}
 	b, err := bot.New(botCfg, store, router)
 	if err != nil {
 		return err
 	}
-	staffW.attach(b)
+	defer alongside(ctx, b)()
 	log.Info("starting", "mode", cfg.Mode, "api", cfg.APIURL, "redis", describeRedis(cfg))
 	return b.Run(ctx)
 }

@@ -19,7 +19,7 @@ import (
 // learning, statistics, audit), metrics, and the operational HTTP server.
 type staffWiring struct {
 	svc     *staff.Service
-	poster  *bot.Poster
+	poster  *bot.DeskPoster
 	metrics *metrics.Metrics
 }
 
@@ -40,7 +40,7 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	router.ObserveUpdates(m.ObserveUpdate) // first: it times everything after it
 	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
 
-	poster := bot.NewPoster()
+	poster := bot.NewDeskPoster()
 	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: poster, Observer: m}, staff.Config{
 		StaffChatID: cfg.StaffChatID, Location: cfg.Location, Logger: log.With("component", "staff"),
 	})

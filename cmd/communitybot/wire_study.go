@@ -12,7 +12,7 @@ import (
 	"github.com/zhangmiao/communitybot/study"
 )
 
-// wireStudy sets up roles (ADMIN_IDS, /grant, /invite, /join) and the
+// wireStudy sets up roles (/grant, /invite, /join) and the
 // party members' daily study on router. The returned service's Jobs and
 // Render are what the scheduler and the delivery engine run:
 //
@@ -21,11 +21,6 @@ import (
 //	}
 //	engine.RegisterRenderer(study.BroadcastKind, studySvc.Render)
 func wireStudy(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, router *bot.Router, log *slog.Logger) (*study.Service, error) {
-	if len(cfg.Study.AdminIDs) > 0 {
-		if err := store.EnsureAdmins(ctx, cfg.Study.AdminIDs); err != nil {
-			log.Warn("ADMIN_IDS not applied; redis unreachable?", "err", err)
-		}
-	}
 	svc, err := study.New(store, kb.Study, study.Options{
 		Location: cfg.Location,
 		Points:   &study.Points{Read: cfg.Study.ReadPoints, Correct: cfg.Study.CorrectPoints},

@@ -67,11 +67,19 @@ func New(t testing.TB, opts ...func(*storage.Options)) *storage.Store {
 	return s
 }
 
-// Cleanup deletes every key under prefix.
+// Cleanup deletes every key under prefix, and the rate limiter's keys
+// for it.
 func Cleanup(t testing.TB, rdb redis.UniversalClient, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// The rate limiter (redis_rate) puts "rate:" before the prefix.
+	for _, p := range []string{prefix, "rate:" + prefix} {
+		cleanup(ctx, t, rdb, p)
+	}
+}
+
+func cleanup(ctx context.Context, t testing.TB, rdb redis.UniversalClient, prefix string) {
 	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
 	var batch []string
 	flush := func() {

@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+)
+
+// Broadcaster is what the admin commands need from the delivery engine.
+type Broadcaster interface {
+	Enqueue(ctx context.Context, b communitybot.Broadcast) (communitybot.Broadcast, error)
+	Recent(ctx context.Context, n int) ([]communitybot.BroadcastStatus, error)
+}
+
+// JobScheduler is what the admin commands need from the scheduler.
+type JobScheduler interface {
+	// ScheduleMessage parses "<when> <text>" and stores a job that sends
+	// the text to the 提醒 subscribers; errors carry user-safe messages.
+	ScheduleMessage(ctx context.Context, args string, createdBy, reportTo int64) (communitybot.ScheduledJob, error)
+	Jobs(ctx context.Context) ([]communitybot.ScheduledJob, error)
+	// Cancel removes an admin job; ErrNotFound or ErrForbidden (built-in)
+	// errors carry user-safe messages.
+	Cancel(ctx context.Context, id string) (communitybot.ScheduledJob, error)
+}
+
+// AnnouncementText renders an admin's announcement as it is sent.
+func AnnouncementText(text string) string {
+	return "📢 <b>张庙街道公告</b>\n\n" + html.EscapeString(text)
+}
+
+// RegisterAdminBroadcast registers the admins' commands: /announce,
+// /schedule, /jobs, /cancel and /broadcasts. The router checks the admin
+// role before any of them runs.
+func RegisterAdminBroadcast(rt *Router, engine Broadcaster, sched JobScheduler, loc *time.Location) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	a := &adminBroadcast{engine: engine, sched: sched, loc: loc}
+	rt.Command(Command{Name: "announce", Description: "发布公告（管理员）：/announce 内容", Role: communitybot.RoleAdmin, Handle: a.announce})
+	rt.Command(Command{Name: "schedule", Description: "定时提醒（管理员）：/schedule 时间 内容", Role: communitybot.RoleAdmin, Handle: a.schedule})
+	rt.Command(Command{Name: "jobs", Description: "查看定时任务（管理员）", Role: communitybot.RoleAdmin, Handle: a.jobs})
+	rt.Command(Command{Name: "cancel", Description: "取消定时任务（管理员）：/cancel 编号", Role: communitybot.RoleAdmin, Handle: a.cancel})
+	rt.Command(Command{Name: "broadcasts", Description: "最近的群发记录（管理员）", Role: communitybot.RoleAdmin, Handle: a.broadcasts})
+}
+
+type adminBroadcast struct {
+	engine Broadcaster
+	sched  JobScheduler
+	loc    *time.Location
+}
+
+// onceForUpdate makes what the handler creates idempotent per update: a
+// crash after the broadcast is stored but before the update is
+// acknowledged handles the update again, and must not announce twice.
+func onceForUpdate(ctx context.Context, r *Request) context.Context {
+	return communitybot.WithOnceKey(ctx, "update:"+strconv.FormatInt(r.UpdateID, 10))
+}
+
+func (a *adminBroadcast) announce(ctx context.Context, r *Request) error {
+	if err := communitybot.CheckMessageText(r.Args, "公告内容", "/announce 本周六上午九点在社区活动中心举行志愿服务活动。"); err != nil {
+		return err
+	}
+	_, err := a.engine.Enqueue(onceForUpdate(ctx, r), communitybot.Broadcast{
+		Kind:      communitybot.KindAnnouncement,
+		Topic:     communitybot.TopicAnnouncements,
+		Reply:     communitybot.Reply{Text: AnnouncementText(r.Args)},
+		CreatedBy: r.UserID,
+		ReportTo:  r.ChatID,
+	})
+	// The engine's first act is to post the progress message here, so
+	// the admin sees one message that fills in, not two.
+	return err
+}
+
+func (a *adminBroadcast) schedule(ctx context.Context, r *Request) error {
+	j, err := a.sched.ScheduleMessage(onceForUpdate(ctx, r), r.Args, r.UserID, r.ChatID)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if j.Recurring() {
+		fmt.Fprintf(&b, "✅ 已创建周期提醒 #%s（%s），", j.ID, html.EscapeString(j.Spec))
+		if !j.Next.IsZero() {
+			fmt.Fprintf(&b, "下次发送：%s。\n", a.when(j.Next))
+		}
+	} else {
+		fmt.Fprintf(&b, "✅ 已安排提醒 #%s，将于 %s发送。\n", j.ID, a.when(j.At))
+	}
+	b.WriteString("接收对象：订阅了「提醒」的居民和群。发送进度和结果会在发送时告诉您。\n")
+	fmt.Fprintf(&b, "内容：%s\n\n查看全部定时任务：/jobs　取消：/cancel %s", html.EscapeString(truncate(j.Text, 200)), j.ID)
+	return r.Reply(ctx, communitybot.Reply{Text: b.String()})
+}
+
+func (a *adminBroadcast) when(t time.Time) string {
+	t = t.In(a.loc)
+	weekdays := []string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+	return t.Format("2006-01-02 15:04") + "（" + weekdays[t.Weekday()] + "）"
+}
+
+func (a *adminBroadcast) jobs(ctx context.Context, r *Request) error {
+	jobs, err := a.sched.Jobs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(jobs) == 0 {
+		return r.Reply(ctx, communitybot.Reply{Text: "目前没有定时任务。用 /schedule 时间 内容 创建，例如：/schedule 2026-12-01 09:00 明天上午社区体检，请带好医保卡。"})
+	}
+	var b strings.Builder
+	b.WriteString("<b>定时任务</b>\n")
+	for _, j := range jobs {
+		kind := "一次性"
+		if j.BuiltIn {
+			kind = "内置"
+		} else if j.Recurring() {
+			kind = "周期 " + html.EscapeString(j.Spec)
+		}
+		fmt.Fprintf(&b, "\n#%s · %s", html.EscapeString(j.ID), kind)
+		if !j.Next.IsZero() {
+			fmt.Fprintf(&b, " · 下次 %s", a.when(j.Next))
+		} else {
+			b.WriteString(" · 等待补发")
+		}
+		if j.Text != "" {
+			fmt.Fprintf(&b, "\n　%s", html.EscapeString(truncate(j.Text, 40)))
+		}
+	}
+	b.WriteString("\n\n取消：/cancel 编号（内置任务由环境变量配置）")
+	return r.Reply(ctx, communitybot.Reply{Text: b.String()})
+}
+
+func (a *adminBroadcast) cancel(ctx context.Context, r *Request) error {
+	id := strings.TrimPrefix(strings.TrimSpace(r.Args), "#")
+	if id == "" {
+		return communitybot.Errorf(communitybot.ErrInvalid, "请写上要取消的任务编号，例如：/cancel 3。发送 /jobs 可查看全部定时任务。")
+	}
+	j, err := a.sched.Cancel(ctx, id)
+	if err != nil {
+		return err
+	}
+	return r.Reply(ctx, communitybot.Reply{Text: fmt.Sprintf("已取消定时任务 #%s。", html.EscapeString(j.ID))})
+}
+
+func (a *adminBroadcast) broadcasts(ctx context.Context, r *Request) error {
+	list, err := a.engine.Recent(ctx, 10)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return r.Reply(ctx, communitybot.Reply{Text: "还没有群发记录。用 /announce 内容 发布公告。"})
+	}
+	var b strings.Builder
+	b.WriteString("<b>最近的群发</b>\n")
+	for _, st := range list {
+		state := "发送中"
+		if st.Finished() {
+			state = "已完成"
+		}
+		fmt.Fprintf(&b, "\n#%s %s · %s · %s\n　共 %d，送达 %d，已屏蔽 %d，失败 %d", st.ID, html.EscapeString(communitybot.KindLabel(st.Kind)),
+			st.CreatedAt.In(a.loc).Format("01-02 15:04"), state, st.Total, st.Delivered, st.Blocked, st.Failed)
+		if st.Skipped > 0 {
+			fmt.Fprintf(&b, "，跳过 %d", st.Skipped)
+		}
+	}
+	return r.Reply(ctx, communitybot.Reply{Text: b.String()})
+}

@@ -1,0 +1,147 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/bot"
+	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/scheduler"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// withDelivery wires the subscription and admin commands to a real
+// delivery engine and scheduler that run beside the bot.
+func withDelivery(engine **delivery.Engine) harnessOption {
+	return func(h *harness) {
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		e := delivery.New(h.store, delivery.Config{
+			Rate: 500, PerChat: storage.RateLimit{Rate: 100, Period: time.Second}, ReadBlock: 200 * time.Millisecond,
+			ProgressEvery: 100 * time.Millisecond, Location: loc, Logger: testLogger(),
+		})
+		s := scheduler.New(h.store, e, scheduler.Config{Location: loc, SweepEvery: 200 * time.Millisecond, Logger: testLogger()})
+		bot.RegisterSubscriptions(h.router, h.store, h.asst)
+		bot.RegisterAdminBroadcast(h.router, e, s, loc)
+		poster, err := bot.New(h.cfg, h.store, bot.NewRouter(nil, testLogger()))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{}, 2)
+		go func() { e.Run(ctx, poster.Poster()); done <- struct{}{} }()
+		go func() { s.Run(ctx); done <- struct{}{} }()
+		h.t.Cleanup(func() { cancel(); <-done; <-done })
+		*engine = e
+	}
+}
+
+func (h *harness) makeAdmin(u tgtest.User) {
+	h.t.Helper()
+	if err := h.store.EnsureAdmins(context.Background(), []int64{u.ID}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestAnnounceReachesSubscribersAndReportsToTheAdmin(t *testing.T) {
+	var engine *delivery.Engine
+	h := newHarness(t, withDelivery(&engine))
+	ctx := context.Background()
+	admin := resident()
+	h.makeAdmin(admin)
+	adminChat := tgtest.PrivateChat(admin)
+	var subs []tgtest.User
+	for range 5 {
+		u := resident()
+		subs = append(subs, u)
+		mustContain(t, "subscribe", h.ask(tgtest.PrivateChat(u), u, "/subscribe 公告").PlainText, "已订阅")
+	}
+	blocked := subs[4]
+	h.api.SetBlocked(blocked.ID, true)
+
+	// A resident cannot announce; nothing is stored.
+	outsider := resident()
+	r := h.ask(tgtest.PrivateChat(outsider), outsider, "/announce 假公告")
+	mustContain(t, "resident /announce", r.PlainText, "仅限街道管理员")
+	// Bad input from an admin changes nothing either.
+	mustContain(t, "empty", h.ask(adminChat, admin, "/announce").PlainText, "公告内容不能为空")
+	mustContain(t, "too long", h.ask(adminChat, admin, "/announce "+strings.Repeat("长", 4097)).PlainText, "太长了（4097 字）")
+	if recent, _ := engine.Recent(ctx, 10); len(recent) != 0 {
+		t.Fatalf("bad /announce created broadcasts: %+v", recent)
+	}
+
+	before := len(h.api.Sent(adminChat.ID))
+	h.api.SendText(adminChat, admin, "/announce 本周六上午 9 点在社区活动中心 <体检>")
+	for _, u := range subs[:4] {
+		msgs, err := h.api.WaitSent(ctxT(t), u.ID, 2) // the subscribe reply, then the announcement
+		if err != nil {
+			t.Fatalf("subscriber %d: %v", u.ID, err)
+		}
+		mustContain(t, "announcement", msgs[1].PlainText, "张庙街道公告", "社区活动中心 <体检>")
+	}
+	if !eventuallyOK(func() bool {
+		msgs := h.api.Sent(adminChat.ID)
+		return len(msgs) == before+1 && strings.Contains(msgs[before].PlainText, "发送完成")
+	}) {
+		t.Fatalf("admin's report: %+v", h.api.Sent(adminChat.ID)[before:])
+	}
+	summary := h.api.Sent(adminChat.ID)[before].PlainText
+	mustContain(t, "summary", summary, "共 5 位接收者", "送达 4", "1 位已屏蔽或移除机器人（已自动退订）")
+	if got := h.topics(blocked.ID); len(got) != 0 {
+		t.Errorf("blocked subscriber still subscribed: %v", got)
+	}
+	list := h.ask(adminChat, admin, "/broadcasts")
+	mustContain(t, "/broadcasts", list.PlainText, "公告", "已完成", "共 5，送达 4，已屏蔽 1，失败 0")
+}
+
+func TestScheduleJobsAndCancel(t *testing.T) {
+	var engine *delivery.Engine
+	h := newHarness(t, withDelivery(&engine))
+	ctx := context.Background()
+	admin := resident()
+	h.makeAdmin(admin)
+	chat := tgtest.PrivateChat(admin)
+
+	r := h.ask(chat, admin, "/schedule 2h 下午三点在居委会开会")
+	mustContain(t, "/schedule 2h", r.PlainText, "已安排提醒 #", "订阅了「提醒」", "下午三点在居委会开会", "/cancel")
+	r = h.ask(chat, admin, "/schedule 0 9 * * 1 每周一例会")
+	mustContain(t, "/schedule cron", r.PlainText, "已创建周期提醒", "0 9 * * 1", "下次发送", "周一")
+	for _, bad := range []struct{ cmd, want string }{
+		{"/schedule 2020-01-01 09:00 过去", "已经过去了"},
+		{"/schedule 61 9 * * 1 坏", "格式不对"},
+		{"/schedule 下周 开会", "看不懂时间"},
+		{"/schedule 30m", "提醒内容不能为空"},
+		{"/cancel 999", "没有编号为 999 的定时任务"},
+		{"/cancel", "请写上要取消的任务编号"},
+	} {
+		mustContain(t, bad.cmd, h.ask(chat, admin, bad.cmd).PlainText, bad.want)
+	}
+	jobs := h.ask(chat, admin, "/jobs")
+	mustContain(t, "/jobs", jobs.PlainText, "#1", "一次性", "#2", "周期 0 9 * * 1", "下次")
+	mustContain(t, "/cancel 1", h.ask(chat, admin, "/cancel 1").PlainText, "已取消定时任务 #1")
+	if js, _ := h.store.Jobs(ctx); len(js) != 1 || js[0].ID != "2" {
+		t.Errorf("jobs after cancel = %+v", js)
+	}
+	resident := resident()
+	mustContain(t, "resident /jobs", h.ask(tgtest.PrivateChat(resident), resident, "/jobs").PlainText, "仅限街道管理员")
+	mustContain(t, "resident /cancel", h.ask(tgtest.PrivateChat(resident), resident, "/cancel 2").PlainText, "仅限街道管理员")
+	if js, _ := h.store.Jobs(ctx); len(js) != 1 {
+		t.Errorf("a resident's /cancel changed the jobs: %+v", js)
+	}
+
+	// A one-off that fell due goes to the reminder subscribers.
+	sub := resident
+	h.ask(tgtest.PrivateChat(sub), sub, "/subscribe 提醒")
+	before := len(h.api.Sent(sub.ID))
+	if err := h.store.SaveJob(ctx, communitybot.ScheduledJob{ID: "50", At: time.Now().Add(time.Second).Truncate(time.Second), Text: "马上开会", CreatedAt: time.Now(), ReportTo: admin.ID}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := h.api.WaitSent(ctxT(t), sub.ID, before+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "reminder", msgs[before].PlainText, "提醒", "马上开会")
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/bot"
+	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/scheduler"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// DeliveryConfig configures subscriptions, broadcasts and scheduled jobs.
+type DeliveryConfig struct {
+	Rate      int           // DELIVERY_RATE: messages per second, all replicas together
+	PerChat   int           // DELIVERY_PER_CHAT: messages per second to one chat
+	PerGroup  int           // DELIVERY_PER_GROUP: messages per minute to one group
+	Workers   int           // DELIVERY_WORKERS: delivery workers per replica
+	ClaimIdle time.Duration // DELIVERY_CLAIM_IDLE: takeover of a dead worker's chunk
+}
+
+// deliveryEnvVars are appended to EnvVars.
+var deliveryEnvVars = []envVar{
+	{"DELIVERY_RATE", "30", "Messages per second all replicas together send in broadcasts (Telegram allows about 30)."},
+	{"DELIVERY_PER_CHAT", "1", "Messages per second to one chat."},
+	{"DELIVERY_PER_GROUP", "20", "Messages per minute to one group."},
+	{"DELIVERY_WORKERS", "4", "Broadcast delivery workers per replica."},
+	{"DELIVERY_CLAIM_IDLE", "30s", "How long a delivery chunk must go untouched before another worker takes it over (its worker or replica died)."},
+}
+
+// parseDeliveryConfig reads the delivery variables; bad reports a bad one.
+func parseDeliveryConfig(get func(string) string, bad func(name, format string, args ...any)) DeliveryConfig {
+	c := DeliveryConfig{Rate: 30, PerChat: 1, PerGroup: 20, Workers: 4, ClaimIdle: 30 * time.Second}
+	positive := func(name string, dst *int, max int) {
+		if v := get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > max {
+				bad(name, "want a whole number from 1 to %d, got %q", max, v)
+				return
+			}
+			*dst = n
+		}
+	}
+	positive("DELIVERY_RATE", &c.Rate, 100000)
+	positive("DELIVERY_PER_CHAT", &c.PerChat, 100000)
+	positive("DELIVERY_PER_GROUP", &c.PerGroup, 1000000)
+	positive("DELIVERY_WORKERS", &c.Workers, 256)
+	if v := get("DELIVERY_CLAIM_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			bad("DELIVERY_CLAIM_IDLE", "want a duration between 1s and 1h, like 30s, got %q", v)
+		} else {
+			c.ClaimIdle = d
+		}
+	}
+	return c
+}
+
+// deliveryWiring holds the delivery engine and the scheduler. Other
+// features use them: Engine.Enqueue and Engine.RegisterRenderer for their
+// broadcasts, Scheduler.Register for their built-in recurring jobs (before
+// start).
+type deliveryWiring struct {
+	Engine    *delivery.Engine
+	Scheduler *scheduler.Scheduler
+	log       *slog.Logger
+}
+
+// wireDelivery builds the engine and the scheduler,
+// and registers the subscription and admin broadcast commands.
+func wireDelivery(ctx context.Context, cfg Config, store *storage.Store, router *bot.Router, asst *assistant.Assistant, log *slog.Logger) *deliveryWiring {
+	replica := replicaID()
+	d := cfg.Delivery
+	engine := delivery.New(store, delivery.Config{
+		Workers: d.Workers, Rate: d.Rate, ClaimIdle: d.ClaimIdle,
+		PerChat:   storage.RateLimit{Rate: d.PerChat, Period: time.Second},
+		PerGroup:  storage.RateLimit{Rate: d.PerGroup, Period: time.Minute},
+		ReplicaID: replica, Location: cfg.Location, Logger: log.With("component", "delivery"),
+	})
+	sched := scheduler.New(store, engine, scheduler.Config{
+		Location: cfg.Location, ReplicaID: replica, Logger: log.With("component", "scheduler"),
+	})
+	bot.RegisterSubscriptions(router, store, asst)
+	bot.RegisterAdminBroadcast(router, engine, sched, cfg.Location)
+	return &deliveryWiring{Engine: engine, Scheduler: sched, log: log}
+}
+
+// start runs the delivery workers and the scheduler beside b until ctx
+// ends. The returned func waits for them to stop.
+func (d *deliveryWiring) start(ctx context.Context, b *bot.Bot) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := d.Engine.Run(ctx, b.Poster()); err != nil {
+			d.log.Error("delivery engine stopped", "err", err)
+		}
+	})
+	wg.Go(func() {
+		if err := d.Scheduler.Run(ctx); err != nil {
+			d.log.Error("scheduler stopped", "err", err)
+		}
+	})
+	return wg.Wait
+}
+
+func replicaID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}

@@ -1,0 +1,265 @@
+// Package delivery sends broadcasts — announcements, reminders, project
+// updates, daily study prompts — to every recipient once, at Telegram's
+// rate limits, across restarts and replicas.
+//
+// A broadcast is written to Redis before anything is sent: the message,
+// the audience (a snapshot of the topic's subscribers, cut into chunks,
+// each chunk an entry of a Redis stream) and per-recipient state. Workers
+// of every replica read chunks through one consumer group; a worker keeps
+// its chunk claimed while it works, marks each recipient right after
+// Telegram accepts the message, and acknowledges the chunk at the end. A
+// worker or replica that dies leaves its chunk pending; another claims it
+// (XAUTOCLAIM) and skips the recipients already marked. So a kill loses
+// nothing, and a recipient can get a message twice only if the kill fell
+// between Telegram accepting it and the mark being written.
+//
+// Sending respects limits shared by all replicas (in Redis): a global rate
+// (Telegram: 30 messages/s), one message per second per chat and 20 per
+// minute per group. A 429 pauses every worker for retry_after; 5xx and
+// timeouts are retried with backoff; a 403 unsubscribes the chat; a group
+// that became a supergroup has its subscriptions moved and gets the
+// message at its new id.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/storage"
+)
+
+// Renderer makes a broadcast's message for one recipient at delivery time
+// (the daily study prompt: each member gets a different item). ok=false
+// skips the recipient (e.g. no longer a member); an error is retried like a
+// temporary send failure.
+type Renderer func(ctx context.Context, chatID int64) (reply communitybot.Reply, ok bool, err error)
+
+// Poster sends messages: one part and one attempt per call, failures
+// classified as communitybot's send errors (bot.Poster).
+type Poster interface {
+	// Parts cuts a reply into messages Telegram accepts.
+	Parts(r communitybot.Reply) []communitybot.Reply
+	Post(ctx context.Context, chatID int64, r communitybot.Reply) (messageID int, err error)
+	Edit(ctx context.Context, chatID int64, messageID int, r communitybot.Reply) error
+}
+
+// Store is what the engine keeps in Redis (storage.Store).
+type Store interface {
+	CreateBroadcast(ctx context.Context, b communitybot.Broadcast, audience []int64, chunkSize int) (communitybot.Broadcast, bool, error)
+	EachSubscriber(ctx context.Context, t communitybot.Topic, batch int, fn func(ids []int64) error) error
+	BroadcastStatus(ctx context.Context, id string) (communitybot.BroadcastStatus, error)
+	RecentBroadcasts(ctx context.Context, n int) ([]communitybot.BroadcastStatus, error)
+	ProgressMessage(ctx context.Context, id string) (int, error)
+	SetProgressMessage(ctx context.Context, id string, messageID int) error
+	ProgressSlot(ctx context.Context, id string, every time.Duration) (bool, error)
+
+	DeliveryPrepare(ctx context.Context) error
+	ReadTask(ctx context.Context, consumer string, block time.Duration) (*storage.DeliveryTask, error)
+	ClaimTask(ctx context.Context, consumer string, minIdle time.Duration) (*storage.DeliveryTask, error)
+	TouchTask(ctx context.Context, consumer string, t *storage.DeliveryTask) (bool, error)
+	ReleaseTask(ctx context.Context, consumer string, t *storage.DeliveryTask) error
+	FinishTask(ctx context.Context, t *storage.DeliveryTask) (int, error)
+	RecipientStates(ctx context.Context, broadcastID string, ids []int64) ([]string, time.Duration, error)
+	MarkRecipient(ctx context.Context, broadcastID string, chatID int64, state string, migrated bool) (time.Duration, error)
+	PauseDeliveries(ctx context.Context, d time.Duration) error
+	Allow(ctx context.Context, name string, l storage.RateLimit) (time.Duration, error)
+
+	AllTopics(ctx context.Context) ([]communitybot.Topic, error)
+	UnsubscribeAll(ctx context.Context, chatID int64, topics []communitybot.Topic) (int, error)
+	MoveSubscriptions(ctx context.Context, oldID, newID int64, topics []communitybot.Topic) error
+}
+
+// Config tunes an Engine. Zero values take the defaults in brackets.
+type Config struct {
+	Workers   int // delivery workers in this replica [4]
+	ChunkSize int // recipients per task [50]
+	// Rate is the total messages per second of all replicas [30, Telegram's
+	// limit]; PerChat and PerGroup bound one chat [1/s] and one group
+	// [20/min]. Tests and benchmarks raise them.
+	Rate     int
+	PerChat  storage.RateLimit
+	PerGroup storage.RateLimit
+	// ClaimIdle is how long a task must go untouched before another worker
+	// takes it over (its worker died) [30s]. A live worker touches its task
+	// every ClaimIdle/3.
+	ClaimIdle time.Duration
+	// RetryBudget is how long one recipient is retried on 5xx, timeouts and
+	// network errors before it counts as failed [2m]. 429s are always
+	// waited out.
+	RetryBudget time.Duration
+	// ProgressEvery is the least time between two edits of an admin's
+	// progress message [5s].
+	ProgressEvery time.Duration
+	ReadBlock     time.Duration // how long a worker waits for a task per read [2s]
+	ReplicaID     string        // names this replica's consumers [random]
+	Location      *time.Location
+	Logger        *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = 50
+	}
+	if c.Rate <= 0 {
+		c.Rate = 30
+	}
+	if c.PerChat == (storage.RateLimit{}) {
+		c.PerChat = storage.RateLimit{Rate: 1, Period: time.Second}
+	}
+	if c.PerGroup == (storage.RateLimit{}) {
+		c.PerGroup = storage.RateLimit{Rate: 20, Period: time.Minute}
+	}
+	if c.ClaimIdle <= 0 {
+		c.ClaimIdle = 30 * time.Second
+	}
+	if c.RetryBudget <= 0 {
+		c.RetryBudget = 2 * time.Minute
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 5 * time.Second
+	}
+	if c.ReadBlock <= 0 {
+		c.ReadBlock = 2 * time.Second
+	}
+	if c.ReplicaID == "" {
+		c.ReplicaID = fmt.Sprintf("r%d", time.Now().UnixNano())
+	}
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Engine stores broadcasts and delivers them. Enqueue works at any time;
+// delivery happens while Run runs (in this replica or another).
+type Engine struct {
+	cfg   Config
+	store Store
+	log   *slog.Logger
+
+	mu        sync.RWMutex
+	renderers map[string]Renderer
+
+	outcome atomic.Pointer[func(kind, outcome string)]
+}
+
+// OnOutcome sets a function told each recipient's final outcome in this
+// replica — "delivered", "blocked", "failed" or "skipped" — with the
+// broadcast's kind, for metrics. It must be quick; it runs in the worker.
+func (e *Engine) OnOutcome(f func(kind, outcome string)) { e.outcome.Store(&f) }
+
+// New returns an Engine over store.
+func New(store Store, cfg Config) *Engine {
+	cfg.setDefaults()
+	return &Engine{cfg: cfg, store: store, log: cfg.Logger, renderers: map[string]Renderer{}}
+}
+
+// RegisterRenderer makes broadcasts of this Kind with an empty Reply get
+// their message per recipient at delivery time. Register before Run.
+func (e *Engine) RegisterRenderer(kind string, r Renderer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.renderers[kind] = r
+}
+
+func (e *Engine) renderer(kind string) (Renderer, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	r, ok := e.renderers[kind]
+	return r, ok
+}
+
+// Enqueue stores the broadcast — its message, the audience snapshot (b.ChatIDs,
+// or else the subscribers of b.Topic right now) and per-recipient state — and
+// returns it with ID and CreatedAt set. Delivery happens in the background
+// workers. Under a once key (communitybot.WithOnceKey) a second call returns
+// the first broadcast and stores nothing.
+func (e *Engine) Enqueue(ctx context.Context, b communitybot.Broadcast) (communitybot.Broadcast, error) {
+	if b.Kind == "" {
+		return b, errors.New("enqueue: broadcast without a kind")
+	}
+	if b.Reply.Text == "" {
+		if _, ok := e.renderer(b.Kind); !ok {
+			return b, fmt.Errorf("enqueue %s: empty message and no renderer for the kind", b.Kind)
+		}
+	}
+	audience := b.ChatIDs
+	if len(audience) == 0 && b.Topic != "" {
+		err := e.store.EachSubscriber(ctx, b.Topic, 1000, func(ids []int64) error {
+			audience = append(audience, ids...)
+			return nil
+		})
+		if err != nil {
+			return b, fmt.Errorf("enqueue %s: audience: %w", b.Kind, err)
+		}
+	}
+	b.ChatIDs = nil // the audience lives in the stored chunks
+	out, created, err := e.store.CreateBroadcast(ctx, b, audience, e.cfg.ChunkSize)
+	if err != nil {
+		return b, fmt.Errorf("enqueue %s: %w", b.Kind, err)
+	}
+	if created {
+		e.log.Info("broadcast queued", "broadcast", out.ID, "kind", out.Kind, "topic", out.Topic, "recipients", len(audience))
+	} else {
+		e.log.Info("broadcast already queued under this once key", "broadcast", out.ID, "kind", out.Kind)
+	}
+	return out, nil
+}
+
+// Recent returns up to n recent broadcasts with their counters, newest first.
+func (e *Engine) Recent(ctx context.Context, n int) ([]communitybot.BroadcastStatus, error) {
+	return e.store.RecentBroadcasts(ctx, n)
+}
+
+// Status returns one broadcast with its counters.
+func (e *Engine) Status(ctx context.Context, id string) (communitybot.BroadcastStatus, error) {
+	return e.store.BroadcastStatus(ctx, id)
+}
+
+// Run delivers queued broadcasts with Config.Workers workers until ctx is
+// cancelled. On cancellation each worker finishes the message in flight,
+// hands its task back (the next worker resumes at the first unmarked
+// recipient), and Run returns.
+func (e *Engine) Run(ctx context.Context, poster Poster) error {
+	for {
+		err := e.store.DeliveryPrepare(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		e.log.Warn("delivery queue not ready; retrying", "err", err)
+		sleep(ctx, 2*time.Second)
+	}
+	var wg sync.WaitGroup
+	for i := range e.cfg.Workers {
+		w := &worker{e: e, poster: poster, consumer: fmt.Sprintf("%s-w%d", e.cfg.ReplicaID, i), log: e.log.With("worker", i)}
+		wg.Go(func() { w.run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

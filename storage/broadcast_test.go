@@ -1,0 +1,222 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
+)
+
+func TestBroadcastLifecycle(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		if err := s.DeliveryPrepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b := communitybot.Broadcast{Kind: "announcement", Topic: communitybot.TopicAnnouncements, Reply: communitybot.Reply{Text: "通知"}, ReportTo: 42}
+		got, created, err := s.CreateBroadcast(ctx, b, []int64{1, 2, 3, 2, 4, 5}, 2)
+		if err != nil || !created || got.ID == "" || got.CreatedAt.IsZero() {
+			t.Fatalf("CreateBroadcast = %+v, %v, %v", got, created, err)
+		}
+		st, err := s.BroadcastStatus(ctx, got.ID)
+		if err != nil || st.Total != 5 || st.Reply.Text != "通知" || st.ReportTo != 42 || st.Finished() {
+			t.Fatalf("BroadcastStatus = %+v, %v", st, err)
+		}
+
+		// The start report comes first, then the chunks in order.
+		var tasks []*storage.DeliveryTask
+		for {
+			task, err := s.ReadTask(ctx, "w1", 10*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if task == nil {
+				break
+			}
+			tasks = append(tasks, task)
+		}
+		if len(tasks) != 4 || tasks[0].Type != storage.TaskStart {
+			t.Fatalf("tasks = %+v, want start + 3 chunks", tasks)
+		}
+		var audience []int64
+		for _, task := range tasks[1:] {
+			audience = append(audience, task.ChatIDs...)
+		}
+		if !slices.Equal(audience, []int64{1, 2, 3, 4, 5}) {
+			t.Fatalf("audience = %v", audience)
+		}
+
+		// A dead worker's task is claimed by another after it idles.
+		if task, _ := s.ClaimTask(ctx, "w2", time.Hour); task != nil {
+			t.Fatalf("claimed a fresh task: %+v", task)
+		}
+		time.Sleep(20 * time.Millisecond)
+		claimed, err := s.ClaimTask(ctx, "w2", 10*time.Millisecond)
+		if err != nil || claimed == nil {
+			t.Fatalf("ClaimTask = %v, %v", claimed, err)
+		}
+		if owns, _ := s.TouchTask(ctx, "w2", claimed); !owns {
+			t.Error("TouchTask: the claimer does not own the task")
+		}
+
+		// Marks are counted once, partial parts are not counted.
+		for _, m := range []struct {
+			chat  int64
+			state string
+		}{{1, "1"}, {1, storage.StateDelivered}, {1, storage.StateDelivered}, {2, storage.StateBlocked}, {3, storage.StateFailed}, {4, storage.StateSkipped}, {4, storage.StateDelivered}} {
+			if _, err := s.MarkRecipient(ctx, got.ID, m.chat, m.state, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.MarkRecipient(ctx, got.ID, 5, storage.StateDelivered, true); err != nil {
+			t.Fatal(err)
+		}
+		states, pause, err := s.RecipientStates(ctx, got.ID, []int64{1, 2, 3, 4, 5, 6})
+		if err != nil || pause != 0 || !slices.Equal(states, []string{"d", "b", "f", "s", "d", ""}) {
+			t.Fatalf("RecipientStates = %v, %v, %v", states, pause, err)
+		}
+		if err := s.PauseDeliveries(ctx, 2*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if _, pause, _ := s.RecipientStates(ctx, got.ID, []int64{1}); pause <= time.Second {
+			t.Errorf("pause = %v after PauseDeliveries(2s)", pause)
+		}
+
+		for i, task := range tasks {
+			left, err := s.FinishTask(ctx, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 && left != 3-i {
+				t.Errorf("chunk %d: left = %d, want %d", i, left, 3-i)
+			}
+		}
+		if left, _ := s.FinishTask(ctx, tasks[3]); left != -1 {
+			t.Errorf("second FinishTask = %d, want -1", left)
+		}
+		final, err := s.ReadTask(ctx, "w1", 10*time.Millisecond)
+		if err != nil || final == nil || final.Type != storage.TaskFinal || final.BroadcastID != got.ID {
+			t.Fatalf("after the last chunk: %+v, %v; want the final report", final, err)
+		}
+		st, _ = s.BroadcastStatus(ctx, got.ID)
+		if !st.Finished() || st.Delivered != 2 || st.Blocked != 1 || st.Failed != 1 || st.Skipped != 1 || st.Migrated != 1 || st.Done() != 5 {
+			t.Fatalf("final status = %+v", st)
+		}
+		recent, err := s.RecentBroadcasts(ctx, 5)
+		if err != nil || len(recent) != 1 || recent[0].ID != got.ID {
+			t.Fatalf("RecentBroadcasts = %+v, %v", recent, err)
+		}
+		if _, err := s.BroadcastStatus(ctx, "nope"); !errors.Is(err, communitybot.ErrNotFound) {
+			t.Errorf("BroadcastStatus(nope) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestBroadcastOnceKey(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := communitybot.WithOnceKey(context.Background(), storage.FireOnceKey("j1", time.Unix(1700000000, 0)))
+		b := communitybot.Broadcast{Kind: "reminder", Reply: communitybot.Reply{Text: "x"}}
+		first, created, err := s.CreateBroadcast(ctx, b, []int64{1, 2}, 10)
+		if err != nil || !created {
+			t.Fatal(created, err)
+		}
+		again, created, err := s.CreateBroadcast(ctx, b, []int64{1, 2, 3}, 10)
+		if err != nil || created || again.ID != first.ID {
+			t.Fatalf("second create = %+v, %v, %v; want the first broadcast back", again, created, err)
+		}
+		if n, _ := s.DeliveryBacklog(ctx); n != 1 {
+			t.Errorf("backlog = %d, want the first broadcast's one chunk", n)
+		}
+		// An empty audience finishes at once.
+		empty, _, err := s.CreateBroadcast(context.Background(), communitybot.Broadcast{Kind: "x", ReportTo: 1}, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := s.BroadcastStatus(ctx, empty.ID); !st.Finished() || st.Total != 0 {
+			t.Errorf("empty broadcast = %+v", st)
+		}
+	})
+}
+
+func TestJobsAndFires(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		id, err := s.NextJobID(ctx)
+		if err != nil || id != "1" {
+			t.Fatalf("NextJobID = %q, %v", id, err)
+		}
+		at := time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)
+		once := communitybot.ScheduledJob{ID: id, At: at, Text: "开会", Topic: communitybot.TopicReminders, Kind: "reminder", CreatedBy: 7, ReportTo: 7}
+		daily := communitybot.ScheduledJob{ID: "study-daily", Spec: "0 8 * * *", BuiltIn: true}
+		for _, j := range []communitybot.ScheduledJob{once, daily} {
+			if err := s.SaveJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs, err := s.Jobs(ctx)
+		if err != nil || len(jobs) != 2 || jobs[0].ID != "1" || !jobs[0].At.Equal(at) || jobs[1].Spec != "0 8 * * *" {
+			t.Fatalf("Jobs = %+v, %v", jobs, err)
+		}
+
+		ok, err := s.ClaimFire(ctx, "study-daily", at, "a", time.Minute)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if ok, _ := s.ClaimFire(ctx, "study-daily", at, "b", time.Minute); ok {
+			t.Fatal("a second replica claimed the same fire")
+		}
+		if err := s.ReleaseFire(ctx, "study-daily", at, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.ClaimFire(ctx, "study-daily", at, "b", time.Minute); ok {
+			t.Fatal("a replica released a fire it did not hold")
+		}
+		if err := s.CompleteFire(ctx, "study-daily", at, false); err != nil {
+			t.Fatal(err)
+		}
+		if done, _ := s.FireDone(ctx, "study-daily", at); !done {
+			t.Error("FireDone = false after CompleteFire")
+		}
+		if ok, _ := s.ClaimFire(ctx, "study-daily", at, "b", time.Minute); ok {
+			t.Fatal("a done fire was claimed again")
+		}
+		j, err := s.Job(ctx, "study-daily")
+		if err != nil || !j.LastFire.Equal(at) {
+			t.Fatalf("Job = %+v, %v; want LastFire %v", j, err, at)
+		}
+
+		if err := s.CompleteFire(ctx, "1", at, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Job(ctx, "1"); !errors.Is(err, communitybot.ErrNotFound) {
+			t.Errorf("one-off job after its fire: %v, want ErrNotFound", err)
+		}
+		if existed, _ := s.DeleteJob(ctx, "study-daily"); !existed {
+			t.Error("DeleteJob reported no job")
+		}
+	})
+}
+
+func TestRateLimit(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	l := storage.RateLimit{Rate: 1, Period: time.Hour}
+	if wait, err := s.Allow(ctx, "t:one", l); err != nil || wait != 0 {
+		t.Fatalf("first Allow = %v, %v", wait, err)
+	}
+	wait, err := s.Allow(ctx, "t:one", l)
+	if err != nil || wait < 59*time.Minute {
+		t.Fatalf("second Allow = %v, %v; want a wait of about an hour", wait, err)
+	}
+	if wait, _ := s.Allow(ctx, "t:other", l); wait != 0 {
+		t.Errorf("another key is limited: %v", wait)
+	}
+	if wait, _ := s.Allow(ctx, "t:zero", storage.RateLimit{}); wait != 0 {
+		t.Errorf("zero limit waits %v", wait)
+	}
+}

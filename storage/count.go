@@ -1,0 +1,68 @@
+package storage
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// CountCommands starts counting the Redis commands this store's client
+// sends (each command of a pipeline or transaction counts, a script call
+// counts once) and returns a function that reads the count. Benchmarks use
+// it to report Redis operations per delivered message.
+func (s *Store) CountCommands() func() int64 {
+	h := &commandCounter{}
+	s.rdb.AddHook(h)
+	return h.n.Load
+}
+
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) { return next(ctx, network, addr) }
+}
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		n := int64(0)
+		for _, cmd := range cmds {
+			if name := cmd.Name(); name != "multi" && name != "exec" {
+				n++
+			}
+		}
+		c.n.Add(n)
+		return next(ctx, cmds)
+	}
+}
+
+// DropPrefix deletes every key under this store's prefix. It is for tools
+// and benchmarks that run under a prefix of their own; never call it on
+// the bot's prefix.
+func (s *Store) DropPrefix(ctx context.Context) error {
+	iter := s.rdb.Scan(ctx, 0, s.prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
