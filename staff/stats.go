@@ -108,17 +108,13 @@ func (s *Service) Stats(ctx context.Context) (communitybot.Reply, error) {
 
 func (s *Service) subscriptionLines(ctx context.Context) string {
 	var b strings.Builder
-	fixed := []struct {
-		t     communitybot.Topic
-		label string
-	}{{communitybot.TopicAnnouncements, "公告"}, {communitybot.TopicReminders, "提醒"}, {communitybot.TopicStudy, "每日学习"}}
 	var parts []string
-	for _, f := range fixed {
-		n, err := s.d.Store.SubscriberCount(ctx, f.t)
+	for _, t := range communitybot.FixedTopics {
+		n, err := s.d.Store.SubscriberCount(ctx, t)
 		if err != nil {
 			return unavailable + "\n"
 		}
-		parts = append(parts, fmt.Sprintf("%s %d", f.label, n))
+		parts = append(parts, fmt.Sprintf("%s %d", t.Label(), n))
 	}
 	b.WriteString(strings.Join(parts, "，") + "\n")
 	projects, err := s.d.Store.Projects(ctx)
@@ -160,8 +156,15 @@ func (s *Service) broadcastLines(ctx context.Context) string {
 		if bc.Done {
 			state = "已完成"
 		}
-		fmt.Fprintf(&b, "• %s %s %s：送达 %d/%d，已屏蔽 %d，失败 %d（%s）\n", bc.CreatedAt.In(s.cfg.Location).Format("01-02 15:04"),
-			html.EscapeString(bc.Kind), html.EscapeString(string(bc.Topic)), bc.Delivered, bc.Recipients, bc.Blocked, bc.Failed, state)
+		audience := "订阅「" + bc.Topic.Label() + "」的用户"
+		switch _, isProject := bc.Topic.ProjectID(); {
+		case bc.Topic == "":
+			audience = "指定对象"
+		case isProject:
+			audience = "该项目的订阅者"
+		}
+		fmt.Fprintf(&b, "• %s %s → %s：送达 %d/%d，已屏蔽 %d，失败 %d（%s）\n", bc.CreatedAt.In(s.cfg.Location).Format("01-02 15:04"),
+			html.EscapeString(communitybot.KindLabel(bc.Kind)), html.EscapeString(audience), bc.Delivered, bc.Recipients, bc.Blocked, bc.Failed, state)
 	}
 	return b.String()
 }
