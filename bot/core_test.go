@@ -2,12 +2,11 @@ package bot_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zhangmiao/communitybot/qa/qatest"
 
 	"github.com/go-telegram/bot/models"
 
@@ -301,51 +300,12 @@ func TestRepliesSurviveFaults(t *testing.T) {
 	t.Logf("%d faults injected", h.api.FaultsInjected())
 }
 
-// qaCase is one entry of the quality data.
-type qaCase struct {
-	ID     string   `json:"id"`
-	Q      string   `json:"q"`
-	All    []string `json:"all"`
-	AnyOf  []string `json:"any_of"`
-	NoneOf []string `json:"none_of"`
-}
-
-// check reports what reply lacks or wrongly has.
-func (c qaCase) check(reply string) []string {
-	var problems []string
-	text := compact(reply)
-	for _, p := range c.All {
-		if !strings.Contains(text, compact(p)) {
-			problems = append(problems, fmt.Sprintf("lacks %q", p))
-		}
-	}
-	if len(c.AnyOf) > 0 {
-		ok := false
-		for _, p := range c.AnyOf {
-			ok = ok || strings.Contains(text, compact(p))
-		}
-		if !ok {
-			problems = append(problems, fmt.Sprintf("has none of %q", c.AnyOf))
-		}
-	}
-	for _, p := range c.NoneOf {
-		if strings.Contains(text, compact(p)) {
-			problems = append(problems, fmt.Sprintf("has %q", p))
-		}
-	}
-	return problems
-}
-
 // TestQualityDataEndToEnd runs every question of the quality data through
 // the whole bot (fake Telegram, inbox, workers, Q&A, real Redis), each from
 // a fresh user, and checks the reply a resident would read.
 func TestQualityDataEndToEnd(t *testing.T) {
-	raw, err := os.ReadFile("../qa/testdata/dev.json")
+	cases, err := qatest.Load("../qa/testdata/dev.json")
 	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []qaCase
-	if err := json.Unmarshal(raw, &cases); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t)
@@ -353,8 +313,8 @@ func TestQualityDataEndToEnd(t *testing.T) {
 	for _, c := range cases {
 		u := resident()
 		r := h.ask(tgtest.PrivateChat(u), u, c.Q)
-		if problems := c.check(r.PlainText); len(problems) > 0 {
-			t.Errorf("%s: %q: %s\nreply: %s", c.ID, c.Q, strings.Join(problems, "; "), r.PlainText)
+		if why := c.Check(r.PlainText); why != "" {
+			t.Errorf("%s: %q: %s\nreply: %s", c.ID, c.Q, why, r.PlainText)
 			continue
 		}
 		passed++

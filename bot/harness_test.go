@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhangmiao/communitybot/qa/qatest"
+
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
@@ -177,9 +179,7 @@ func resident() tgtest.User {
 }
 
 // compact removes whitespace, as the quality data's matching rules do.
-func compact(s string) string {
-	return strings.Join(strings.Fields(s), "")
-}
+func compact(s string) string { return qatest.Compact(s) }
 
 func mustContain(t *testing.T, what, text string, phrases ...string) {
 	t.Helper()

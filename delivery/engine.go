@@ -131,7 +131,7 @@ func (c *Config) setDefaults() {
 		c.ReadBlock = 2 * time.Second
 	}
 	if c.ReplicaID == "" {
-		c.ReplicaID = fmt.Sprintf("r%d", time.Now().UnixNano())
+		c.ReplicaID = communitybot.NewReplicaID()
 	}
 	if c.Location == nil {
 		c.Location = time.UTC

@@ -27,7 +27,7 @@ type Store interface {
 	Account(ctx context.Context, userID int64) (communitybot.Account, error)
 	Accounts(ctx context.Context, ids []int64) ([]communitybot.Account, error)
 	SetAccount(ctx context.Context, a communitybot.Account) error
-	UsersWithRole(ctx context.Context, r communitybot.Role) ([]int64, error)
+	UsersWithRoles(ctx context.Context, roles ...communitybot.Role) ([]int64, error)
 	Subscribe(ctx context.Context, chatID int64, t communitybot.Topic) (bool, error)
 	Unsubscribe(ctx context.Context, chatID int64, t communitybot.Topic) (bool, error)
 
@@ -335,13 +335,9 @@ func (s *Service) Users(ctx context.Context, ids []int64) (map[int64]communitybo
 // Roster lists admins and members, by branch (no branch last), admins
 // first within a branch, then by user id.
 func (s *Service) Roster(ctx context.Context) ([]communitybot.Account, error) {
-	var ids []int64
-	for _, r := range []communitybot.Role{communitybot.RoleAdmin, communitybot.RoleMember} {
-		got, err := s.store.UsersWithRole(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, got...)
+	ids, err := s.store.UsersWithRoles(ctx, communitybot.RoleAdmin, communitybot.RoleMember)
+	if err != nil {
+		return nil, err
 	}
 	accts, err := s.store.Accounts(ctx, ids)
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"unicode"
+
+	"github.com/zhangmiao/communitybot/qa/qatest"
 
 	"github.com/zhangmiao/communitybot/content"
 )
@@ -66,14 +66,7 @@ func render(kb *content.KnowledgeBase, r Result) string {
 	return kb.Fallback
 }
 
-func stripSpace(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
+func stripSpace(s string) string { return qatest.Compact(s) }
 
 func resultID(r Result) string {
 	if r.ProjectID != "" {

@@ -1,60 +1,22 @@
 package qa
 
 import (
-	"fmt"
-	"strings"
 	"testing"
+
+	"github.com/zhangmiao/communitybot/qa/qatest"
 )
-
-// devCase is one entry of dev.json: a question and phrases a correct reply
-// must contain (all of All, at least one of AnyOf, none of NoneOf), compared
-// with whitespace ignored.
-type devCase struct {
-	ID     string   `json:"id"`
-	Q      string   `json:"q"`
-	All    []string `json:"all"`
-	AnyOf  []string `json:"any_of"`
-	NoneOf []string `json:"none_of"`
-}
-
-// checkReply returns why reply fails c, or "" if it passes.
-func (c devCase) checkReply(reply string) string {
-	reply = stripSpace(reply)
-	var problems []string
-	for _, p := range c.All {
-		if !strings.Contains(reply, stripSpace(p)) {
-			problems = append(problems, fmt.Sprintf("missing %q", p))
-		}
-	}
-	if len(c.AnyOf) > 0 {
-		found := false
-		for _, p := range c.AnyOf {
-			found = found || strings.Contains(reply, stripSpace(p))
-		}
-		if !found {
-			problems = append(problems, fmt.Sprintf("none of %q", c.AnyOf))
-		}
-	}
-	for _, p := range c.NoneOf {
-		if strings.Contains(reply, stripSpace(p)) {
-			problems = append(problems, fmt.Sprintf("unwanted %q", p))
-		}
-	}
-	return strings.Join(problems, "; ")
-}
 
 func runDev(t *testing.T, path string) {
 	kb, e := mustShipped(t)
-	var cases []devCase
-	readJSON(t, path, &cases)
-	if len(cases) == 0 {
-		t.Fatalf("%s has no cases", path)
+	cases, err := qatest.Load(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	passed := 0
 	for _, c := range cases {
 		t.Run(c.ID, func(t *testing.T) {
 			r := e.Match(c.Q, Context{})
-			if why := c.checkReply(render(kb, r)); why != "" {
+			if why := c.Check(render(kb, r)); why != "" {
 				t.Errorf("Match(%q) = %s (%v): %s", c.Q, resultID(r), r.Intent, why)
 				return
 			}

@@ -122,7 +122,7 @@ func New(store Store, engine Enqueuer, cfg Config) *Scheduler {
 		cfg.MinInterval = time.Hour
 	}
 	if cfg.ReplicaID == "" {
-		cfg.ReplicaID = fmt.Sprintf("r%d", time.Now().UnixNano())
+		cfg.ReplicaID = communitybot.NewReplicaID()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

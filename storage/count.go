@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"net"
+	"strings"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -44,25 +45,37 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 	}
 }
 
-// DropPrefix deletes every key under this store's prefix. It is for tools
-// and benchmarks that run under a prefix of their own; never call it on
-// the bot's prefix.
+// DropPrefix deletes every key under this store's prefix, and the rate
+// limiter's keys for it (redis_rate puts "rate:" before the prefix). It is
+// for tests, tools and benchmarks that run under a prefix of their own;
+// never call it on the bot's prefix.
 func (s *Store) DropPrefix(ctx context.Context) error {
-	iter := s.rdb.Scan(ctx, 0, s.prefix+"*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
+	for _, p := range []string{s.prefix, "rate:" + s.prefix} {
+		iter := s.rdb.Scan(ctx, 0, escapeGlob(p)+"*", 1000).Iterator()
+		var batch []string
+		for iter.Next(ctx) {
+			batch = append(batch, iter.Val())
+			if len(batch) == 500 {
+				if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 {
 			if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
 				return err
 			}
-			batch = batch[:0]
 		}
-	}
-	if len(batch) > 0 {
-		if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
+		if err := iter.Err(); err != nil {
 			return err
 		}
 	}
-	return iter.Err()
+	return nil
+}
+
+// escapeGlob quotes SCAN MATCH's special characters, so a prefix such as
+// "test:a*b:" matches only itself.
+func escapeGlob(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(s)
 }

@@ -107,6 +107,28 @@ func (s *Store) UsersWithRole(ctx context.Context, r communitybot.Role) ([]int64
 	return out, nil
 }
 
+// UsersWithRoles lists the ids of users who hold any of the roles, role by
+// role in the order given. One round trip.
+func (s *Store) UsersWithRoles(ctx context.Context, roles ...communitybot.Role) ([]int64, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(roles))
+	for i, r := range roles {
+		cmds[i] = pipe.SMembers(ctx, s.roleSetKey(r))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(roles) > 0 {
+		return nil, fmt.Errorf("users with roles %v: %w", roles, err)
+	}
+	var out []int64
+	for _, c := range cmds {
+		for _, v := range c.Val() {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
 // EnsureAdmins makes every listed user an admin (the ADMIN_IDS bootstrap).
 // It leaves existing admins alone.
 func (s *Store) EnsureAdmins(ctx context.Context, ids []int64) error {

@@ -48,7 +48,6 @@ type Options struct {
 
 func newStore(rdb redis.UniversalClient, opts Options) *Store {
 	s := &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now, loc: opts.Location, trips: new(atomic.Int64)}
-	rdb.AddHook(tripCounter{s.trips})
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
@@ -74,6 +73,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := newStore(rdb, opts)
+	rdb.AddHook(tripCounter{s.trips})
 	if err := s.Ping(ctx); err != nil {
 		rdb.Close()
 		return nil, fmt.Errorf("redis %s: %w", RedactURL(rawURL), err)
@@ -159,13 +159,16 @@ func OpenEmbedded(opts Options) (*Store, error) {
 	if err := m.Start(); err != nil {
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}
-	s := newStore(redis.NewClient(&redis.Options{Addr: m.Addr()}), opts)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	s := newStore(rdb, opts)
+	rdb.AddHook(tripCounter{s.trips})
 	s.embedded = m
 	return s, nil
 }
 
 // NewFromClient wraps an existing client (tests and benchmarks that need
-// their own connection settings).
+// their own connection settings). It adds no hook to the client, so
+// RoundTrips stays zero.
 func NewFromClient(rdb redis.UniversalClient, opts Options) *Store { return newStore(rdb, opts) }
 
 // RoundTrips returns how many round trips (single commands or pipelines)

@@ -85,13 +85,9 @@ func (s *Service) WeeklySummaries(ctx context.Context, fire time.Time) ([]commun
 	monday := weekStart(fire.In(s.opts.Location)).AddDate(0, 0, -7)
 	week := dayOf(monday)
 
-	var ids []int64
-	for _, r := range []communitybot.Role{communitybot.RoleMember, communitybot.RoleAdmin} {
-		got, err := s.store.UsersWithRole(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, got...)
+	ids, err := s.store.UsersWithRoles(ctx, communitybot.RoleMember, communitybot.RoleAdmin)
+	if err != nil {
+		return nil, err
 	}
 	accts, err := s.store.Accounts(ctx, ids)
 	if err != nil {

@@ -33,7 +33,7 @@ const SummaryKind = "study-summary"
 type Store interface {
 	Account(ctx context.Context, userID int64) (communitybot.Account, error)
 	Accounts(ctx context.Context, ids []int64) ([]communitybot.Account, error)
-	UsersWithRole(ctx context.Context, r communitybot.Role) ([]int64, error)
+	UsersWithRoles(ctx context.Context, roles ...communitybot.Role) ([]int64, error)
 	Users(ctx context.Context, ids []int64) (map[int64]communitybot.User, error)
 	SubscribedAmong(ctx context.Context, t communitybot.Topic, chatIDs []int64) (map[int64]bool, error)
 

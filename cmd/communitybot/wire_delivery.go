@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/delivery"
@@ -77,7 +74,7 @@ type deliveryWiring struct {
 // wireDelivery builds the engine and the scheduler,
 // and registers the subscription and admin broadcast commands.
 func wireDelivery(ctx context.Context, cfg Config, store *storage.Store, router *bot.Router, asst *assistant.Assistant, log *slog.Logger) *deliveryWiring {
-	replica := replicaID()
+	replica := communitybot.NewReplicaID()
 	d := cfg.Delivery
 	engine := delivery.New(store, delivery.Config{
 		Workers: d.Workers, Rate: d.Rate, ClaimIdle: d.ClaimIdle,
@@ -108,11 +105,4 @@ func (d *deliveryWiring) start(ctx context.Context, b *bot.Bot) (wait func()) {
 		}
 	})
 	return wg.Wait
-}
-
-func replicaID() string {
-	host, _ := os.Hostname()
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }

@@ -24,7 +24,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -215,18 +214,5 @@ func cleanupPrefix(redisURL, prefix string) error {
 		return err
 	}
 	defer store.Close()
-	rdb := store.Client()
-	var keys []string
-	iter := rdb.Scan(ctx, 0, strings.ReplaceAll(prefix, "*", `\*`)+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) == 500 {
-			rdb.Unlink(ctx, keys...)
-			keys = keys[:0]
-		}
-	}
-	if len(keys) > 0 {
-		rdb.Unlink(ctx, keys...)
-	}
-	return iter.Err()
+	return store.DropPrefix(ctx)
 }

@@ -68,40 +68,12 @@ func New(t testing.TB, opts ...func(*storage.Options)) *storage.Store {
 }
 
 // Cleanup deletes every key under prefix, and the rate limiter's keys
-// for it.
+// for it (storage.Store.DropPrefix).
 func Cleanup(t testing.TB, rdb redis.UniversalClient, prefix string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// The rate limiter (redis_rate) puts "rate:" before the prefix.
-	for _, p := range []string{prefix, "rate:" + prefix} {
-		cleanup(ctx, t, rdb, p)
+	if err := storage.NewFromClient(rdb, storage.Options{Prefix: prefix}).DropPrefix(ctx); err != nil {
+		t.Errorf("storagetest: cleanup: %v", err)
 	}
-}
-
-func cleanup(ctx context.Context, t testing.TB, rdb redis.UniversalClient, prefix string) {
-	iter := rdb.Scan(ctx, 0, escapeGlob(prefix)+"*", 1000).Iterator()
-	var batch []string
-	flush := func() {
-		if len(batch) > 0 {
-			if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
-				t.Errorf("storagetest: cleanup: %v", err)
-			}
-			batch = batch[:0]
-		}
-	}
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 500 {
-			flush()
-		}
-	}
-	flush()
-	if err := iter.Err(); err != nil {
-		t.Errorf("storagetest: cleanup scan: %v", err)
-	}
-}
-
-func escapeGlob(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`).Replace(s)
 }
