@@ -129,14 +129,15 @@ func newTransport(workers int) *http.Transport {
 
 // Bot is the Telegram side of the community bot.
 type Bot struct {
-	cfg    Config
-	api    *tgbot.Bot
-	poller *http.Client // getUpdates: no client timeout, each call has its own deadline
-	flood  *floodGuard
-	store  *storage.Store
-	log    *slog.Logger
-	router *Router
-	sender *Sender
+	cfg     Config
+	api     *tgbot.Bot
+	poller  *http.Client // getUpdates: no client timeout, each call has its own deadline
+	flood   *floodGuard
+	onFault func(kind string)
+	store   *storage.Store
+	log     *slog.Logger
+	router  *Router
+	sender  *Sender
 
 	mu       sync.RWMutex
 	username string // the bot's @username, known after getMe
@@ -177,6 +178,21 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 	b.api = api
 	b.sender = newSender(api, cfg.Logger.With("component", "sender"), cfg.HandlerTimeout/2)
 	return b, nil
+}
+
+// OnFault sets a function told of every fault the bot meets and copes
+// with (metrics): "redis_inbox" (the inbox cannot be written or read),
+// "degraded" (an update handled without the inbox while Redis is down),
+// "telegram_poll" (getUpdates failed), "duplicate_update" (Telegram sent an
+// update again), "flood" (a user slowed down), "panic" (a handler
+// panicked), "update_dropped" (an update given up after retries). Each is
+// also logged where it happens. Call it before Run.
+func (b *Bot) OnFault(f func(kind string)) { b.onFault = f }
+
+func (b *Bot) fault(kind string) {
+	if b.onFault != nil {
+		b.onFault(kind)
+	}
 }
 
 // Sender returns the path all outgoing messages take (for pushes and

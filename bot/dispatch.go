@@ -68,6 +68,7 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 			if ownCtx.Err() == nil {
 				if !failing {
 					log.Warn("cannot read the inbox; retrying every second", "err", err)
+					b.fault("redis_inbox")
 				}
 				failing = true
 				sleep(ownCtx, time.Second)
@@ -98,6 +99,7 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 					break
 				}
 				log.Error("giving up on an update", "update_id", e.UpdateID, "attempts", attempts[e.ID], "err", err)
+				b.fault("update_dropped")
 			}
 			delete(attempts, e.ID)
 			// The handler's deferred writes and the acknowledgement go
@@ -194,6 +196,7 @@ func (b *Bot) allow(ctx context.Context, r *Request) bool {
 	}
 	switch verdict {
 	case floodNotify:
+		b.fault("flood")
 		b.log.Warn("flood control: slowing a user down", "user_id", r.UserID, "chat_id", r.ChatID, "limit", b.cfg.FloodLimit, "window", b.cfg.FloodWindow)
 		if r.IsCallback() {
 			_ = r.Toast(ctx, FloodNotice, true)
@@ -220,6 +223,7 @@ func (b *Bot) recoverMiddleware(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 				return
 			}
 			b.log.Error("handler panicked", "update_id", u.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			b.fault("panic")
 			if r := newRequest(u, b.Username(), b.sender); r != nil {
 				if r.IsCallback() {
 					_ = r.Toast(ctx, Apology, true)

@@ -24,7 +24,8 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h := newHarnessOn(t, store, withConfig(func(c *bot.Config) { c.LeaseTTL = 2 * time.Second }))
+	var faults faultLog
+	h := newHarnessOn(t, store, withConfig(func(c *bot.Config) { c.LeaseTTL = 2 * time.Second }), withFaultLog(&faults))
 	u := resident()
 	chat := tgtest.PrivateChat(u)
 	r := h.ask(chat, u, "电梯加装进展怎么样")
@@ -50,6 +51,9 @@ func TestRedisOutage(t *testing.T) {
 		return strings.Contains(h.ask(chat, u, "社区养老进展怎么样").PlainText, "状态：推进中")
 	})
 	t.Logf("live status back after %d question(s)", attempts)
+	if faults.count("redis_inbox") == 0 || faults.count("degraded") < 2 {
+		t.Errorf("the outage was not reported as faults: %+v", faults.kinds)
+	}
 	r = h.ask(chat, u, "/project 4")
 	mustContain(t, "after the outage", r.PlainText, "电梯加装", "更新记录")
 }
@@ -57,7 +61,8 @@ func TestRedisOutage(t *testing.T) {
 // TestFloodControl: a user who sends 50 messages in a burst is answered up
 // to the limit, told once to slow down, and does not hold up others.
 func TestFloodControl(t *testing.T) {
-	h := newHarness(t, withConfig(func(c *bot.Config) { c.FloodLimit, c.FloodWindow = 10, time.Minute }))
+	var faults faultLog
+	h := newHarness(t, withConfig(func(c *bot.Config) { c.FloodLimit, c.FloodWindow = 10, time.Minute }), withFaultLog(&faults))
 	flooder := resident()
 	other := tgtest.User{ID: flooder.ID + 4, FirstName: "邻居"} // same partition (4 partitions)
 	fchat := tgtest.PrivateChat(flooder)
@@ -85,6 +90,9 @@ func TestFloodControl(t *testing.T) {
 	}
 	if notices != 1 {
 		t.Fatalf("flooder got %d notices, want 1", notices)
+	}
+	if faults.count("flood") != 1 {
+		t.Errorf("flood reported %d times, want once", faults.count("flood"))
 	}
 }
 

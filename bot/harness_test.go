@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,6 +170,33 @@ func (h *harness) waitCallbackAnswers(n int) []tgtest.CallbackAnswer {
 		h.t.Fatalf("waiting for %d callback answers: %v (got %d)", n, err, len(h.api.CallbackAnswers()))
 	}
 	return h.api.CallbackAnswers()
+}
+
+// faultLog records the faults a bot reports (Bot.OnFault), as metrics
+// would count them.
+type faultLog struct {
+	mu    sync.Mutex
+	kinds map[string]int
+}
+
+func (f *faultLog) record(kind string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.kinds == nil {
+		f.kinds = map[string]int{}
+	}
+	f.kinds[kind]++
+}
+
+func (f *faultLog) count(kind string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.kinds[kind]
+}
+
+// withFaultLog records the bot's faults in f.
+func withFaultLog(f *faultLog) harnessOption {
+	return func(h *harness) { h.onBot = append(h.onBot, func(b *bot.Bot) { b.OnFault(f.record) }) }
 }
 
 var nextUserID atomic.Int64

@@ -143,6 +143,7 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 			} else {
 				backoff = min(max(backoff*2, 250*time.Millisecond), 5*time.Second)
 			}
+			b.fault("telegram_poll")
 			log.Warn("getUpdates failed", "err", err, "retry_in", backoff)
 			continue
 		}
@@ -169,16 +170,23 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 		}
 		// Store before confirming: the next getUpdates with the new offset
 		// is what tells Telegram to forget these updates.
-		if _, err := b.store.InboxAppendWithOffset(leadCtx, items, next); err != nil {
+		added, err := b.store.InboxAppendWithOffset(leadCtx, items, next)
+		if err != nil {
 			if leadCtx.Err() != nil {
 				return
 			}
+			b.fault("redis_inbox")
 			// Redis is unreachable. Rather than leave residents
 			// unanswered, handle the batch here, in order, and confirm it
 			// only afterwards; handlers answer what they can without Redis.
 			log.Error("cannot store updates; handling them directly until redis is back", "err", err, "count", len(items))
 			if !b.handleDirectly(leadCtx, items) {
 				return
+			}
+		} else if dup := len(items) - added; dup > 0 {
+			log.Info("dropped updates telegram sent again", "count", dup)
+			for range dup {
+				b.fault("duplicate_update")
 			}
 		}
 		offset = next
@@ -338,9 +346,15 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
-		if _, err := b.store.InboxAppend(r.Context(), []storage.InboxItem{it}); err != nil {
+		added, err := b.store.InboxAppend(r.Context(), []storage.InboxItem{it})
+		if err == nil && added == 0 {
+			log.Info("dropped an update telegram sent again", "update_id", it.UpdateID)
+			b.fault("duplicate_update")
+		}
+		if err != nil {
 			// Redis is unreachable: answer what we can now, and let
 			// Telegram resend the update if even that fails.
+			b.fault("redis_inbox")
 			log.Error("cannot store update; handling it directly", "update_id", it.UpdateID, "err", err)
 			if !b.handleDirectly(r.Context(), []storage.InboxItem{it}) {
 				http.Error(w, "try again", http.StatusServiceUnavailable)
@@ -359,6 +373,7 @@ func (b *Bot) handleDirectly(ctx context.Context, items []storage.InboxItem) boo
 		if ctx.Err() != nil {
 			return false
 		}
+		b.fault("degraded")
 		batch, err := b.process(ctx, storage.InboxEntry{UpdateID: it.UpdateID, Payload: it.Payload})
 		if err != nil {
 			b.log.Warn("update handled directly failed; telegram will resend it", "update_id", it.UpdateID, "err", err)

@@ -95,7 +95,8 @@ func TestWebhookMode(t *testing.T) {
 }
 
 func TestRedeliveredUpdateAnsweredOnce(t *testing.T) {
-	h := newHarness(t)
+	var faults faultLog
+	h := newHarness(t, withFaultLog(&faults))
 	u := resident()
 	chat := tgtest.PrivateChat(u)
 	first := h.api.SendText(chat, u, "五大行动")
@@ -108,6 +109,9 @@ func TestRedeliveredUpdateAnsweredOnce(t *testing.T) {
 	mustContain(t, "marker", marker.PlainText, "美丽环保")
 	if n := len(h.api.Sent(chat.ID)); n != 2 {
 		t.Fatalf("%d replies, want 2 (the duplicate update must not be answered)", n)
+	}
+	if faults.count("duplicate_update") != 1 {
+		t.Errorf("duplicate reported %d times, want once", faults.count("duplicate_update"))
 	}
 }
 

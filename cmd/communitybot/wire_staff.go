@@ -97,4 +97,5 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 func (w *staffWiring) attach(b *bot.Bot) {
 	w.poster.Attach(b.Sender())
 	b.Sender().SetObserver(func(method string, o bot.Outcome) { w.metrics.ObserveTelegramCall(method, string(o)) })
+	b.OnFault(w.metrics.Fault)
 }
