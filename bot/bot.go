@@ -259,6 +259,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		})
 		b.log.Info("webhook listening", "addr", ln.Addr().String(), "path", webhookPath(b.cfg.WebhookURL))
 	}
+	b.adoptOrphans(ctx)
 	for p := range b.cfg.Partitions {
 		wg.Go(func() { b.work(ctx, p) })
 	}

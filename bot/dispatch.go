@@ -41,6 +41,41 @@ func (b *Bot) work(ctx context.Context, p int) {
 	}
 }
 
+// adoptOrphans moves updates left in partitions beyond the configured
+// number (WORKERS was lowered) into the current ones, so none is stranded.
+// Replicas that do it at once are harmless: the target partition's
+// update-id marks drop the second copy.
+func (b *Bot) adoptOrphans(ctx context.Context) {
+	orphans, err := b.store.InboxOrphans(ctx, b.cfg.Partitions)
+	if err != nil {
+		b.log.Warn("cannot look for stranded updates", "err", err)
+		return
+	}
+	for _, p := range orphans {
+		entries, err := b.store.InboxEntries(ctx, p)
+		if err != nil {
+			b.log.Warn("cannot read stranded updates", "partition", p, "err", err)
+			continue
+		}
+		items := make([]storage.InboxItem, 0, len(entries))
+		ids := make([]string, 0, len(entries))
+		for _, e := range entries {
+			ids = append(ids, e.ID)
+			if it, err := inboxItem(e.Payload, b.cfg.Partitions); err == nil {
+				items = append(items, it)
+			}
+		}
+		if _, err := b.store.InboxAppend(ctx, items); err != nil {
+			b.log.Warn("cannot move stranded updates", "partition", p, "err", err)
+			continue
+		}
+		if err := b.store.InboxRemove(ctx, p, ids...); err != nil {
+			b.log.Warn("stranded updates moved but not removed; they may be handled twice", "partition", p, "err", err)
+		}
+		b.log.Info("moved updates from a partition beyond WORKERS", "partition", p, "count", len(items))
+	}
+}
+
 // own handles a partition's updates in order while the lease is held. It
 // first finishes what a previous owner read but did not acknowledge.
 func (b *Bot) own(ctx context.Context, p int, name string) {

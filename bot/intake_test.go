@@ -14,6 +14,8 @@ import (
 
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -193,5 +195,28 @@ func TestPollerOffsetIsPersisted(t *testing.T) {
 	off, err := h.store.PollerOffset(context.Background())
 	if err != nil || off != upd.ID+1 {
 		t.Fatalf("PollerOffset = %d, %v; want %d", off, err, upd.ID+1)
+	}
+}
+
+// TestFewerWorkersStrandNothing: updates stored in a partition beyond the
+// configured number (WORKERS was lowered between deployments) are moved and
+// answered.
+func TestFewerWorkersStrandNothing(t *testing.T) {
+	store := storagetest.New(t)
+	u := resident()
+	raw, _ := json.Marshal(models.Update{ID: 777001, Message: &models.Message{
+		ID: 1, Date: 1, Chat: models.Chat{ID: u.ID, Type: "private"}, From: &models.User{ID: u.ID, FirstName: "居民"}, Text: "五大行动有哪些",
+	}})
+	if _, err := store.InboxAppend(context.Background(), []storage.InboxItem{{UpdateID: 777001, Partition: 6, Payload: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessOn(t, store) // 4 partitions
+	msgs, err := h.api.WaitSent(ctxT(t), u.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "stranded update", msgs[0].PlainText, "学习大讨论")
+	if n, _ := store.InboxLen(context.Background(), 6); n != 0 {
+		t.Errorf("partition 6 still holds %d entries", n)
 	}
 }

@@ -185,3 +185,57 @@ func (s *Store) InboxAck(ctx context.Context, partition int, b *Batch, ids ...st
 func (s *Store) InboxLen(ctx context.Context, partition int) (int64, error) {
 	return s.rdb.XLen(ctx, s.inboxStreamKey(partition)).Result()
 }
+
+// MaxInboxPartitions bounds the partitions the bot may be configured with
+// (and looks for left-over entries in).
+const MaxInboxPartitions = 256
+
+// InboxOrphans returns the partitions from first up to MaxInboxPartitions
+// that still hold entries: left over when the number of partitions was
+// lowered. One round trip.
+func (s *Store) InboxOrphans(ctx context.Context, first int) ([]int, error) {
+	if first >= MaxInboxPartitions {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, MaxInboxPartitions-first)
+	for i := range cmds {
+		cmds[i] = pipe.XLen(ctx, s.inboxStreamKey(first+i))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !isNil(err) {
+		return nil, fmt.Errorf("inbox orphans: %w", err)
+	}
+	var out []int
+	for i, c := range cmds {
+		if c.Val() > 0 {
+			out = append(out, first+i)
+		}
+	}
+	return out, nil
+}
+
+// InboxEntries returns every entry of a partition, read or not, oldest
+// first.
+func (s *Store) InboxEntries(ctx context.Context, partition int) ([]InboxEntry, error) {
+	msgs, err := s.rdb.XRange(ctx, s.inboxStreamKey(partition), "-", "+").Result()
+	if err != nil {
+		return nil, fmt.Errorf("inbox %d: %w", partition, err)
+	}
+	out := make([]InboxEntry, 0, len(msgs))
+	for _, m := range msgs {
+		id, _ := strconv.ParseInt(str(m.Values["id"]), 10, 64)
+		out = append(out, InboxEntry{ID: m.ID, UpdateID: id, Payload: []byte(str(m.Values["u"]))})
+	}
+	return out, nil
+}
+
+// InboxRemove deletes entries from a partition (after they were moved).
+func (s *Store) InboxRemove(ctx context.Context, partition int, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.rdb.XDel(ctx, s.inboxStreamKey(partition), ids...).Err(); err != nil {
+		return fmt.Errorf("inbox %d: remove: %w", partition, err)
+	}
+	return nil
+}
