@@ -51,7 +51,7 @@ type Config struct {
 	WebhookSecret string
 	WebhookListen string // default ":8080"
 
-	Partitions     int           // inbox partitions = updates handled at once; default 8
+	Workers        int           // updates handled at once by this replica; default 8
 	PollTimeout    time.Duration // getUpdates long-poll timeout; default 25s
 	LeaseTTL       time.Duration // poller and partition leases; default 6s (a dead replica is replaced within ~7s)
 	HandlerTimeout time.Duration // one update's handling, retries included; default 2m
@@ -84,8 +84,8 @@ func (c *Config) setDefaults() {
 	if c.WebhookListen == "" {
 		c.WebhookListen = ":8080"
 	}
-	if c.Partitions <= 0 {
-		c.Partitions = 8
+	if c.Workers <= 0 {
+		c.Workers = 8
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 25 * time.Second
@@ -112,7 +112,7 @@ func (c *Config) setDefaults() {
 		c.RequestTimeout = 15 * time.Second
 	}
 	if c.Transport == nil {
-		c.Transport = newTransport(c.Partitions)
+		c.Transport = newTransport(c.Workers)
 	}
 }
 
@@ -133,6 +133,7 @@ type Bot struct {
 	api     *tgbot.Bot
 	poller  *http.Client // getUpdates: no client timeout, each call has its own deadline
 	flood   *floodGuard
+	slots   chan struct{} // one per update being handled: at most Workers at once
 	onFault func(kind string)
 	store   *storage.Store
 	log     *slog.Logger
@@ -162,7 +163,8 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 		}
 	}
 	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router,
-		poller: &http.Client{Transport: cfg.Transport}, flood: newFloodGuard(cfg.FloodLimit, cfg.FloodWindow)}
+		poller: &http.Client{Transport: cfg.Transport}, flood: newFloodGuard(cfg.FloodLimit, cfg.FloodWindow),
+		slots: make(chan struct{}, cfg.Workers)}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(), // Run calls getMe with retries instead of failing New
@@ -260,7 +262,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Info("webhook listening", "addr", ln.Addr().String(), "path", webhookPath(b.cfg.WebhookURL))
 	}
 	b.adoptOrphans(ctx)
-	for p := range b.cfg.Partitions {
+	for p := range Partitions {
 		wg.Go(func() { b.work(ctx, p) })
 	}
 	var runErr error

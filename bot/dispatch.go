@@ -19,9 +19,6 @@ import (
 const (
 	readBatch = 16
 	readBlock = 2 * time.Second
-	// maxAttempts bounds how often one update is retried when Telegram
-	// stays unreachable; each attempt already retries for HandlerTimeout/2.
-	maxAttempts = 5
 )
 
 // work consumes one inbox partition whenever this replica holds its lease.
@@ -41,12 +38,12 @@ func (b *Bot) work(ctx context.Context, p int) {
 	}
 }
 
-// adoptOrphans moves updates left in partitions beyond the configured
-// number (WORKERS was lowered) into the current ones, so none is stranded.
+// adoptOrphans moves updates left in partitions beyond Partitions (an
+// older release used more) into the current ones, so none is stranded.
 // Replicas that do it at once are harmless: the target partition's
 // update-id marks drop the second copy.
 func (b *Bot) adoptOrphans(ctx context.Context) {
-	orphans, err := b.store.InboxOrphans(ctx, b.cfg.Partitions)
+	orphans, err := b.store.InboxOrphans(ctx, Partitions)
 	if err != nil {
 		b.log.Warn("cannot look for stranded updates", "err", err)
 		return
@@ -61,7 +58,7 @@ func (b *Bot) adoptOrphans(ctx context.Context) {
 		ids := make([]string, 0, len(entries))
 		for _, e := range entries {
 			ids = append(ids, e.ID)
-			if it, err := inboxItem(e.Payload, b.cfg.Partitions); err == nil {
+			if it, err := inboxItem(e.Payload, Partitions); err == nil {
 				items = append(items, it)
 			}
 		}
@@ -82,7 +79,7 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 	log := b.log.With("component", "worker", "partition", p)
 	ownCtx, lost := context.WithCancel(ctx)
 	defer lost()
-	go b.keepLease(ownCtx, lost, name, log)
+	go b.keepLease(ownCtx, lost, name, false, log)
 	defer func() {
 		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -124,27 +121,61 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 			if ownCtx.Err() != nil {
 				return
 			}
-			batch, err := b.process(ctx, e)
-			if err != nil {
-				attempts[e.ID]++
-				if attempts[e.ID] < maxAttempts {
-					log.Warn("update not handled, will retry", "update_id", e.UpdateID, "attempt", attempts[e.ID], "err", err)
-					pending = true // re-read from this entry, keeping order
-					sleep(ownCtx, time.Duration(attempts[e.ID])*time.Second)
-					break
-				}
-				log.Error("giving up on an update", "update_id", e.UpdateID, "attempts", attempts[e.ID], "err", err)
-				b.fault("update_dropped")
+			if !b.handleEntry(ctx, ownCtx, p, e, attempts) {
+				pending = true // re-read from this entry, keeping order
+				break
 			}
-			delete(attempts, e.ID)
-			// The handler's deferred writes and the acknowledgement go
-			// in one round trip.
-			ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if err := b.store.InboxAck(ackCtx, p, batch, e.ID); err != nil {
-				log.Warn("cannot acknowledge an update; it may be handled twice", "update_id", e.UpdateID, "err", err)
-			}
-			cancel()
 		}
+	}
+}
+
+// handleEntry handles one inbox entry and acknowledges it, holding one of
+// the replica's Workers slots throughout (so at most Workers updates are
+// answered but not yet acknowledged when a process dies). It reports
+// false when the entry must be read again: its handling failed for a
+// reason that should clear up (Telegram or Redis unreachable), or its
+// acknowledgement could not be written. Such an update is retried, with a
+// growing pause, until it succeeds; it is never dropped, and the
+// partition waits so that the chat's order holds.
+func (b *Bot) handleEntry(ctx, ownCtx context.Context, p int, e storage.InboxEntry, attempts map[string]int) bool {
+	log := b.log.With("component", "worker", "partition", p)
+	select {
+	case b.slots <- struct{}{}:
+	case <-ownCtx.Done():
+		return false
+	}
+	defer func() { <-b.slots }()
+
+	batch, err := b.process(ctx, e)
+	if err != nil {
+		attempts[e.ID]++
+		n := attempts[e.ID]
+		if n%10 == 0 {
+			log.Error("update still not handled; its chat waits", "update_id", e.UpdateID, "attempts", n, "err", err)
+			b.fault("update_stuck")
+		} else {
+			log.Warn("update not handled, will retry", "update_id", e.UpdateID, "attempt", n, "err", err)
+		}
+		sleep(ownCtx, min(time.Duration(n)*time.Second, time.Minute))
+		return false
+	}
+	delete(attempts, e.ID)
+	// The handler's deferred writes and the acknowledgement go in one
+	// round trip. If Redis does not take them, try for a while before
+	// reading the entry again: handling it again would repeat its reply.
+	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
+		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := b.store.InboxAck(ackCtx, p, batch, e.ID)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if ownCtx.Err() != nil || wait >= 5*time.Second {
+			log.Warn("cannot acknowledge an update; it will be handled again", "update_id", e.UpdateID, "err", err)
+			b.fault("redis_inbox")
+			return false
+		}
+		sleep(ownCtx, wait)
 	}
 }
 

@@ -64,7 +64,7 @@ func TestFloodControl(t *testing.T) {
 	var faults faultLog
 	h := newHarness(t, withConfig(func(c *bot.Config) { c.FloodLimit, c.FloodWindow = 10, time.Minute }), withFaultLog(&faults))
 	flooder := resident()
-	other := tgtest.User{ID: flooder.ID + 4, FirstName: "邻居"} // same partition (4 partitions)
+	other := tgtest.User{ID: flooder.ID + bot.Partitions, FirstName: "邻居"} // same partition
 	fchat := tgtest.PrivateChat(flooder)
 	for i := range 50 {
 		h.api.SendText(fchat, flooder, []string{"五个张庙", "五大行动", "六大板块"}[i%3])

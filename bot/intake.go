@@ -61,8 +61,16 @@ func (h updateHead) chatID() int64 {
 	return 0
 }
 
+// Partitions is the number of inbox partitions. It is fixed, not
+// configured, so that every replica, whatever its WORKERS, puts a chat's
+// updates in the same partition (order and duplicate detection both rely on
+// that). Each partition has one owner at a time; an owner handles its
+// partition's updates in order, and WORKERS bounds how many updates a
+// replica handles at once across its partitions.
+const Partitions = 16
+
 // partitionOf maps a chat to an inbox partition, so one chat's updates are
-// always handled by the same worker, in order.
+// always handled by the same owner, in order.
 func partitionOf(chatID int64, partitions int) int {
 	p := chatID % int64(partitions)
 	if p < 0 {
@@ -107,7 +115,7 @@ func (b *Bot) poll(ctx context.Context) {
 func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 	leadCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go b.keepLease(leadCtx, stop, "poller", log)
+	go b.keepLease(leadCtx, stop, "poller", true, log)
 	defer func() {
 		// Hand over at once on shutdown instead of after the TTL.
 		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -154,7 +162,7 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 		items := make([]storage.InboxItem, 0, len(raws))
 		next := offset
 		for _, raw := range raws {
-			it, err := inboxItem(raw, b.cfg.Partitions)
+			it, err := inboxItem(raw, Partitions)
 			if err != nil {
 				// Still step past it, or it would block the queue forever.
 				var head struct {
@@ -193,15 +201,19 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// keepLease renews a lease every third of its TTL and calls lost when
-// another replica holds it. While Redis is unreachable the lease is kept:
-// no other replica can take it over then either, and giving it up would stop
-// the poller from answering residents in degraded mode. When Redis is back
-// and the key is gone (expired, or a restart without persistence), the
-// lease is taken again.
-func (b *Bot) keepLease(ctx context.Context, lost func(), name string, log *slog.Logger) {
+// keepLease renews a lease every third of its TTL and calls lost when the
+// lease is gone: another replica holds it, or (unless holdWhileUnreachable)
+// Redis did not confirm a renewal for two thirds of the TTL, so that this
+// replica stops before the key can expire and another take over.
+//
+// The poller holds its lease while Redis is unreachable: it answers
+// residents directly then, and no other replica can take the lease over
+// meanwhile. When Redis is back and the key is gone (expired, or a restart
+// without persistence), the lease is taken again.
+func (b *Bot) keepLease(ctx context.Context, lost func(), name string, holdWhileUnreachable bool, log *slog.Logger) {
 	t := time.NewTicker(b.cfg.LeaseTTL / 3)
 	defer t.Stop()
+	renewed := time.Now()
 	unreachable := false
 	for {
 		select {
@@ -210,16 +222,20 @@ func (b *Bot) keepLease(ctx context.Context, lost func(), name string, log *slog
 		case <-t.C:
 		}
 		ok, err := b.store.RenewLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
-		if err == nil && !ok {
+		if err == nil && !ok && holdWhileUnreachable {
 			ok, err = b.store.AcquireLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		switch {
+		case err != nil && !holdWhileUnreachable && time.Since(renewed) >= 2*b.cfg.LeaseTTL/3:
+			log.Warn("lease given up: redis unreachable", "lease", name, "err", err)
+			lost()
+			return
 		case err != nil:
 			if !unreachable {
-				log.Warn("cannot renew lease: redis unreachable; keeping it until redis is back", "lease", name, "err", err)
+				log.Warn("cannot renew lease: redis unreachable", "lease", name, "err", err)
 			}
 			unreachable = true
 		case !ok:
@@ -231,6 +247,7 @@ func (b *Bot) keepLease(ctx context.Context, lost func(), name string, log *slog
 				log.Info("redis reachable again; lease renewed", "lease", name)
 			}
 			unreachable = false
+			renewed = time.Now()
 		}
 	}
 }
@@ -340,7 +357,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "read error", http.StatusBadRequest)
 			return
 		}
-		it, err := inboxItem(raw, b.cfg.Partitions)
+		it, err := inboxItem(raw, Partitions)
 		if err != nil {
 			log.Error("rejecting a malformed update", "err", err)
 			http.Error(w, "malformed update", http.StatusBadRequest)

@@ -70,17 +70,7 @@ func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 	setup := func(h *harness) {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
 		h.router.ObserveUpdates(e.metrics.ObserveUpdate)
-		e.metrics.AddQueue("inbox", func(ctx context.Context) (int64, error) {
-			var total int64
-			for p := range h.cfg.Partitions {
-				n, err := h.store.InboxLen(ctx, p)
-				if err != nil {
-					return 0, err
-				}
-				total += n
-			}
-			return total, nil
-		})
+		e.metrics.AddQueue("inbox", func(ctx context.Context) (int64, error) { return h.store.InboxBacklog(ctx, bot.Partitions) })
 		h.router.Use(bot.CountUsers(h.store.SeenUser, testLogger()))
 		svc, err := staff.New(staff.Deps{
 			Store: h.store, Base: h.asst.Knowledge(), QA: h.asst, Poster: e.poster, Notifier: e.notifier, Observer: e.metrics,

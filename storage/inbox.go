@@ -66,9 +66,9 @@ func (s *Store) InboxAppend(ctx context.Context, items []InboxItem) (int, error)
 	return s.inboxAppend(ctx, items, nil)
 }
 
-// InboxAppendWithOffset is InboxAppend for the long poller: it also records
-// offset as the next getUpdates offset, in the same round trip, so that a
-// restarted poller neither skips nor needlessly refetches updates.
+// InboxAppendWithOffset is InboxAppend for the long poller: once the
+// updates are stored it records offset as the next getUpdates offset, so
+// that a restarted poller neither skips nor needlessly refetches updates.
 func (s *Store) InboxAppendWithOffset(ctx context.Context, items []InboxItem, offset int64) (int, error) {
 	return s.inboxAppend(ctx, items, &offset)
 }
@@ -81,12 +81,17 @@ func (s *Store) inboxAppend(ctx context.Context, items []InboxItem, offset *int6
 				[]string{s.inboxSeenKey(it.Partition, it.UpdateID), s.inboxStreamKey(it.Partition)},
 				int(seenTTL.Seconds()), it.UpdateID, it.Payload)
 		}
-		if offset != nil {
-			pipe.Set(ctx, s.pollerOffsetKey(), *offset, 0)
-		}
 	})
 	if err != nil {
 		return 0, fmt.Errorf("inbox append: %w", err)
+	}
+	// The offset goes only after every update is stored: written in the
+	// same pipeline, it could land while the scripts failed (NOSCRIPT
+	// after a Redis restart), and the next poller would skip updates.
+	if offset != nil {
+		if err := s.rdb.Set(ctx, s.pollerOffsetKey(), *offset, 0).Err(); err != nil {
+			return 0, fmt.Errorf("inbox append: offset: %w", err)
+		}
 	}
 	added := 0
 	for _, c := range cmds {
@@ -238,4 +243,22 @@ func (s *Store) InboxRemove(ctx context.Context, partition int, ids ...string) e
 		return fmt.Errorf("inbox %d: remove: %w", partition, err)
 	}
 	return nil
+}
+
+// InboxBacklog returns how many updates wait in the first n partitions,
+// read or not. One round trip.
+func (s *Store) InboxBacklog(ctx context.Context, n int) (int64, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, n)
+	for p := range n {
+		cmds[p] = pipe.XLen(ctx, s.inboxStreamKey(p))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !isNil(err) {
+		return 0, fmt.Errorf("inbox backlog: %w", err)
+	}
+	var total int64
+	for _, c := range cmds {
+		total += c.Val()
+	}
+	return total, nil
 }

@@ -12,12 +12,14 @@ import (
 )
 
 // Roles are a hash per user, plus one set per role so staff can list
-// members and admins without scanning keys.
+// members and admins without scanning keys. They share the {role} hash tag:
+// SetAccount changes a user's hash and the role sets in one MULTI, which
+// Redis Cluster allows only within one slot.
 
 func (s *Store) accountKey(userID int64) string {
-	return s.key("acct", strconv.FormatInt(userID, 10))
+	return s.key("{role}", "acct", strconv.FormatInt(userID, 10))
 }
-func (s *Store) roleSetKey(r communitybot.Role) string { return s.key("role", string(r)) }
+func (s *Store) roleSetKey(r communitybot.Role) string { return s.key("{role}", "set", string(r)) }
 
 // Account returns a user's role. A user with none is a resident.
 func (s *Store) Account(ctx context.Context, userID int64) (communitybot.Account, error) {

@@ -99,6 +99,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, redactErr(rawURL, err)
 		}
+		o.PoolSize = poolSize(o.PoolSize)
 		return redis.NewClient(o), nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(plain)
@@ -108,16 +109,31 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		if o.MasterName == "" {
 			return nil, fmt.Errorf("redis URL %s: sentinel needs ?master_name=", RedactURL(rawURL))
 		}
+		o.PoolSize = poolSize(o.PoolSize)
 		return redis.NewFailoverClient(o), nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(plain)
 		if err != nil {
 			return nil, redactErr(rawURL, err)
 		}
+		o.PoolSize = poolSize(o.PoolSize)
 		return redis.NewClusterClient(o), nil
 	default:
 		return nil, fmt.Errorf("redis URL %s: unknown mode %q", RedactURL(rawURL), mode)
 	}
+}
+
+// defaultPoolSize replaces go-redis's default of 10 per CPU: the bot keeps
+// a connection blocked in XREADGROUP for each inbox partition it owns and
+// each delivery worker, and on a 2-core machine the default 20 would leave
+// none for handlers. A pool_size in the URL wins.
+const defaultPoolSize = 64
+
+func poolSize(fromURL int) int {
+	if fromURL > 0 {
+		return fromURL
+	}
+	return defaultPoolSize
 }
 
 func redactErr(rawURL string, err error) error {
@@ -159,7 +175,7 @@ func OpenEmbedded(opts Options) (*Store, error) {
 	if err := m.Start(); err != nil {
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: defaultPoolSize})
 	s := newStore(rdb, opts)
 	rdb.AddHook(tripCounter{s.trips})
 	s.embedded = m

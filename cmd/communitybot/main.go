@@ -103,7 +103,7 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	botCfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,
 		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, WebhookListen: cfg.WebhookListen,
-		Partitions: cfg.Workers, Logger: log.With("component", "bot"),
+		Workers: cfg.Workers, Logger: log.With("component", "bot"),
 	}
 	if cfg.Mode == ModeWebhook {
 		botCfg.Mode = bot.ModeWebhook
@@ -115,7 +115,14 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	if err != nil {
 		return err
 	}
-	defer alongside(ctx, b)()
+	// What runs beside the bot stops when the bot does, also when the bot
+	// fails (a rejected token): otherwise the process would hang instead of
+	// exiting for its supervisor to restart it.
+	sideCtx, stopSide := context.WithCancel(ctx)
+	defer stopSide()
+	wait := alongside(sideCtx, b)
+	defer wait()
+	defer stopSide() // runs before wait
 	log.Info("starting", "mode", cfg.Mode, "api", cfg.APIURL, "redis", describeRedis(cfg))
 	return b.Run(ctx)
 }

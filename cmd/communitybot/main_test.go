@@ -94,3 +94,30 @@ func TestRunPolling(t *testing.T) {
 		t.Errorf("logs lack the connect line:\n%s", logs.String())
 	}
 }
+
+// TestRunExitsWhenTelegramRejectsTheToken: a bad token stops the process
+// with a clear error instead of leaving it running without a bot.
+func TestRunExitsWhenTelegramRejectsTheToken(t *testing.T) {
+	api := tgtest.New() // its token differs from the one below: every call gets 401
+	defer api.Close()
+	prefix := storagetest.Prefix(t)
+	t.Cleanup(func() {
+		s := storagetest.New(t)
+		storagetest.Cleanup(t, s.Client(), prefix)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, env("TELEGRAM_BOT_TOKEN", "999:WRONG-TOKEN", "TELEGRAM_API_URL", api.URL(),
+			"REDIS_URL", storagetest.URL(), "REDIS_PREFIX", prefix, "HTTP_ADDR", "off"), strings.NewReader(""), io.Discard, io.Discard)
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "rejected the bot token") {
+			t.Fatalf("run = %v, want the token rejected", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after Telegram rejected the token")
+	}
+}

@@ -55,17 +55,7 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 		log.Info("STAFF_CHAT_ID is not set: unanswered questions become tickets listed by /tickets, not posted to a staff chat")
 	}
 
-	m.AddQueue("inbox", func(ctx context.Context) (int64, error) {
-		var total int64
-		for p := range cfg.Workers {
-			n, err := store.InboxLen(ctx, p)
-			if err != nil {
-				return 0, err
-			}
-			total += n
-		}
-		return total, nil
-	})
+	m.AddQueue("inbox", func(ctx context.Context) (int64, error) { return store.InboxBacklog(ctx, bot.Partitions) })
 
 	runCtx, stopDesk := context.WithCancel(ctx)
 	var wg sync.WaitGroup

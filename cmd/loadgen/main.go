@@ -107,7 +107,7 @@ func run(users, perUser, workers int, redisURL string, questions []string) error
 	api := tgtest.New()
 	defer api.Close()
 	bt, err := bot.New(bot.Config{
-		Token: api.Token(), APIURL: api.URL(), Partitions: workers, Logger: log,
+		Token: api.Token(), APIURL: api.URL(), Workers: workers, Logger: log,
 		FloodLimit: -1, // the simulated residents ask as fast as the bot answers
 	}, store, router)
 	if err != nil {
