@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/content"
@@ -135,11 +136,26 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		a.log.Warn("conversation unavailable", "chat_id", chatID, "err", err)
 	}
 	res := k.engine.Match(text, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)})
+	if utf8.RuneCountInString(qa.Normalize(text)) < 2 && !res.Found() {
+		// 嗯, 🙏, a sticker's emoji: nothing to answer and nothing for staff.
+		return Answer{Reply: a.prompt(k), Answered: true}, nil
+	}
 
 	var ans Answer
 	switch {
+	case res.NeedSubject:
+		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
+	case res.Detail != "" && (res.ProjectID != "" || a.isSubstantive(k, res.TopicID)):
+		// A price, a procedure, a place… the newsletter never gives:
+		// say so rather than answer with a general description, and hand
+		// the question to staff.
+		ans = Answer{Reply: a.detailReply(k, res), TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
 	case res.ProjectID != "":
 		ans = Answer{Reply: a.projectAnswer(ctx, k, res.ProjectID, res.Intent), Answered: true, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
+	case res.TopicID != "" && res.FollowUp && res.Intent != qa.IntentAbout:
+		// 什么时候完成 after 五个张庙: a topic has no schedule or progress.
+		t, _ := k.kb.Topic(res.TopicID)
+		ans = Answer{Reply: a.whichProject(ctx, k, t.Title, res.Intent), Answered: true, TopicID: res.TopicID, FollowUp: true}
 	case res.TopicID != "":
 		t, ok := k.kb.Topic(res.TopicID)
 		if !ok {
@@ -150,7 +166,9 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		ans = Answer{Reply: a.fallback(k)}
 	}
 
-	if ans.Answered && !a.isSmallTalk(k, ans.TopicID) {
+	// A detail question keeps its subject as the conversation's context,
+	// though it was not answered.
+	if (ans.Answered || ans.TopicID != "" || ans.ProjectID != "") && !a.isSmallTalk(k, ans.TopicID) && (ans.TopicID != "" || ans.ProjectID != "") {
 		next := communitybot.Conversation{Topic: ans.TopicID, Project: ans.ProjectID, Intent: int(res.Intent)}
 		if err := a.store.SaveConversation(ctx, chatID, userID, next, a.convTTL); err != nil {
 			a.log.Warn("conversation not saved", "chat_id", chatID, "err", err)
@@ -175,7 +193,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		case err == nil:
 			escalated = true
 			ans.Ticket = no
-			ans.Reply.Text += fmt.Sprintf("\n\n问题编号：<b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。",
+			ans.Reply.Text += fmt.Sprintf("\n\n您的问题已转交街道工作人员，问题编号 <b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。",
 				html.EscapeString(no), html.EscapeString(no))
 		case safe:
 			escalated = true
@@ -184,11 +202,80 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 			a.log.Error("question not handed to staff", "chat_id", chatID, "err", err)
 		}
 	}
-	if recordErr != nil && !escalated {
-		// We promise the resident that staff will see the question.
+	switch {
+	case recordErr != nil && !escalated:
 		ans.Reply.Text += "\n\n（系统暂时无法记录您的问题，请稍后再发一次，谢谢！）"
+	case !escalated && (h == nil || h.Escalate == nil):
+		ans.Reply.Text += "\n\n您的问题已记录，街道工作人员会看到。"
 	}
 	return ans, nil
+}
+
+// isSubstantive reports whether id is a topic about the campaign or the
+// subdistrict (not small talk).
+func (a *Assistant) isSubstantive(k *knowledge, id string) bool {
+	t, ok := k.kb.Topic(id)
+	return ok && !t.SmallTalk
+}
+
+// detailLabels name what a detail question asked for, as a resident would.
+var detailLabels = map[qa.Detail]string{
+	qa.DetailCost:      "费用和补贴",
+	qa.DetailProcedure: "申请和办理方式",
+	qa.DetailLocation:  "具体地点",
+	qa.DetailContact:   "联系电话和负责人",
+	qa.DetailQuantity:  "具体数字",
+	qa.DetailRule:      "具体条件和规定",
+}
+
+// detailReply says that a specific fact about a known subject is not in
+// the source, and offers the subject's general information.
+func (a *Assistant) detailReply(k *knowledge, res qa.Result) communitybot.Reply {
+	name, data := "", ""
+	if p, ok := k.kb.Project(res.ProjectID); ok {
+		name, data = p.Name, "p:"+p.ID
+	} else if t, ok := k.kb.Topic(res.TopicID); ok {
+		name, data = t.Title, "t:"+t.ID
+	}
+	text := fmt.Sprintf("抱歉，关于「%s」的%s，我手上的资料（2021年街道简报）里没有写，不能随意回答。",
+		html.EscapeString(name), detailLabels[res.Detail])
+	var buttons [][]communitybot.Button
+	if data != "" {
+		buttons = [][]communitybot.Button{{{Text: "查看「" + truncateRunes(name, 20) + "」的介绍", Data: data}}}
+	}
+	return communitybot.Reply{Text: text, Buttons: buttons}
+}
+
+// whichProject answers a status or schedule question that has no project
+// to refer to: asked out of the blue, or after a topic (五个张庙 has no
+// completion date). It offers the projects as buttons.
+func (a *Assistant) whichProject(ctx context.Context, k *knowledge, topicTitle string, intent qa.Intent) communitybot.Reply {
+	what := "进展"
+	if intent == qa.IntentSchedule {
+		what = "完成时间"
+	}
+	var text string
+	if topicTitle != "" {
+		text = fmt.Sprintf("「%s」是街道的工作目标和部署，简报没有给出它的%s。", html.EscapeString(topicTitle), what)
+	}
+	text += fmt.Sprintf("您想了解哪个项目的%s？请点下面的项目，或直接说项目名称，例如“电梯加装%s”。", what, map[bool]string{true: "什么时候完成", false: "进展怎么样"}[intent == qa.IntentSchedule])
+	list, err := a.store.Projects(ctx)
+	if err != nil || len(list) == 0 {
+		list = k.kb.Projects
+	}
+	var rows [][]communitybot.Button
+	for _, p := range list {
+		rows = append(rows, []communitybot.Button{{Text: fmt.Sprintf("%d. %s", p.Number, p.Name), Data: "p:" + p.ID}})
+	}
+	return communitybot.Reply{Text: text, Buttons: rows}
+}
+
+// prompt answers a message with nothing to answer (嗯, an emoji).
+func (a *Assistant) prompt(k *knowledge) communitybot.Reply {
+	return communitybot.Reply{
+		Text:    "您好！请问有什么可以帮您？可以直接用文字提问，例如“电梯加装进展怎么样”，也可以点下面的按钮。",
+		Buttons: a.menuButtons(k),
+	}
 }
 
 func (a *Assistant) isSmallTalk(k *knowledge, topicID string) bool {
@@ -213,9 +300,12 @@ func (a *Assistant) Topic(ctx context.Context, chatID, userID int64, id string) 
 }
 
 func (a *Assistant) topicReply(k *knowledge, t content.Topic) communitybot.Reply {
-	var b strings.Builder
-	fmt.Fprintf(&b, "<b>%s</b>\n\n%s", html.EscapeString(t.Title), html.EscapeString(t.Answer))
-	return communitybot.Reply{Text: b.String(), Buttons: a.relatedButtons(k, t.Related)}
+	if t.SmallTalk {
+		// 你好 is answered like a person would, without a heading.
+		return communitybot.Reply{Text: html.EscapeString(t.Answer), Buttons: a.relatedButtons(k, t.Related)}
+	}
+	text := fmt.Sprintf("<b>%s</b>\n\n%s", html.EscapeString(t.Title), html.EscapeString(t.Answer))
+	return communitybot.Reply{Text: text, Buttons: a.relatedButtons(k, t.Related)}
 }
 
 // relatedButtons offers up to three related topics or projects.
@@ -250,7 +340,7 @@ func (a *Assistant) Welcome(firstName string) communitybot.Reply {
 		"• “比学赶超”活动的目标是什么？\n" +
 		"• 张庙的四个定位是什么？\n" +
 		"• 电梯加装现在进展怎么样？\n" +
-		"• 架空线入地什么时候完成？\n\n" +
+		"• 架空线入地现在怎么样了？\n\n" +
 		"也可以点下面的按钮，或发送 /help 查看全部命令。"
 	return communitybot.Reply{Text: text, Buttons: a.menuButtons(k)}
 }

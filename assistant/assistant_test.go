@@ -41,7 +41,7 @@ func TestAskFollowUpInheritsIntent(t *testing.T) {
 	if err != nil || next.ProjectID != "overhead-cables" {
 		t.Fatalf("follow-up = %+v, %v; want overhead-cables", next, err)
 	}
-	if !strings.Contains(next.Reply.Text, "目前的状态是") {
+	if !strings.Contains(next.Reply.Text, "登记状态为") {
 		t.Errorf("follow-up did not keep the status question:\n%s", next.Reply.Text)
 	}
 }
@@ -142,5 +142,81 @@ func TestRepliesEscapeStaffText(t *testing.T) {
 	}
 	if strings.Contains(card.Text, "<script>") || strings.Contains(card.Text, "<i>王</i>") || !strings.Contains(card.Text, "&lt;script&gt;") {
 		t.Fatalf("staff text not escaped:\n%s", card.Text)
+	}
+}
+
+// TestConversations runs short conversations a resident might have and
+// checks what each reply says (and does not say).
+func TestConversations(t *testing.T) {
+	type turn struct {
+		q        string
+		want     []string
+		not      []string
+		answered bool
+	}
+	tests := []struct {
+		name  string
+		turns []turn
+	}{
+		{"what is it, after a project", []turn{
+			{q: "电梯加装进展怎么样", want: []string{"电梯加装"}, answered: true},
+			{q: "它是干嘛的", want: []string{"电梯加装", "民心工程"}, not: []string{"登记状态为"}, answered: true},
+			{q: "这个项目是做什么的", want: []string{"电梯加装"}, not: []string{"重点抓快、抓好的民心工程有："}, answered: true},
+		}},
+		{"a fact the newsletter lacks", []turn{
+			{q: "电梯加装补贴多少钱", want: []string{"电梯加装", "费用和补贴", "没有写"}, not: []string{"状态："}},
+			{q: "养老院怎么申请", want: []string{"社区养老", "申请和办理方式"}},
+			{q: "施书记电话多少", want: []string{"施永根", "联系电话"}},
+		}},
+		{"a phone number with no subject", []turn{
+			{q: "居委会电话多少", want: []string{"不提供电话号码"}, answered: true},
+		}},
+		{"when, with nothing to refer to", []turn{
+			{q: "什么时候完成", want: []string{"您想了解哪个项目的完成时间"}, answered: true},
+		}},
+		{"when, after a topic", []turn{
+			{q: "五个张庙是什么", want: []string{"美丽张庙"}, answered: true},
+			{q: "什么时候完成", want: []string{"五个张庙", "没有给出", "哪个项目"}, answered: true},
+		}},
+		{"a correction", []turn{
+			{q: "电梯加装进展怎么样", answered: true},
+			{q: "不是电梯，我问的是养老", want: []string{"社区养老"}, answered: true},
+		}},
+		{"small talk", []turn{
+			{q: "你好", want: []string{"您好"}, not: []string{"问候"}, answered: true},
+			{q: "好的", want: []string{"好的"}, answered: true},
+			{q: "再见", want: []string{"再见"}, answered: true},
+			{q: "🙏🙏🙏", want: []string{"请问有什么可以帮您"}, answered: true},
+			{q: "嗯", want: []string{"请问有什么可以帮您"}, answered: true},
+			{q: "你们是做什么的", want: []string{"社区助手"}, answered: true},
+		}},
+		{"the project list", []turn{
+			{q: "电梯加装进展怎么样", answered: true},
+			{q: "还有别的项目吗", want: []string{"泗塘一村", "社区养老", "架空线入地"}, answered: true},
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _ := newAssistant(t)
+			for _, tr := range tc.turns {
+				ans, err := a.Ask(context.Background(), int64(100+i), int64(100+i), tr.q)
+				if err != nil {
+					t.Fatalf("Ask(%q): %v", tr.q, err)
+				}
+				if ans.Answered != tr.answered {
+					t.Errorf("Ask(%q).Answered = %v, want %v\n%s", tr.q, ans.Answered, tr.answered, ans.Reply.Text)
+				}
+				for _, w := range tr.want {
+					if !strings.Contains(ans.Reply.Text, w) {
+						t.Errorf("Ask(%q) lacks %q:\n%s", tr.q, w, ans.Reply.Text)
+					}
+				}
+				for _, n := range tr.not {
+					if strings.Contains(ans.Reply.Text, n) {
+						t.Errorf("Ask(%q) has %q:\n%s", tr.q, n, ans.Reply.Text)
+					}
+				}
+			}
+		})
 	}
 }

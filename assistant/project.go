@@ -41,6 +41,10 @@ func (a *Assistant) projectAnswer(ctx context.Context, k *knowledge, id string, 
 	switch {
 	case stale && intent != qa.IntentAbout:
 		lead = fmt.Sprintf("抱歉，「%s」的实时进展暂时无法读取，请稍后再问。", name)
+	case intent == qa.IntentStatus && p.UpdatedBy == communitybot.SeedAuthor:
+		// Nothing newer than the 2021 newsletter: say where the status
+		// comes from rather than present it as today's.
+		lead = fmt.Sprintf("根据2021年的街道简报，「%s」是街道重点推进的民心工程，登记状态为<b>%s</b>。此后工作人员还没有在这里发布新的进展，也没有公布具体进度数字。", name, html.EscapeString(string(p.Status)))
 	case intent == qa.IntentStatus:
 		lead = fmt.Sprintf("「%s」目前的状态是：<b>%s</b>。%s", name, html.EscapeString(string(p.Status)), progressSentence(p))
 	case intent == qa.IntentSchedule:
@@ -71,7 +75,7 @@ func scheduleSentence(p communitybot.Project) string {
 	case communitybot.StatusPlanning:
 		return fmt.Sprintf("「%s」还在规划中，目前没有公布开工和完成的时间。", name)
 	default:
-		return fmt.Sprintf("关于「%s」什么时候完成：目前<b>还没有公布</b>预计完成时间，项目状态是%s。%s有新消息时，街道会及时更新。",
+		return fmt.Sprintf("关于「%s」什么时候完成：目前<b>还没有公布</b>预计完成时间，项目状态是%s。%s有新进展时，工作人员会在这里更新。",
 			name, html.EscapeString(string(p.Status)), progressSentence(p))
 	}
 }
@@ -93,7 +97,8 @@ func (a *Assistant) projectCard(p communitybot.Project, stale bool) string {
 		case p.UpdatedBy == communitybot.SeedAuthor:
 			b.WriteString("信息来源：2021年张庙街道简报（工作人员尚未发布新的进展）\n")
 		case !p.UpdatedAt.IsZero():
-			fmt.Fprintf(&b, "最近更新：%s（%s）\n", p.UpdatedAt.In(a.loc).Format("2006-01-02 15:04"), html.EscapeString(p.UpdatedBy))
+			// Staff are named in the audit log, not to residents.
+			fmt.Fprintf(&b, "最近更新：%s（街道工作人员）\n", p.UpdatedAt.In(a.loc).Format("2006-01-02 15:04"))
 		}
 		if p.Note != "" {
 			fmt.Fprintf(&b, "最新说明：%s\n", html.EscapeString(p.Note))
@@ -153,7 +158,7 @@ func (a *Assistant) historyLine(e communitybot.ProjectEvent) string {
 	if e.By == communitybot.SeedAuthor {
 		return "• 2021年街道简报：" + html.EscapeString(strings.Join(parts, "，"))
 	}
-	return fmt.Sprintf("• %s %s：%s", e.At.In(a.loc).Format("2006-01-02 15:04"), html.EscapeString(e.By), html.EscapeString(strings.Join(parts, "，")))
+	return fmt.Sprintf("• %s：%s", e.At.In(a.loc).Format("2006-01-02 15:04"), html.EscapeString(strings.Join(parts, "，")))
 }
 
 // ProjectList renders every project with its status (/projects).

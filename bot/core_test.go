@@ -78,7 +78,10 @@ func TestFreeTextAndFollowUps(t *testing.T) {
 	// Another user in another chat has no such context.
 	other := resident()
 	r = h.ask(tgtest.PrivateChat(other), other, "什么时候完成")
-	mustContain(t, "什么时候完成 without context", r.PlainText, "抱歉")
+	mustContain(t, "什么时候完成 without context", r.PlainText, "您想了解哪个项目的完成时间")
+	if len(r.Buttons()) == 0 {
+		t.Error("no project buttons offered")
+	}
 }
 
 func TestConversationSurvivesRestart(t *testing.T) {
@@ -323,3 +326,10 @@ func TestQualityDataEndToEnd(t *testing.T) {
 }
 
 var _ = models.Update{}
+
+func TestForeignCommandInPrivateChat(t *testing.T) {
+	h := newHarness(t)
+	u := resident()
+	r := h.ask(tgtest.PrivateChat(u), u, "/help@some_other_bot")
+	mustContain(t, "/help@other in private", r.PlainText, "使用帮助")
+}

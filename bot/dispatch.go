@@ -246,12 +246,17 @@ func (b *Bot) handleUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) 
 }
 
 // FloodNotice is what a user who sends too much too fast is told, once per
-// window.
-const FloodNotice = "您发送得有点快，请稍等一会儿再继续提问。稍后我会照常为您解答，谢谢理解！"
+// window. It must not promise answers to the messages it skips.
+const FloodNotice = "您发送得有点快，这一分钟里接下来的消息我先不处理了。请稍等一分钟再继续提问，谢谢理解！"
 
 // allow applies flood control: past the limit a user's messages are not
 // handled, so one user cannot keep a worker busy for others.
 func (b *Bot) allow(ctx context.Context, r *Request) bool {
+	if r.IsCallback() {
+		// Button presses are cheap to answer and come in runs (toggling
+		// subscriptions); only messages count.
+		return true
+	}
 	verdict := b.flood.check(r.UserID)
 	if verdict != floodAllow {
 		// Staff at work (answering tickets, updating projects) may go
@@ -264,16 +269,9 @@ func (b *Bot) allow(ctx context.Context, r *Request) bool {
 	case floodNotify:
 		b.fault("flood")
 		b.log.Warn("flood control: slowing a user down", "user_id", r.UserID, "chat_id", r.ChatID, "limit", b.cfg.FloodLimit, "window", b.cfg.FloodWindow)
-		if r.IsCallback() {
-			_ = r.Toast(ctx, FloodNotice, true)
-		} else {
-			_ = r.Reply(ctx, communitybot.Reply{Text: FloodNotice})
-		}
+		_ = r.Reply(ctx, communitybot.Reply{Text: FloodNotice})
 		return false
 	case floodDrop:
-		if r.IsCallback() {
-			_ = r.Toast(ctx, "", false) // stop the button's spinner
-		}
 		return false
 	}
 	return true

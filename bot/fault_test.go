@@ -84,7 +84,7 @@ func TestFloodControl(t *testing.T) {
 	}
 	notices := 0
 	for _, m := range msgs {
-		if strings.Contains(m.PlainText, "请稍等一会儿") {
+		if m.PlainText == bot.FloodNotice {
 			notices++
 		}
 	}

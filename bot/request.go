@@ -121,6 +121,11 @@ func newRequest(u *models.Update, botUsername string, s *Sender) *Request {
 			}
 		}
 		r.Command, r.Args = parseCommand(text, botUsername)
+		if r.Command == "" && !r.IsGroup() {
+			// In a private chat every command is for us, whatever bot it
+			// names (/help@other_bot pasted from elsewhere).
+			r.Command, r.Args = parseCommand(text, commandBotName(text))
+		}
 		return r
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
@@ -170,6 +175,21 @@ func parseCommand(text, botUsername string) (cmd, args string) {
 		return "", ""
 	}
 	return strings.ToLower(name), strings.TrimSpace(strings.Trim(rest, "\u3000"))
+}
+
+// commandBotName returns the bot name a command is addressed to
+// ("/help@x_bot" → "x_bot"), or "".
+func commandBotName(text string) string {
+	t := strings.TrimLeft(text, " \t\n\u3000")
+	end := strings.IndexAny(t, " \t\n\u3000")
+	if end < 0 {
+		end = len(t)
+	}
+	_, name, ok := strings.Cut(t[:end], "@")
+	if !ok {
+		return ""
+	}
+	return name
 }
 
 // isCommandName accepts what Telegram accepts in a bot command: ASCII

@@ -46,8 +46,11 @@ func TestSetStatusStoresHistoryAndPushes(t *testing.T) {
 	mustContain(t, "/projectnote reply", r.PlainText, "已更新", "电梯加装")
 	u := resident()
 	card := e.ask(tgtest.PrivateChat(u), u, "/project 电梯加装")
-	mustContain(t, "/project after updates", card.PlainText, "推进中", "约 60%", "意见征询会", "王主任",
+	mustContain(t, "/project after updates", card.PlainText, "推进中", "约 60%", "意见征询会", "街道工作人员",
 		"3号楼电梯已完成井道施工，<b>下周</b>吊装", "更新记录", "2021年街道简报")
+	if strings.Contains(card.PlainText, "王主任") {
+		t.Errorf("staff member's name shown to residents:\n%s", card.PlainText)
+	}
 	if len(e.notifier.broadcasts()) != 2 {
 		t.Errorf("the note was not pushed: %d broadcasts", len(e.notifier.broadcasts()))
 	}

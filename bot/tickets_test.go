@@ -22,7 +22,7 @@ func TestTicketRoundTrip(t *testing.T) {
 	chat := tgtest.PrivateChat(u)
 
 	r := e.ask(chat, u, "小区门口的垃圾桶<什么时候>清运？")
-	mustContain(t, "fallback", r.PlainText, "抱歉", "问题编号：Q-0001", "/ticket Q-0001")
+	mustContain(t, "fallback", r.PlainText, "抱歉", "已转交街道工作人员", "问题编号 Q-0001", "/ticket Q-0001")
 
 	// Asking again gives the same ticket, not a second one.
 	r = e.ask(chat, u, "小区门口的垃圾桶<什么时候>清运？")

@@ -92,10 +92,24 @@ type Result struct {
 	// the Context alone. It is only comparable between results of the same
 	// Engine and serves logging and tuning.
 	Score float64
+
+	// Detail is set when the question asks for a specific fact (see
+	// Detail), with or without a subject.
+	Detail Detail
+	// NeedSubject reports a follow-up (什么时候完成, 进度多少) with nothing
+	// in the conversation to refer to: the caller should ask which project.
+	NeedSubject bool
 }
 
 // Found reports whether the question matched a topic or a project.
 func (r Result) Found() bool { return r.TopicID != "" || r.ProjectID != "" }
+
+// Detail is a kind of specific fact a question asks for that the source
+// material never gives (a price, a procedure, a place, a phone number, a
+// count, an eligibility rule). A question with a Detail is not answered
+// with its subject's general description: the caller should say the fact
+// is not known and hand the question to staff.
+type Detail string
 
 // MaxQuestionRunes bounds the part of a question that is matched. Telegram
 // allows 4096 characters; a resident's question is a sentence or two, and
@@ -357,6 +371,16 @@ func (e *Engine) mentions(t string, docText []string, pairs map[uint64][]int32) 
 	return n
 }
 
+// spanMarked reports whether every rune of [start, end) is marked.
+func spanMarked(marked []bool, start, end int) bool {
+	for i := start; i < end; i++ {
+		if !marked[i] {
+			return false
+		}
+	}
+	return end > start
+}
+
 func pairKey(a, b rune) uint64 { return uint64(a)<<32 | uint64(b) }
 
 func idf(n, df float64) float64 {
@@ -370,17 +394,44 @@ func (e *Engine) Match(question string, c Context) Result {
 	if question == "" || len(e.entries) == 0 {
 		return Result{}
 	}
-	q := newQuery(Normalize(truncateRunes(question, MaxQuestionRunes)))
+	q := newQuery(Normalize(corrected(truncateRunes(question, MaxQuestionRunes))))
 	if q.n == 0 {
 		return Result{}
 	}
+	r := e.match(q, c)
+	r.Detail = detectDetail(q)
+	return r
+}
+
+// corrected keeps what a resident says they meant: for 不是电梯，我问的是养老
+// only 养老 is the question.
+func corrected(question string) string {
+	for _, m := range corrections {
+		if i := strings.LastIndex(question, m); i >= 0 && i+len(m) < len(question) {
+			return question[i+len(m):]
+		}
+	}
+	return question
+}
+
+func (e *Engine) match(q query, c Context) Result {
 	intent, weakStatus := detectIntent(q)
 	spans := e.synonymSpans(q)
 	hits := e.termHits(q, spans)
+	// 这个项目 points back at the subject just discussed; the generic
+	// word in it must not name an entry of its own.
+	demo := demonstrativeSpans(q)
+	kept := hits[:0]
+	for _, h := range hits {
+		if !spanMarked(demo, h.start, h.end) {
+			kept = append(kept, h)
+		}
+	}
+	hits = kept
 
-	// A question with no subject of its own (什么时候完成, 详细说说) is a
-	// follow-up; it must not be matched on its own, where a stray bigram
-	// could pick some unrelated entry.
+	// A question with no subject of its own (什么时候完成, 详细说说,
+	// 它是干嘛的) is a follow-up; it must not be matched on its own, where
+	// a stray bigram could pick some unrelated entry.
 	covered := make([]bool, q.n)
 	for _, h := range hits {
 		markSpan(covered, h.start, h.end)
@@ -388,9 +439,15 @@ func (e *Engine) Match(question string, c Context) Result {
 	for _, s := range spans {
 		markSpan(covered, s.start, s.end)
 	}
-	residual, more, elliptical := scanResidual(q, covered)
-	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more) {
-		return e.followUp(c, intent, weakStatus)
+	residual, more, elliptical, about := scanResidual(q, covered)
+	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more || about) {
+		if _, _, usable := e.context(c); !usable && about && hasAny(q, secondPerson) {
+			// 你们是做什么的: about the bot itself.
+			if i, ok := e.byID[content.AboutTopicID]; ok && !e.entries[i].project {
+				return Result{TopicID: content.AboutTopicID}
+			}
+		}
+		return e.followUp(c, intent, weakStatus, about)
 	}
 
 	cands := e.score(q, spans, hits)
@@ -426,16 +483,18 @@ func (e *Engine) Match(question string, c Context) Result {
 // followUp answers a question that has no subject from the Context: the
 // project for status and schedule questions (they are about projects), the
 // topic otherwise; whichever is set if only one is.
-func (e *Engine) followUp(c Context, intent Intent, weakStatus bool) Result {
+func (e *Engine) followUp(c Context, intent Intent, weakStatus, about bool) Result {
 	topic, project, usable := e.context(c)
 	if !usable {
-		return Result{}
+		// 什么时候完成 out of the blue: which project?
+		return Result{Intent: intent, NeedSubject: intent != IntentAbout || weakStatus}
 	}
 	if weakStatus && intent == IntentAbout && project != "" {
 		intent = IntentStatus
 	}
-	if intent == IntentAbout && !weakStatus {
-		// 详细说说 / 还有呢: go on in the same vein.
+	if intent == IntentAbout && !weakStatus && !about {
+		// 详细说说 / 还有呢: go on in the same vein. 它是干嘛的 asks what
+		// the subject is, whatever was asked before.
 		intent = c.intent()
 	}
 	r := Result{Intent: intent, FollowUp: true}

@@ -1,6 +1,9 @@
 package qa
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Phrase kinds, combined as flags because one phrase can be several things
 // (那 is a filler and an ellipsis marker).
@@ -10,6 +13,7 @@ const (
 	kindWeakStatus
 	kindMore
 	kindEllipsis
+	kindAbout
 	kindRemovable // anything that is not a subject of its own
 )
 
@@ -50,10 +54,13 @@ func (p *phraseSet) longest(q query, i int) int {
 var lex = buildLexicon()
 
 type lexicon struct {
-	separators phraseSet // split text before bigrams are taken
-	keep       phraseSet // content words that contain a separator
-	intents    phraseSet // intent cues
-	residual   phraseSet // everything that is not a subject
+	separators     phraseSet // split text before bigrams are taken
+	keep           phraseSet // content words that contain a separator
+	intents        phraseSet // intent cues
+	residual       phraseSet // everything that is not a subject
+	demonstratives phraseSet // 这个项目, 它: the subject just discussed
+	details        map[string]Detail
+	maxDetailRunes int
 }
 
 func buildLexicon() *lexicon {
@@ -80,7 +87,56 @@ func buildLexicon() *lexicon {
 	l.residual.add(kindRemovable, fillers...)
 	l.residual.add(kindMore|kindRemovable, moreCues...)
 	l.residual.add(kindEllipsis|kindRemovable, ellipsisPrefixes...)
+	l.residual.add(kindAbout|kindRemovable, aboutCues...)
+	l.residual.add(kindRemovable, demonstratives...)
+	l.residual.add(kindRemovable, secondPerson...)
+	l.demonstratives.add(kindRemovable, demonstratives...)
+	l.details = map[string]Detail{}
+	for d, cues := range detailCues {
+		for _, c := range cues {
+			l.details[c] = d
+			l.maxDetailRunes = max(l.maxDetailRunes, utf8.RuneCountInString(c))
+		}
+	}
 	return &l
+}
+
+// detectDetail returns the kind of the first detail cue in q, longest cue
+// first at each position.
+func detectDetail(q query) Detail {
+	for i := 0; i < q.n; i++ {
+		for l := min(lex.maxDetailRunes, q.n-i); l >= 1; l-- {
+			if d, ok := lex.details[q.text[q.off[i]:q.off[i+l]]]; ok {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// demonstrativeSpans marks the runes of q that are demonstratives (这个项目,
+// 它): term hits inside them are no subject.
+func demonstrativeSpans(q query) []bool {
+	marked := make([]bool, q.n)
+	for i := 0; i < q.n; {
+		if l := lex.demonstratives.longest(q, i); l > 0 {
+			markSpan(marked, i, i+l)
+			i += l
+			continue
+		}
+		i++
+	}
+	return marked
+}
+
+// hasAny reports whether q contains one of the phrases.
+func hasAny(q query, phrases []string) bool {
+	for _, p := range phrases {
+		if strings.Contains(q.text, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // detectIntent scans q for intent cues, longest first. A schedule cue beats a
@@ -109,8 +165,9 @@ func detectIntent(q query) (intent Intent, weak bool) {
 // scanResidual counts the runes of q that are neither covered (part of a
 // domain term or synonym) nor removable words: a question whose residual is
 // zero says nothing beyond its cues and its terms. It also reports whether q
-// asks for more (详细说说) and whether it is elliptical (那…, …呢).
-func scanResidual(q query, covered []bool) (residual int, more, elliptical bool) {
+// asks for more (详细说说), whether it is elliptical (那…, …呢) and whether
+// it asks what something is (是干嘛的).
+func scanResidual(q query, covered []bool) (residual int, more, elliptical, about bool) {
 	for i := 0; i < q.n; {
 		if covered[i] {
 			i++
@@ -128,6 +185,9 @@ func scanResidual(q query, covered []bool) (residual int, more, elliptical bool)
 		if k&kindEllipsis != 0 && i == 0 {
 			elliptical = true
 		}
+		if k&kindAbout != 0 {
+			about = true
+		}
 		i += l
 	}
 	for _, s := range ellipsisSuffixes {
@@ -135,5 +195,5 @@ func scanResidual(q query, covered []bool) (residual int, more, elliptical bool)
 			elliptical = true
 		}
 	}
-	return residual, more, elliptical
+	return residual, more, elliptical, about
 }

@@ -87,3 +87,48 @@ const particles = "的了吗呢啊呀吧嘛啦哦哈呗么哪啥谁是有在嗯"
 // keepWords contain a particle or stop character but are content words;
 // the segmenter keeps them whole (目的 must not lose its 的).
 var keepWords = []string{"目的", "了解", "有序", "所有", "有关", "在于", "实在", "是非", "有效"}
+
+// aboutCues ask what something is or does. Without a subject of their own
+// (它是干嘛的, 具体内容是什么) they are about the conversation's subject.
+var aboutCues = []string{
+	"干嘛的", "干什么的", "做什么的", "干啥的", "是干嘛", "是干什么", "是做什么", "是什么", "是啥",
+	"什么意思", "啥意思", "具体内容", "什么内容", "内容是什么", "有什么用", "有啥用", "为什么", "为啥",
+	"什么作用", "啥作用", "目的是什么", "谁负责", "谁管", "归谁管", "找谁",
+}
+
+// demonstratives point back at what was just discussed. With a generic
+// noun they are no subject of their own: 这个项目 is the project just
+// named, not the list of projects.
+var demonstratives = []string{
+	"这个项目", "这项工程", "这个工程", "该项目", "该工程", "这项目", "那个项目", "那个工程",
+	"这个活动", "这项活动", "该活动", "这件事", "这事儿", "这项工作", "它", "它们", "这个", "那个",
+}
+
+// secondPerson addresses the bot: a question about "you" with no other
+// subject (你们是做什么的) is about the bot.
+var secondPerson = []string{"你们", "你", "您"}
+
+// corrections introduce what the resident meant after a wrong answer:
+// 不是电梯，我问的是养老. Only the text after the marker is the question.
+var corrections = []string{"我问的是", "我说的是", "我想问的是", "我要问的是", "我是问", "我是说", "问的是"}
+
+// Detail kinds: specific facts the source never gives. A question asking
+// for one is not answered with the subject's general description.
+const (
+	DetailCost      Detail = "cost"      // 多少钱, 补贴
+	DetailProcedure Detail = "procedure" // 怎么申请, 手续
+	DetailLocation  Detail = "location"  // 在哪里, 怎么去
+	DetailContact   Detail = "contact"   // 电话, 找谁
+	DetailQuantity  Detail = "quantity"  // 多少户, 几栋
+	DetailRule      Detail = "rule"      // 什么条件, 多少户同意
+)
+
+// detailCues name each kind's cues, in Normalize form.
+var detailCues = map[Detail][]string{
+	DetailCost:      {"多少钱", "要钱", "收钱", "收费", "费用", "价格", "补贴", "补助", "花多少", "出多少", "出钱", "自费", "免费吗", "贵不贵"},
+	DetailProcedure: {"怎么申请", "如何申请", "申请", "怎么办理", "如何办理", "办理", "手续", "流程", "材料", "怎么报名", "报名", "怎么买", "怎么领", "领取", "预约", "怎么办"},
+	DetailLocation:  {"在哪", "在哪里", "在哪儿", "地址", "位置", "怎么去", "怎么走", "哪条路", "什么地方", "啥地方"},
+	DetailContact:   {"电话", "号码", "联系方式", "手机号", "微信", "邮箱", "热线", "谁负责", "负责人是谁", "找谁", "联系谁"},
+	DetailQuantity:  {"多少户", "几户", "多少人", "几栋", "多少栋", "多少幢", "几幢", "多少家", "几家", "多少台", "几台", "多少部", "几部", "多少个小区", "几个小区"},
+	DetailRule:      {"什么条件", "条件", "资格", "符合", "同意", "签字", "规定"},
+}
