@@ -34,8 +34,9 @@ import (
 
 // Job is a built-in recurring job registered by code.
 type Job struct {
-	ID   string
-	Spec string // cron, 5 fields, in the configured time zone
+	ID    string
+	Spec  string // cron, 5 fields, in the configured time zone
+	Title string // what the job does, in Chinese, for /jobs
 	// Run does the job's work for the fire at fire. Its context carries the
 	// fire's once key (communitybot.WithOnceKey): a broadcast it enqueues is
 	// created once even if Run is retried. A non-nil error leaves the fire
@@ -179,13 +180,17 @@ func (s *Scheduler) Register(j Job) {
 
 func (s *Scheduler) saveBuiltin(ctx context.Context, j Job) error {
 	prev, err := s.store.Job(ctx, j.ID)
-	if err == nil && prev.BuiltIn && prev.Spec == j.Spec {
+	if err == nil && prev.BuiltIn && prev.Spec == j.Spec && prev.Text == j.Title {
 		return nil // keep CreatedAt: catch-up starts from it
 	}
 	if err != nil && !errors.Is(err, communitybot.ErrNotFound) {
 		return err
 	}
-	return s.store.SaveJob(ctx, communitybot.ScheduledJob{ID: j.ID, Spec: j.Spec, BuiltIn: true, Kind: j.ID, CreatedAt: s.cfg.Now()})
+	createdAt := s.cfg.Now()
+	if err == nil && prev.BuiltIn {
+		createdAt = prev.CreatedAt // a new title or spec does not restart catch-up
+	}
+	return s.store.SaveJob(ctx, communitybot.ScheduledJob{ID: j.ID, Spec: j.Spec, Text: j.Title, BuiltIn: true, Kind: j.ID, CreatedAt: createdAt})
 }
 
 // Run fires jobs until ctx is cancelled, then waits (up to JobTimeout) for

@@ -24,7 +24,7 @@ type When struct {
 func (w When) Recurring() bool { return w.Spec != "" }
 
 // whenHelp ends every parse error: what the admin can write instead.
-const whenHelp = "时间可以写成：\n• 具体时间：2026-12-01 09:00\n• 多久以后：30m（30 分钟）、2h（2 小时）、1h30m、1d（1 天），也可写 30分钟、2小时\n• 周期（cron 格式，分 时 日 月 周）：0 9 * * 1 表示每周一 9:00\n例如：/schedule 2h 下午三点在居委会开会"
+const whenHelp = "时间可以写成：\n• 具体时间：2026-12-01 09:00、12-01 09:00、12月1日下午3点、明天9点、9:00（今天或明天）\n• 多久以后：30m（30 分钟）、2h（2 小时）、1h30m、1d（1 天），也可写 30分钟、2小时\n• 周期（cron 格式，分 时 日 月 周）：0 9 * * 1 表示每周一 9:00\n例如：/schedule 2h 下午三点在居委会开会"
 
 var (
 	dateLike    = regexp.MustCompile(`^\d{2,4}[-/.年]\d{1,2}`)
@@ -65,6 +65,11 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 	now = now.In(loc)
 	first, _, _ := cutFields(args, 1)
 
+	// How people write times: 9:00, 12-01 09:00, 明天9点, 12月1日下午3点半.
+	if at, rest, ok := parseCasualTime(args, now, loc); ok {
+		return checkOneOff(at, rest, now)
+	}
+
 	// A date and a time.
 	if dateLike.MatchString(first[0]) {
 		two, rest, ok := cutFields(args, 2)
@@ -75,13 +80,7 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 		if err != nil {
 			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "看不懂时间“%s %s”。\n%s", truncate(two[0], 20), truncate(two[1], 20), whenHelp)
 		}
-		if !at.After(now) {
-			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "这个时间（%s）已经过去了，请写一个将来的时间。现在是 %s。", at.Format("2006-01-02 15:04"), now.Format("2006-01-02 15:04"))
-		}
-		if at.After(now.AddDate(1, 0, 0)) {
-			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "最多只能安排一年以内的提醒。")
-		}
-		return When{At: at}, rest, nil
+		return checkOneOff(at, rest, now)
 	}
 
 	// A cron descriptor (@daily) or spec (0 9 * * 1).
@@ -99,6 +98,9 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 			return When{Spec: strings.Join(spec, " "), Schedule: sched}, rest, nil
 		}
 		if looksLikeCron(spec) {
+			if why := cronFieldProblem(spec, fields); why != "" {
+				return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "周期“%s”不对：%s（例如 0 9 * * 1 表示每周一 9:00）。\n%s", truncate(strings.Join(spec, " "), 40), why, whenHelp)
+			}
 			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "周期“%s”的格式不对：需要 %d 段，依次是 分 时 日 月 周（例如 0 9 * * 1 表示每周一 9:00）。\n%s", truncate(strings.Join(spec, " "), 40), fields, whenHelp)
 		}
 	}
@@ -115,6 +117,122 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 		return When{At: now.Add(d).Truncate(time.Second)}, rest, nil
 	}
 	return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "看不懂时间“%s”。\n%s", truncate(first[0], 20), whenHelp)
+}
+
+// checkOneOff accepts a one-off time between now and a year from now.
+func checkOneOff(at time.Time, rest string, now time.Time) (When, string, error) {
+	if !at.After(now) {
+		return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "这个时间（%s）已经过去了，请写一个将来的时间。现在是 %s。", at.Format("2006-01-02 15:04"), now.Format("2006-01-02 15:04"))
+	}
+	if at.After(now.AddDate(1, 0, 0)) {
+		return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "最多只能安排一年以内的提醒。")
+	}
+	return When{At: at}, rest, nil
+}
+
+var (
+	clockOnly   = regexp.MustCompile(`^(\d{1,2})[:：](\d{2})(?:\s+|$)`)
+	monthDay    = regexp.MustCompile(`^(\d{1,2})-(\d{1,2})\s+(\d{1,2})[:：](\d{2})(?:\s+|$)`)
+	chineseDate = regexp.MustCompile(`^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]\s*(早上|上午|中午|下午|晚上)?\s*(\d{1,2})(?:[点时:：](\d{1,2})?分?(半)?)\s*`)
+	chineseDay  = regexp.MustCompile(`^(今天|明天|后天)\s*(早上|上午|中午|下午|晚上)?\s*(\d{1,2})(?:[点时:：](\d{1,2})?分?(半)?)\s*`)
+)
+
+// parseCasualTime reads the ways people write a time besides
+// 2026-12-01 09:00: a clock time (9:00: today, or tomorrow if passed),
+// a month and day (12-01 09:00: this year, or next if passed), and Chinese
+// forms (12月1日下午3点半, 明天9点). It returns the rest of args.
+func parseCasualTime(args string, now time.Time, loc *time.Location) (time.Time, string, bool) {
+	hm := func(hour, minute int, half bool, part string) (int, int, bool) {
+		if half {
+			minute = 30
+		}
+		if (part == "下午" || part == "晚上") && hour < 12 {
+			hour += 12
+		}
+		if part == "中午" && hour < 6 {
+			hour += 12
+		}
+		return hour, minute, hour >= 0 && hour < 24 && minute >= 0 && minute < 60
+	}
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	if m := clockOnly.FindStringSubmatch(args); m != nil {
+		h, mi, ok := hm(atoi(m[1]), atoi(m[2]), false, "")
+		if !ok {
+			return time.Time{}, "", false
+		}
+		at := time.Date(now.Year(), now.Month(), now.Day(), h, mi, 0, 0, loc)
+		if !at.After(now) {
+			at = at.AddDate(0, 0, 1)
+		}
+		return at, strings.TrimSpace(args[len(m[0]):]), true
+	}
+	if m := monthDay.FindStringSubmatch(args); m != nil {
+		h, mi, ok := hm(atoi(m[3]), atoi(m[4]), false, "")
+		at, valid := date(now.Year(), atoi(m[1]), atoi(m[2]), h, mi, loc)
+		if !ok || !valid {
+			return time.Time{}, "", false
+		}
+		if !at.After(now) {
+			at, _ = date(now.Year()+1, atoi(m[1]), atoi(m[2]), h, mi, loc)
+		}
+		return at, strings.TrimSpace(args[len(m[0]):]), true
+	}
+	if m := chineseDate.FindStringSubmatch(args); m != nil {
+		year := now.Year()
+		if m[1] != "" {
+			year = atoi(m[1])
+		}
+		h, mi, ok := hm(atoi(m[5]), atoi(m[6]), m[7] != "", m[4])
+		at, valid := date(year, atoi(m[2]), atoi(m[3]), h, mi, loc)
+		if !ok || !valid {
+			return time.Time{}, "", false
+		}
+		if m[1] == "" && !at.After(now) {
+			at, _ = date(year+1, atoi(m[2]), atoi(m[3]), h, mi, loc)
+		}
+		return at, strings.TrimSpace(args[len(m[0]):]), true
+	}
+	if m := chineseDay.FindStringSubmatch(args); m != nil {
+		h, mi, ok := hm(atoi(m[3]), atoi(m[4]), m[5] != "", m[2])
+		if !ok {
+			return time.Time{}, "", false
+		}
+		days := map[string]int{"今天": 0, "明天": 1, "后天": 2}[m[1]]
+		at := time.Date(now.Year(), now.Month(), now.Day()+days, h, mi, 0, 0, loc)
+		return at, strings.TrimSpace(args[len(m[0]):]), true
+	}
+	return time.Time{}, "", false
+}
+
+// date builds a time, reporting false for a day that does not exist
+// (2月30日) instead of rolling it over.
+func date(year, month, day, hour, minute int, loc *time.Location) (time.Time, bool) {
+	t := time.Date(year, time.Month(month), day, hour, minute, 0, 0, loc)
+	return t, t.Month() == time.Month(month) && t.Day() == day
+}
+
+// cronFieldProblem names the first field of a cron spec whose number is out
+// of range, in words an admin understands, or "".
+func cronFieldProblem(spec []string, fields int) string {
+	names := []string{"分", "时", "日", "月", "周"}
+	limits := [][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
+	if fields == 6 {
+		names = append([]string{"秒"}, names...)
+		limits = append([][2]int{{0, 59}}, limits...)
+	}
+	numbers := regexp.MustCompile(`\d+`)
+	for i, f := range spec {
+		if i >= len(names) {
+			break
+		}
+		for _, n := range numbers.FindAllString(f, -1) {
+			v, _ := strconv.Atoi(n)
+			if v < limits[i][0] || v > limits[i][1] {
+				return fmt.Sprintf("第 %d 段（%s）的 %d 超出范围，应在 %d 到 %d 之间", i+1, names[i], v, limits[i][0], limits[i][1])
+			}
+		}
+	}
+	return ""
 }
 
 func parseDateTime(s string, loc *time.Location) (time.Time, error) {

@@ -16,8 +16,9 @@ import (
 // engine; project updates are pushed through the engine; the staff's
 // metrics and /stats read the engine and the study.
 func connectFeatures(dl *deliveryWiring, store *storage.Store, studySvc *study.Service, staffW *staffWiring) {
+	titles := map[string]string{study.DailyJobID: "每日学习推送（党员）", study.WeeklyJobID: "每周学习小结（各党支部）"}
 	for _, j := range studySvc.Jobs(dl.Engine) {
-		dl.Scheduler.Register(scheduler.Job{ID: j.ID, Spec: j.Spec, Run: j.Run})
+		dl.Scheduler.Register(scheduler.Job{ID: j.ID, Spec: j.Spec, Title: titles[j.ID], Run: j.Run})
 	}
 	dl.Engine.RegisterRenderer(study.BroadcastKind, studySvc.Render)
 
