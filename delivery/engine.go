@@ -9,9 +9,13 @@
 // its chunk claimed while it works, marks each recipient right after
 // Telegram accepts the message, and acknowledges the chunk at the end. A
 // worker or replica that dies leaves its chunk pending; another claims it
-// (XAUTOCLAIM) and skips the recipients already marked. So a kill loses
-// nothing, and a recipient can get a message twice only if the kill fell
-// between Telegram accepting it and the mark being written.
+// (XAUTOCLAIM) and skips the recipients already marked. A worker that only
+// stalled (a GC pause, a network partition) and wakes up after its task
+// was taken over learns so — from its next touch, the check it makes
+// right before each send, or the mark of the message it had in flight —
+// and stops. So a kill loses nothing, and a recipient can get a message
+// twice only if it was in flight, between Telegram accepting it and the
+// mark being written, when its worker died or stalled past ClaimIdle.
 //
 // Sending respects limits shared by all replicas (in Redis): a global rate
 // (Telegram: 30 messages/s), one message per second per chat and 20 per
@@ -66,7 +70,8 @@ type Store interface {
 	ReleaseTask(ctx context.Context, consumer string, t *storage.DeliveryTask) error
 	FinishTask(ctx context.Context, t *storage.DeliveryTask) (int, error)
 	RecipientStates(ctx context.Context, broadcastID string, ids []int64) ([]string, time.Duration, error)
-	MarkRecipient(ctx context.Context, broadcastID string, chatID int64, state string, migrated bool) (time.Duration, error)
+	CheckRecipient(ctx context.Context, consumer string, t *storage.DeliveryTask, chatID int64) (owns bool, state string, err error)
+	MarkRecipient(ctx context.Context, consumer string, t *storage.DeliveryTask, chatID int64, state string, migrated bool) (storage.Mark, error)
 	PauseDeliveries(ctx context.Context, d time.Duration) error
 	Allow(ctx context.Context, name string, l storage.RateLimit) (time.Duration, error)
 

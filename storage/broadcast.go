@@ -379,18 +379,60 @@ func (s *Store) ClaimTask(ctx context.Context, consumer string, minIdle time.Dur
 	return nil, nil
 }
 
+// claimIfOwner resets the idle time of a task's entry (to ARGV[4] ms, or 0)
+// only if consumer still holds it. A plain XCLAIM with min-idle 0 always
+// transfers the entry: a worker that stalled past the claim timeout would
+// take its task back from the worker that took it over, and both would
+// send.
+//
+// KEYS: stream   ARGV: group, entry, consumer, idle in ms (empty: 0)
+var claimIfOwner = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3]) == 0 then
+  return 0
+end
+if ARGV[4] == '' then
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
+else
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[4], 'JUSTID')
+end
+return 1`)
+
 // TouchTask tells other consumers that consumer is still working on the
 // task (it resets the entry's idle time), so it is not claimed away while
 // a long chunk waits on the rate limit. It reports whether consumer still
-// owns the task.
+// owns the task; if another consumer took it over (or it was finished),
+// nothing changes and the caller must stop working on it.
 func (s *Store) TouchTask(ctx context.Context, consumer string, t *DeliveryTask) (bool, error) {
-	ids, err := s.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-		Stream: s.streamOf(t), Group: deliveryGroup, Consumer: consumer, Messages: []string{t.EntryID},
-	}).Result()
+	owns, err := s.runScript(ctx, claimIfOwner, []string{s.streamOf(t)}, deliveryGroup, t.EntryID, consumer, "").Int()
 	if err != nil {
 		return false, fmt.Errorf("delivery queue: touch: %w", err)
 	}
-	return len(ids) == 1, nil
+	return owns == 1, nil
+}
+
+// checkRecipient reports whether consumer still holds the task and the
+// recipient's stored state.
+//
+// KEYS: stream, state   ARGV: group, entry, consumer, chat
+var checkRecipient = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3]) == 0 then
+  return {0, ''}
+end
+return {1, redis.call('HGET', KEYS[2], ARGV[4]) or ''}`)
+
+// CheckRecipient is asked right before a message goes out: it reports
+// whether consumer still owns the task and the recipient's state now ("",
+// a final outcome, or the parts already out). A worker that lost its task
+// stops before sending; one that owns it skips a recipient another worker
+// already served. One round trip.
+func (s *Store) CheckRecipient(ctx context.Context, consumer string, t *DeliveryTask, chatID int64) (owns bool, state string, err error) {
+	res, err := values(2)(s.runScript(ctx, checkRecipient, []string{s.streamOf(t), s.broadcastStateKey(t.BroadcastID)},
+		deliveryGroup, t.EntryID, consumer, chatID).Slice())
+	if err != nil {
+		return false, "", fmt.Errorf("broadcast %s: check %d: %w", t.BroadcastID, chatID, err)
+	}
+	n, _ := res[0].(int64)
+	return n == 1, str(res[1]), nil
 }
 
 // finishTask acknowledges a task and, for the broadcast's last chunk,
@@ -446,50 +488,78 @@ func (s *Store) RecipientStates(ctx context.Context, broadcastID string, ids []i
 }
 
 // markRecipient records a recipient's outcome unless it already has a
-// final one, and counts it once.
+// final one, counts it once, and says whether the consumer still holds the
+// task.
 //
-// KEYS: state, meta, pause   ARGV: chat, state, counter, counter2, retention
+// KEYS: state, meta, pause, stream
+// ARGV: chat, state, counter, counter2, retention, group, entry, consumer
 var markRecipient = redis.NewScript(`
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local final = {d=true, b=true, f=true, s=true}
 local applied = 0
 if not (old and final[old]) then
+  applied = 1
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[5])
   if final[ARGV[2]] then
     if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
     if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[4], 1) end
   end
-  applied = 1
 end
-return {applied, redis.call('PTTL', KEYS[3])}`)
+local owns = 0
+if #redis.call('XPENDING', KEYS[4], ARGV[6], ARGV[7], ARGV[7], 1, ARGV[8]) == 1 then owns = 1 end
+return {owns, redis.call('PTTL', KEYS[3]), applied}`)
 
 // counterOf names the counter a final state adds to.
 var counterOf = map[string]string{StateDelivered: "delivered", StateBlocked: "blocked", StateFailed: "failed", StateSkipped: "skipped"}
 
-// MarkRecipient records the outcome of one recipient: a final state (which
-// is counted once, however often it is marked) or, for a message sent in
-// several parts, the number of parts out so far. migrated adds to the
-// migrated counter too. It returns how long all deliveries must pause after
-// a 429 (0 for none), read in the same round trip.
-func (s *Store) MarkRecipient(ctx context.Context, broadcastID string, chatID int64, state string, migrated bool) (time.Duration, error) {
+// Mark is what a worker learns when it records an outcome.
+type Mark struct {
+	// Owns is false when another consumer took the task over (or it was
+	// finished): the worker must stop, or it would send to recipients the
+	// new owner is serving.
+	Owns bool
+	// Pause is how long all deliveries must wait after a 429 (0: none).
+	Pause time.Duration
+	// Applied is false when the recipient already had a final outcome
+	// (another worker recorded it first): nothing changed, nothing counted.
+	Applied bool
+}
+
+// MarkRecipient records the outcome of one recipient of task t, worked on
+// by consumer: a final state (which is counted once, however often it is
+// marked) or, for a message sent in several parts, the number of parts out
+// so far. migrated adds to the migrated counter too. The outcome is
+// recorded even if consumer no longer owns the task (the message did go
+// out); Mark.Owns tells it to stop. One round trip.
+func (s *Store) MarkRecipient(ctx context.Context, consumer string, t *DeliveryTask, chatID int64, state string, migrated bool) (Mark, error) {
 	second := ""
 	if migrated {
 		second = "migrated"
 	}
-	res, err := s.runScript(ctx, markRecipient,
-		[]string{s.broadcastStateKey(broadcastID), s.broadcastKey(broadcastID), s.pauseKey()},
-		chatID, state, counterOf[state], second, int(BroadcastRetention.Seconds())).Slice()
+	res, err := values(3)(s.runScript(ctx, markRecipient,
+		[]string{s.broadcastStateKey(t.BroadcastID), s.broadcastKey(t.BroadcastID), s.pauseKey(), s.streamOf(t)},
+		chatID, state, counterOf[state], second, int(BroadcastRetention.Seconds()), deliveryGroup, t.EntryID, consumer).Slice())
 	if err != nil {
-		return 0, fmt.Errorf("broadcast %s: mark %d: %w", broadcastID, chatID, err)
+		return Mark{}, fmt.Errorf("broadcast %s: mark %d: %w", t.BroadcastID, chatID, err)
 	}
-	var pause time.Duration
-	if len(res) == 2 {
-		if ms, ok := res[1].(int64); ok && ms > 0 {
-			pause = time.Duration(ms) * time.Millisecond
+	owns, _ := res[0].(int64)
+	applied, _ := res[2].(int64)
+	m := Mark{Owns: owns == 1, Applied: applied == 1}
+	if ms, ok := res[1].(int64); ok && ms > 0 {
+		m.Pause = time.Duration(ms) * time.Millisecond
+	}
+	return m, nil
+}
+
+// values checks that a script replied with n values.
+func values(n int) func(res []any, err error) ([]any, error) {
+	return func(res []any, err error) ([]any, error) {
+		if err == nil && len(res) != n {
+			err = fmt.Errorf("script replied %d values, want %d", len(res), n)
 		}
+		return res, err
 	}
-	return pause, nil
 }
 
 // extendPause sets the shared pause to at least ARGV[1] ms.
@@ -525,10 +595,11 @@ func (s *Store) DeliveryBacklog(ctx context.Context) (int64, error) {
 
 // ReleaseTask hands a task back on shutdown: it stays pending but looks
 // long abandoned, so the next worker (of this replica after a restart, or
-// of another) claims it at once instead of after the claim timeout.
+// of another) claims it at once instead of after the claim timeout. A task
+// consumer no longer owns is left alone.
 func (s *Store) ReleaseTask(ctx context.Context, consumer string, t *DeliveryTask) error {
 	const idle = int64(365 * 24 * time.Hour / time.Millisecond)
-	err := s.rdb.Do(ctx, "XCLAIM", s.streamOf(t), deliveryGroup, consumer, 0, t.EntryID, "IDLE", idle, "JUSTID").Err()
+	err := s.runScript(ctx, claimIfOwner, []string{s.streamOf(t)}, deliveryGroup, t.EntryID, consumer, idle).Err()
 	if err != nil && !isNil(err) {
 		return fmt.Errorf("delivery queue: release %s: %w", t.EntryID, err)
 	}

@@ -66,14 +66,16 @@ func TestBroadcastLifecycle(t *testing.T) {
 
 		// Marks are counted once, partial parts are not counted.
 		for _, m := range []struct {
-			chat  int64
-			state string
-		}{{1, "1"}, {1, storage.StateDelivered}, {1, storage.StateDelivered}, {2, storage.StateBlocked}, {3, storage.StateFailed}, {4, storage.StateSkipped}, {4, storage.StateDelivered}} {
-			if _, err := s.MarkRecipient(ctx, got.ID, m.chat, m.state, false); err != nil {
-				t.Fatal(err)
+			chat    int64
+			state   string
+			applied bool
+		}{{1, "1", true}, {1, storage.StateDelivered, true}, {1, storage.StateDelivered, false}, {2, storage.StateBlocked, true}, {3, storage.StateFailed, true}, {4, storage.StateSkipped, true}, {4, storage.StateDelivered, false}} {
+			mark, err := s.MarkRecipient(ctx, "w2", claimed, m.chat, m.state, false)
+			if err != nil || !mark.Owns || mark.Applied != m.applied {
+				t.Fatalf("MarkRecipient(%d, %s) = %+v, %v; want owned, applied %v", m.chat, m.state, mark, err, m.applied)
 			}
 		}
-		if _, err := s.MarkRecipient(ctx, got.ID, 5, storage.StateDelivered, true); err != nil {
+		if _, err := s.MarkRecipient(ctx, "w2", claimed, 5, storage.StateDelivered, true); err != nil {
 			t.Fatal(err)
 		}
 		states, pause, err := s.RecipientStates(ctx, got.ID, []int64{1, 2, 3, 4, 5, 6})
@@ -113,6 +115,76 @@ func TestBroadcastLifecycle(t *testing.T) {
 		}
 		if _, err := s.BroadcastStatus(ctx, "nope"); !errors.Is(err, communitybot.ErrNotFound) {
 			t.Errorf("BroadcastStatus(nope) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// A worker that stalled past the claim timeout must not take its task
+// back from the worker that took it over: it learns it lost the task when
+// it touches it, right before a send, and when it records an outcome.
+func TestTaskOwnership(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		if err := s.DeliveryPrepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := s.CreateBroadcast(ctx, communitybot.Broadcast{Kind: "x", Reply: communitybot.Reply{Text: "x"}}, []int64{1, 2, 3}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := s.ReadTask(ctx, "a", 10*time.Millisecond)
+		if err != nil || task == nil {
+			t.Fatalf("ReadTask = %+v, %v", task, err)
+		}
+		if owns, err := s.TouchTask(ctx, "a", task); err != nil || !owns {
+			t.Fatalf("reader's TouchTask = %v, %v", owns, err)
+		}
+		if owns, state, err := s.CheckRecipient(ctx, "a", task, 1); err != nil || !owns || state != "" {
+			t.Fatalf("reader's CheckRecipient = %v, %q, %v", owns, state, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		taken, err := s.ClaimTask(ctx, "b", 10*time.Millisecond)
+		if err != nil || taken == nil || taken.EntryID != task.EntryID {
+			t.Fatalf("ClaimTask = %+v, %v", taken, err)
+		}
+
+		if owns, err := s.TouchTask(ctx, "a", task); err != nil || owns {
+			t.Errorf("stale TouchTask = %v, %v; want not owned", owns, err)
+		}
+		if owns, _ := s.TouchTask(ctx, "b", taken); !owns {
+			t.Error("the stale worker's touch took the task back from its new owner")
+		}
+		if owns, _, err := s.CheckRecipient(ctx, "a", task, 1); err != nil || owns {
+			t.Errorf("stale CheckRecipient = %v, %v; want not owned", owns, err)
+		}
+		// The stale worker's message in flight is recorded, and it is told
+		// to stop; the new owner sees the recipient served.
+		mark, err := s.MarkRecipient(ctx, "a", task, 1, storage.StateDelivered, false)
+		if err != nil || mark.Owns || !mark.Applied {
+			t.Errorf("stale MarkRecipient = %+v, %v; want applied, not owned", mark, err)
+		}
+		if owns, state, _ := s.CheckRecipient(ctx, "b", taken, 1); !owns || state != storage.StateDelivered {
+			t.Errorf("owner's CheckRecipient = %v, %q; want owned, delivered", owns, state)
+		}
+		// Shutting down, the stale worker does not hand back a task it
+		// no longer holds.
+		if err := s.ReleaseTask(ctx, "a", task); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := s.ClaimTask(ctx, "c", time.Minute); again != nil {
+			t.Errorf("a stale release made the owner's task claimable: %+v", again)
+		}
+		if owns, _ := s.TouchTask(ctx, "b", taken); !owns {
+			t.Error("the owner lost its task to a stale release")
+		}
+		if _, err := s.FinishTask(ctx, taken); err != nil {
+			t.Fatal(err)
+		}
+		if owns, _ := s.TouchTask(ctx, "b", taken); owns {
+			t.Error("TouchTask of a finished task reports it owned")
+		}
+		if st, _ := s.BroadcastStatus(ctx, b.ID); !st.Finished() {
+			t.Errorf("status = %+v, want finished", st)
 		}
 	})
 }
