@@ -59,8 +59,11 @@ type Store interface {
 	EachSubscriber(ctx context.Context, t communitybot.Topic, batch int, fn func(ids []int64) error) error
 	BroadcastStatus(ctx context.Context, id string) (communitybot.BroadcastStatus, error)
 	RecentBroadcasts(ctx context.Context, n int) ([]communitybot.BroadcastStatus, error)
-	ProgressMessage(ctx context.Context, id string) (int, error)
+	ReportState(ctx context.Context, id string) (storage.ReportState, error)
 	SetProgressMessage(ctx context.Context, id string, messageID int) error
+	SetFinalReported(ctx context.Context, id string) error
+	LockReport(ctx context.Context, id, owner string, ttl time.Duration) (bool, error)
+	UnlockReport(ctx context.Context, id, owner string) error
 	ProgressSlot(ctx context.Context, id string, every time.Duration) (bool, error)
 
 	DeliveryPrepare(ctx context.Context) error

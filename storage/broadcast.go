@@ -18,7 +18,9 @@ import (
 //
 //	{bc}:b:<id>      hash: the broadcast (JSON under "def"), its counters
 //	                 (delivered, blocked, failed, skipped, migrated), how
-//	                 many chunks are left, the progress message id
+//	                 many chunks are left, the progress message id, whether
+//	                 the summary is out
+//	{bc}:b:<id>:rl   the broadcast's report lock (LockReport)
 //	{bc}:b:<id>:st   hash: chat id → outcome (d delivered, b blocked,
 //	                 f failed, s skipped; a digit n while a long message's
 //	                 first n parts are out)
@@ -26,7 +28,8 @@ import (
 //	                 read by the workers of every replica through one
 //	                 consumer group
 //	{bc}:r           stream of reports to the admin (progress message at the
-//	                 start, summary at the end), read before chunks
+//	                 start, summary at the end; a broadcast without
+//	                 recipients has only the summary), read before chunks
 //	{bc}:recent      sorted set of recent broadcast ids, for /broadcasts
 //	{bc}:once:<key>  the broadcast created under a once key (a scheduled
 //	                 fire, a handled update), so a retry creates nothing
@@ -102,7 +105,7 @@ redis.call('HSET', KEYS[2], 'def', ARGV[7], 'total', ARGV[8], 'chunks', nchunks,
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -` + strconv.Itoa(recentKept+1) + `)
-if ARGV[6] == '1' then
+if ARGV[6] == '1' and nchunks > 0 then
   redis.call('XADD', KEYS[5], '*', 't', 's', 'b', ARGV[1])
 end
 for i = 9, #ARGV do
@@ -269,17 +272,21 @@ func (s *Store) RecentBroadcasts(ctx context.Context, n int) ([]communitybot.Bro
 	return out, nil
 }
 
-// ProgressMessage returns the id of the broadcast's progress message, 0 if
-// none was sent yet.
-func (s *Store) ProgressMessage(ctx context.Context, id string) (int, error) {
-	v, err := s.rdb.HGet(ctx, s.broadcastKey(id), "pmsg").Int()
-	if isNil(err) {
-		return 0, nil
-	}
+// ReportState is what was reported to a broadcast's ReportTo so far.
+type ReportState struct {
+	MessageID int  // the progress message, 0 if none was sent yet
+	Final     bool // the summary is out (the progress message edited into it, or posted anew)
+}
+
+// ReportState returns what was reported to the broadcast's ReportTo so far.
+// Read it holding the report lock (LockReport).
+func (s *Store) ReportState(ctx context.Context, id string) (ReportState, error) {
+	v, err := s.rdb.HMGet(ctx, s.broadcastKey(id), "pmsg", "rdone").Result()
 	if err != nil {
-		return 0, fmt.Errorf("broadcast %s: progress message: %w", id, err)
+		return ReportState{}, fmt.Errorf("broadcast %s: report state: %w", id, err)
 	}
-	return v, nil
+	msgID, _ := strconv.Atoi(str(v[0]))
+	return ReportState{MessageID: msgID, Final: str(v[1]) == "1"}, nil
 }
 
 // SetProgressMessage records the id of the broadcast's progress message.
@@ -289,6 +296,41 @@ func (s *Store) SetProgressMessage(ctx context.Context, id string, messageID int
 	}
 	return nil
 }
+
+// SetFinalReported records that the broadcast's summary is out.
+func (s *Store) SetFinalReported(ctx context.Context, id string) error {
+	if err := s.rdb.HSet(ctx, s.broadcastKey(id), "rdone", 1).Err(); err != nil {
+		return fmt.Errorf("broadcast %s: summary reported: %w", id, err)
+	}
+	return nil
+}
+
+// LockReport takes the broadcast's report lock for owner, for at most ttl,
+// and reports whether it got it. The start report, the progress edits and
+// the summary each run under it: two workers must not post two messages
+// nor let a late progress edit overwrite the summary.
+func (s *Store) LockReport(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.reportLockKey(id), owner, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("broadcast %s: report lock: %w", id, err)
+	}
+	return ok, nil
+}
+
+// unlockIfOwner deletes a lock held by ARGV[1].
+var unlockIfOwner = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+// UnlockReport releases the broadcast's report lock if owner holds it.
+func (s *Store) UnlockReport(ctx context.Context, id, owner string) error {
+	if err := s.runScript(ctx, unlockIfOwner, []string{s.reportLockKey(id)}, owner).Err(); err != nil {
+		return fmt.Errorf("broadcast %s: report unlock: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) reportLockKey(id string) string { return s.bcKey("b", id, "rl") }
 
 // ProgressSlot reports whether the caller may edit the broadcast's
 // progress message now: at most once per every, across all workers and

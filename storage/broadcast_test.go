@@ -215,6 +215,67 @@ func TestBroadcastOnceKey(t *testing.T) {
 	})
 }
 
+// A broadcast without recipients queues only its summary: there is
+// nothing to show progress of. The report lock keeps the reports of one
+// broadcast apart.
+func TestReports(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		if err := s.DeliveryPrepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		empty, _, err := s.CreateBroadcast(ctx, communitybot.Broadcast{Kind: "x", Reply: communitybot.Reply{Text: "x"}, ReportTo: 1}, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tasks []string
+		for {
+			task, err := s.ReadTask(ctx, "w", 10*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if task == nil {
+				break
+			}
+			tasks = append(tasks, task.Type+":"+task.BroadcastID)
+		}
+		if want := []string{storage.TaskFinal + ":" + empty.ID}; !slices.Equal(tasks, want) {
+			t.Errorf("tasks of a broadcast without recipients = %v, want %v", tasks, want)
+		}
+
+		if rs, err := s.ReportState(ctx, empty.ID); err != nil || rs != (storage.ReportState{}) {
+			t.Fatalf("ReportState = %+v, %v; want nothing reported", rs, err)
+		}
+		if ok, err := s.LockReport(ctx, empty.ID, "a", time.Minute); err != nil || !ok {
+			t.Fatalf("LockReport(a) = %v, %v", ok, err)
+		}
+		if ok, _ := s.LockReport(ctx, empty.ID, "b", time.Minute); ok {
+			t.Fatal("two workers hold the report lock")
+		}
+		if err := s.UnlockReport(ctx, empty.ID, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.LockReport(ctx, empty.ID, "b", time.Minute); ok {
+			t.Fatal("a worker released a report lock it did not hold")
+		}
+		if err := s.SetProgressMessage(ctx, empty.ID, 77); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetFinalReported(ctx, empty.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UnlockReport(ctx, empty.ID, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.LockReport(ctx, empty.ID, "b", time.Minute); !ok {
+			t.Fatal("the report lock is not free after its holder released it")
+		}
+		if rs, _ := s.ReportState(ctx, empty.ID); rs != (storage.ReportState{MessageID: 77, Final: true}) {
+			t.Errorf("ReportState = %+v, want message 77, summary out", rs)
+		}
+	})
+}
+
 func TestJobsAndFires(t *testing.T) {
 	backends(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
