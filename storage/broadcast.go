@@ -647,3 +647,89 @@ func (s *Store) ReleaseTask(ctx context.Context, consumer string, t *DeliveryTas
 	}
 	return nil
 }
+
+// DeliveryConsumer is a consumer of the delivery group: one delivery
+// worker of one replica, now or in the past.
+type DeliveryConsumer struct {
+	Name    string
+	Pending int64         // tasks it holds, in both delivery streams
+	Idle    time.Duration // since it last used either stream; negative if unknown
+}
+
+// DeliveryConsumers lists the consumers of the delivery group.
+func (s *Store) DeliveryConsumers(ctx context.Context) ([]DeliveryConsumer, error) {
+	var out []DeliveryConsumer
+	at := map[string]int{}
+	for _, key := range []string{s.reportStreamKey(), s.deliveryStreamKey()} {
+		list, err := s.rdb.XInfoConsumers(ctx, key, deliveryGroup).Result()
+		if err != nil {
+			if strings.HasPrefix(err.Error(), "NOGROUP") || strings.Contains(err.Error(), "no such key") {
+				continue // not prepared yet: no consumers
+			}
+			return nil, fmt.Errorf("delivery consumers: %w", err)
+		}
+		for _, c := range list {
+			i, seen := at[c.Name]
+			if !seen {
+				at[c.Name] = len(out)
+				out = append(out, DeliveryConsumer{Name: c.Name, Pending: c.Pending, Idle: c.Idle})
+				continue
+			}
+			out[i].Pending += c.Pending
+			if c.Idle < out[i].Idle {
+				out[i].Idle = c.Idle
+			}
+		}
+	}
+	return out, nil
+}
+
+// deleteIdleConsumer deletes a consumer that holds no entry of the
+// stream. XGROUP DELCONSUMER drops the consumer's pending entries with it,
+// so the check and the deletion must be one step.
+//
+// KEYS: stream   ARGV: group, consumer
+var deleteIdleConsumer = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1`)
+
+// RemoveConsumers deletes the named consumers of the delivery group from
+// each stream in which they hold no task; a consumer holding a task keeps
+// it, and stays. A consumer deleted while its worker lives is harmless:
+// Redis creates it again when it next reads a task.
+func (s *Store) RemoveConsumers(ctx context.Context, names []string) error {
+	for _, key := range []string{s.reportStreamKey(), s.deliveryStreamKey()} {
+		for _, name := range names {
+			err := s.runScript(ctx, deleteIdleConsumer, []string{key}, deliveryGroup, name).Err()
+			if err != nil && !strings.HasPrefix(err.Error(), "NOGROUP") && !strings.Contains(err.Error(), "no such key") {
+				return fmt.Errorf("delivery queue: remove consumer %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// PruneConsumers deletes the consumers of the delivery group that hold no
+// task and have been idle for at least minIdle (workers of replicas that
+// were killed or restarted), and returns how many it deleted. Before Redis
+// 7.2 a read that finds nothing does not count as activity, so a live
+// worker with nothing to do can be deleted too; that is harmless (see
+// RemoveConsumers). A consumer whose idle time is unknown (miniredis) is
+// kept.
+func (s *Store) PruneConsumers(ctx context.Context, minIdle time.Duration) (int, error) {
+	list, err := s.DeliveryConsumers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var idle []string
+	for _, c := range list {
+		if c.Pending == 0 && c.Idle >= minIdle {
+			idle = append(idle, c.Name)
+		}
+	}
+	if err := s.RemoveConsumers(ctx, idle); err != nil {
+		return 0, err
+	}
+	return len(idle), nil
+}

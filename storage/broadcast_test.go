@@ -353,3 +353,82 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("zero limit waits %v", wait)
 	}
 }
+
+// Consumers of replicas long gone are deleted unless they hold a task.
+// Real Redis only: miniredis does not report a consumer's idle time (and
+// an embedded store starts empty, so nothing accumulates there).
+func TestPruneConsumers(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	consumersFixture(t, s)
+	if n, err := s.PruneConsumers(ctx, time.Hour); err != nil || n != 0 {
+		t.Errorf("PruneConsumers(1h) = %d, %v; want none deleted, all are recent", n, err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n, err := s.PruneConsumers(ctx, 10*time.Millisecond); err != nil || n != 1 {
+		t.Errorf("PruneConsumers = %d, %v; want the idle one deleted", n, err)
+	}
+	if got := consumerNames(t, s); !slices.Equal(got, []string{"holds"}) {
+		t.Errorf("consumers = %v, want the one holding a task", got)
+	}
+}
+
+// A replica that stops deletes its consumers, except one holding a task.
+func TestRemoveConsumers(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		consumersFixture(t, s)
+		if err := s.RemoveConsumers(context.Background(), []string{"holds", "done", "never-existed"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := consumerNames(t, s); !slices.Equal(got, []string{"holds"}) {
+			t.Errorf("consumers = %v, want the one holding a task", got)
+		}
+	})
+}
+
+// consumersFixture makes two consumers of the delivery group: "holds"
+// holds a task, "done" finished its task and holds nothing.
+func consumersFixture(t *testing.T, s *storage.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.DeliveryPrepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneConsumers(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("PruneConsumers on an empty group = %d, %v", n, err)
+	}
+	for _, c := range []struct {
+		name   string
+		finish bool
+	}{{"holds", false}, {"done", true}} {
+		if _, _, err := s.CreateBroadcast(ctx, communitybot.Broadcast{Kind: "x", Reply: communitybot.Reply{Text: "x"}}, []int64{1}, 10); err != nil {
+			t.Fatal(err)
+		}
+		task, err := s.ReadTask(ctx, c.name, 10*time.Millisecond)
+		if err != nil || task == nil {
+			t.Fatalf("ReadTask = %+v, %v", task, err)
+		}
+		if c.finish {
+			if _, err := s.FinishTask(ctx, task); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := consumerNames(t, s); !slices.Equal(got, []string{"done", "holds"}) {
+		t.Fatalf("consumers = %v", got)
+	}
+}
+
+func consumerNames(t *testing.T, s *storage.Store) []string {
+	t.Helper()
+	list, err := s.DeliveryConsumers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range list {
+		out = append(out, c.Name)
+	}
+	slices.Sort(out)
+	return out
+}
