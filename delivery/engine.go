@@ -9,9 +9,13 @@
 // its chunk claimed while it works, marks each recipient right after
 // Telegram accepts the message, and acknowledges the chunk at the end. A
 // worker or replica that dies leaves its chunk pending; another claims it
-// (XAUTOCLAIM) and skips the recipients already marked. So a kill loses
-// nothing, and a recipient can get a message twice only if the kill fell
-// between Telegram accepting it and the mark being written.
+// (XAUTOCLAIM) and skips the recipients already marked. A worker that only
+// stalled (a GC pause, a network partition) and wakes up after its task
+// was taken over learns so — from its next touch, the check it makes
+// right before each send, or the mark of the message it had in flight —
+// and stops. So a kill loses nothing, and a recipient can get a message
+// twice only if it was in flight, between Telegram accepting it and the
+// mark being written, when its worker died or stalled past ClaimIdle.
 //
 // Sending respects limits shared by all replicas (in Redis): a global rate
 // (Telegram: 30 messages/s), one message per second per chat and 20 per
@@ -55,18 +59,24 @@ type Store interface {
 	EachSubscriber(ctx context.Context, t communitybot.Topic, batch int, fn func(ids []int64) error) error
 	BroadcastStatus(ctx context.Context, id string) (communitybot.BroadcastStatus, error)
 	RecentBroadcasts(ctx context.Context, n int) ([]communitybot.BroadcastStatus, error)
-	ProgressMessage(ctx context.Context, id string) (int, error)
+	ReportState(ctx context.Context, id string) (storage.ReportState, error)
 	SetProgressMessage(ctx context.Context, id string, messageID int) error
+	SetFinalReported(ctx context.Context, id string) error
+	LockReport(ctx context.Context, id, owner string, ttl time.Duration) (bool, error)
+	UnlockReport(ctx context.Context, id, owner string) error
 	ProgressSlot(ctx context.Context, id string, every time.Duration) (bool, error)
 
 	DeliveryPrepare(ctx context.Context) error
+	PruneConsumers(ctx context.Context, minIdle time.Duration) (int, error)
+	RemoveConsumers(ctx context.Context, names []string) error
 	ReadTask(ctx context.Context, consumer string, block time.Duration) (*storage.DeliveryTask, error)
 	ClaimTask(ctx context.Context, consumer string, minIdle time.Duration) (*storage.DeliveryTask, error)
 	TouchTask(ctx context.Context, consumer string, t *storage.DeliveryTask) (bool, error)
 	ReleaseTask(ctx context.Context, consumer string, t *storage.DeliveryTask) error
 	FinishTask(ctx context.Context, t *storage.DeliveryTask) (int, error)
 	RecipientStates(ctx context.Context, broadcastID string, ids []int64) ([]string, time.Duration, error)
-	MarkRecipient(ctx context.Context, broadcastID string, chatID int64, state string, migrated bool) (time.Duration, error)
+	CheckRecipient(ctx context.Context, consumer string, t *storage.DeliveryTask, chatID int64) (owns bool, state string, err error)
+	MarkRecipient(ctx context.Context, consumer string, t *storage.DeliveryTask, chatID int64, state string, migrated bool) (storage.Mark, error)
 	PauseDeliveries(ctx context.Context, d time.Duration) error
 	Allow(ctx context.Context, name string, l storage.RateLimit) (time.Duration, error)
 
@@ -97,9 +107,14 @@ type Config struct {
 	// progress message [5s].
 	ProgressEvery time.Duration
 	ReadBlock     time.Duration // how long a worker waits for a task per read [2s]
-	ReplicaID     string        // names this replica's consumers [random]
-	Location      *time.Location
-	Logger        *slog.Logger
+	// ConsumerIdle is how long a consumer of the delivery group that holds
+	// no task must have been idle before it is deleted [1h]: each process
+	// start adds consumers (one per worker, named after the replica), and
+	// a replica that was killed cannot delete its own.
+	ConsumerIdle time.Duration
+	ReplicaID    string // names this replica's consumers [random]
+	Location     *time.Location
+	Logger       *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -129,6 +144,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReadBlock <= 0 {
 		c.ReadBlock = 2 * time.Second
+	}
+	if c.ConsumerIdle <= 0 {
+		c.ConsumerIdle = time.Hour
 	}
 	if c.ReplicaID == "" {
 		c.ReplicaID = communitybot.NewReplicaID()
@@ -244,12 +262,39 @@ func (e *Engine) Run(ctx context.Context, poster Poster) error {
 		sleep(ctx, 2*time.Second)
 	}
 	var wg sync.WaitGroup
+	wg.Go(func() { e.pruneConsumers(ctx) })
+	consumers := make([]string, e.cfg.Workers)
 	for i := range e.cfg.Workers {
-		w := &worker{e: e, poster: poster, consumer: fmt.Sprintf("%s-w%d", e.cfg.ReplicaID, i), log: e.log.With("worker", i)}
+		consumers[i] = fmt.Sprintf("%s-w%d", e.cfg.ReplicaID, i)
+		w := &worker{e: e, poster: poster, consumer: consumers[i], log: e.log.With("worker", i)}
 		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()
+	// Every process start names new consumers: delete this one's, or they
+	// pile up in the group. One that holds a task it handed back stays
+	// until another worker takes the task over.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := e.store.RemoveConsumers(bg, consumers); err != nil {
+		e.log.Warn("cannot delete this replica's delivery consumers; other replicas prune them later", "err", err)
+	}
 	return nil
+}
+
+// pruneConsumers deletes, at start and then every ConsumerIdle, the
+// consumers that hold no task and were idle for ConsumerIdle: those of
+// replicas that were killed and could not delete their own.
+func (e *Engine) pruneConsumers(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := e.store.PruneConsumers(ctx, e.cfg.ConsumerIdle)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Warn("cannot prune idle delivery consumers", "err", err)
+		case n > 0:
+			e.log.Info("pruned idle delivery consumers", "consumers", n)
+		}
+		sleep(ctx, e.cfg.ConsumerIdle)
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -288,7 +288,7 @@ func TestDeadWorkersChunkIsTakenOver(t *testing.T) {
 		if _, err := f.poster.Post(ctx, id, communitybot.Reply{Text: "通知"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.store.MarkRecipient(ctx, b.ID, id, storage.StateDelivered, false); err != nil {
+		if _, err := f.store.MarkRecipient(ctx, "dead-replica-w0", task, id, storage.StateDelivered, false); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -14,7 +15,16 @@ import (
 
 // The admin who started a broadcast sees one message that fills in: it is
 // posted when delivery starts, edited at most every ProgressEvery while it
-// runs, and turned into the summary at the end.
+// runs, and turned into the summary at the end. The start report and the
+// summary are separate tasks that different workers may run at the same
+// time (a broadcast's last chunk can be done before its start report is),
+// and a progress edit can be in flight when the summary is written: so all
+// three run under the broadcast's report lock, and each reads there what
+// the others did.
+
+// reportLockTTL bounds how long a dead worker holds a broadcast's report
+// lock: a holder makes one Bot API call (at most sendTimeout) under it.
+const reportLockTTL = sendTimeout + 15*time.Second
 
 // report handles a start or final report task and reports whether it is
 // done. Reports are best effort beyond a few retries: an admin who blocked
@@ -31,44 +41,18 @@ func (w *worker) report(ctx context.Context, t *storage.DeliveryTask) bool {
 	if st.ReportTo == 0 {
 		return true
 	}
-	msgID, err := w.e.store.ProgressMessage(ctx, st.ID)
-	if err != nil {
-		sleep(ctx, time.Second)
-		return false
-	}
 	final := t.Type == storage.TaskFinal
-	if !final && msgID != 0 {
-		return true // posted before a restart
-	}
-	text := w.e.progressText(st)
-	if final {
-		text = w.e.summaryText(st)
-	}
-	reply := communitybot.Reply{Text: text}
 	for attempt := 1; ; attempt++ {
 		if !w.acquire(ctx, st.ReportTo) {
 			return false
 		}
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		if final && msgID != 0 {
-			err = w.poster.Edit(sendCtx, st.ReportTo, msgID, reply)
-			if errors.Is(err, communitybot.ErrRejected) {
-				msgID = 0 // the progress message is gone: post the summary anew
-				cancel()
-				continue
-			}
-		} else {
-			var id int
-			id, err = w.poster.Post(sendCtx, st.ReportTo, reply)
-			if err == nil && !final {
-				err = w.e.store.SetProgressMessage(sendCtx, st.ID, id)
-			}
-		}
-		cancel()
+		err := w.reportOnce(ctx, st, final)
 		var tooMany *communitybot.RetryAfterError
 		switch {
 		case err == nil:
 			return true
+		case ctx.Err() != nil:
+			return false
 		case errors.As(err, &tooMany):
 			sleep(ctx, tooMany.After)
 		case errors.Is(err, communitybot.ErrChatGone), errors.Is(err, communitybot.ErrRejected), attempt >= 5:
@@ -83,20 +67,107 @@ func (w *worker) report(ctx context.Context, t *storage.DeliveryTask) bool {
 	}
 }
 
-// progress edits the progress message if it is time to.
+// reportOnce makes one attempt at the start report (post the progress
+// message) or the summary (edit the progress message into it, or post it
+// if there is none), under the report lock.
+func (w *worker) reportOnce(ctx context.Context, st communitybot.BroadcastStatus, final bool) error {
+	unlock, ok := w.lockReport(ctx, st.ID, true)
+	if !ok {
+		return ctx.Err()
+	}
+	defer unlock()
+	rs, err := w.e.store.ReportState(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	if rs.Final || (!final && rs.MessageID != 0) {
+		// Done already: by a worker that died before acknowledging, or,
+		// for a start report, the summary went out first.
+		return nil
+	}
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	if !final {
+		id, err := w.poster.Post(sendCtx, st.ReportTo, communitybot.Reply{Text: w.e.progressText(st)})
+		if err != nil {
+			return err
+		}
+		w.recorded(st.ID, w.e.store.SetProgressMessage(sendCtx, st.ID, id))
+		return nil
+	}
+	summary := communitybot.Reply{Text: w.e.summaryText(st)}
+	if rs.MessageID != 0 {
+		err := w.poster.Edit(sendCtx, st.ReportTo, rs.MessageID, summary)
+		if !errors.Is(err, communitybot.ErrRejected) {
+			if err == nil {
+				w.recorded(st.ID, w.e.store.SetFinalReported(sendCtx, st.ID))
+			}
+			return err
+		}
+		// The progress message is gone (the admin deleted it): post the
+		// summary anew.
+	}
+	if _, err := w.poster.Post(sendCtx, st.ReportTo, summary); err != nil {
+		return err
+	}
+	w.recorded(st.ID, w.e.store.SetFinalReported(sendCtx, st.ID))
+	return nil
+}
+
+// recorded logs a report that went out but could not be recorded. It is
+// not retried: that would send it again.
+func (w *worker) recorded(id string, err error) {
+	if err != nil {
+		w.log.Warn("broadcast report sent but not recorded", "broadcast", id, "err", err)
+	}
+}
+
+// lockReport takes the broadcast's report lock, waiting for its holder if
+// wait is set; ok is false if it was not taken (not free, or the worker is
+// stopping). unlock releases it.
+func (w *worker) lockReport(ctx context.Context, id string, wait bool) (unlock func(), ok bool) {
+	for {
+		got, err := w.e.store.LockReport(ctx, id, w.consumer, reportLockTTL)
+		if err == nil && got {
+			return func() {
+				bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				if err := w.e.store.UnlockReport(bg, id, w.consumer); err != nil {
+					w.log.Warn("cannot release a report lock; it expires", "broadcast", id, "err", err)
+				}
+			}, true
+		}
+		if err != nil && ctx.Err() == nil {
+			w.log.Warn("cannot take a report lock", "broadcast", id, "err", err)
+		}
+		if !wait || ctx.Err() != nil {
+			return nil, false
+		}
+		sleep(ctx, 50*time.Millisecond+rand.N(50*time.Millisecond))
+	}
+}
+
+// progress edits the progress message if it is time to. It is best
+// effort: if a report holds the lock, this edit is skipped.
 func (w *worker) progress(ctx context.Context, id string) {
 	st, err := w.e.store.BroadcastStatus(ctx, id)
 	if err != nil || st.ReportTo == 0 || st.Finished() {
 		return
 	}
-	msgID, err := w.e.store.ProgressMessage(ctx, id)
-	if err != nil || msgID == 0 {
-		return
-	}
 	if ok, err := w.e.store.ProgressSlot(ctx, id, w.e.cfg.ProgressEvery); err != nil || !ok {
 		return
 	}
-	if err := w.poster.Edit(ctx, st.ReportTo, msgID, communitybot.Reply{Text: w.e.progressText(st)}); err != nil {
+	unlock, ok := w.lockReport(ctx, id, false)
+	if !ok {
+		return
+	}
+	defer unlock()
+	// The summary may have gone out since the status was read.
+	rs, err := w.e.store.ReportState(ctx, id)
+	if err != nil || rs.Final || rs.MessageID == 0 {
+		return
+	}
+	if err := w.poster.Edit(ctx, st.ReportTo, rs.MessageID, communitybot.Reply{Text: w.e.progressText(st)}); err != nil {
 		w.log.Debug("progress edit failed", "broadcast", id, "err", err)
 	}
 }

@@ -132,7 +132,7 @@ func (w *worker) chunk(ctx context.Context, t *storage.DeliveryTask) bool {
 		if final {
 			continue
 		}
-		if !w.deliver(ctx, bc, chat, partsDone) {
+		if !w.deliver(ctx, t, bc, chat, partsDone) {
 			return false
 		}
 	}
@@ -152,11 +152,11 @@ func parseState(s string) (partsDone int, final bool) {
 	return n, false
 }
 
-// deliver sends the broadcast to one recipient and records the outcome.
-// It returns false if the recipient was left without an outcome (the
-// worker is stopping, or Redis is unreachable): the task must then stay
-// pending.
-func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, chat int64, partsDone int) bool {
+// deliver sends the broadcast to one recipient of task t and records the
+// outcome. It returns false if the worker must stop working on the task:
+// it is stopping, Redis is unreachable, or another worker took the task
+// over. The task then stays pending.
+func (w *worker) deliver(ctx context.Context, t *storage.DeliveryTask, bc communitybot.BroadcastStatus, chat int64, partsDone int) bool {
 	reply := bc.Reply
 	target, migrated := chat, false
 	var failingSince time.Time
@@ -176,16 +176,18 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 		return ctx.Err() == nil, false
 	}
 
+	mark := func(state string, migrated bool) bool { return w.mark(ctx, t, bc, chat, state, migrated) }
+
 	if reply.Text == "" {
 		render, ok := w.e.renderer(bc.Kind)
 		if !ok {
 			w.log.Error("no renderer for a broadcast kind", "kind", bc.Kind, "broadcast", bc.ID)
-			return w.mark(ctx, bc, chat, storage.StateFailed, false)
+			return mark(storage.StateFailed, false)
 		}
 		for {
 			r, ok, err := render(ctx, chat)
 			if err == nil && !ok {
-				return w.mark(ctx, bc, chat, storage.StateSkipped, false)
+				return mark(storage.StateSkipped, false)
 			}
 			if err == nil {
 				reply = r
@@ -193,7 +195,7 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			}
 			goOn, failed := retry("render", err)
 			if failed {
-				return w.mark(ctx, bc, chat, storage.StateFailed, false)
+				return mark(storage.StateFailed, false)
 			}
 			if !goOn {
 				return false
@@ -205,6 +207,25 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 	for p := partsDone; p < len(parts); {
 		if !w.acquire(ctx, target) {
 			return false
+		}
+		// Last look before the message goes out (the rate limit may have
+		// kept us waiting): a worker that lost its task stops here, and
+		// one that took a task over skips what the previous owner sent
+		// after the chunk was read. Only a message already in flight when
+		// the task changed hands can go out twice.
+		owns, state, ok := w.check(ctx, t, chat)
+		if !ok {
+			return false
+		}
+		if !owns {
+			w.log.Warn("delivery task was taken over by another worker; stopping", "entry", t.EntryID, "broadcast", bc.ID)
+			return false
+		}
+		if done, final := parseState(state); final {
+			return true
+		} else if done > p {
+			p = done
+			continue
 		}
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		_, err := w.poster.Post(sendCtx, target, parts[p])
@@ -218,7 +239,7 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			if p < len(parts) {
 				state = strconv.Itoa(p)
 			}
-			if !w.mark(ctx, bc, chat, state, migrated && p == len(parts)) {
+			if !mark(state, migrated && p == len(parts)) {
 				return false
 			}
 			failingSince, backoff = time.Time{}, 500*time.Millisecond
@@ -239,17 +260,17 @@ func (w *worker) deliver(ctx context.Context, bc communitybot.BroadcastStatus, c
 			target, migrated = moved.To, true
 		case errors.As(err, &moved): // moved again: something is wrong, do not chase it
 			w.log.Warn("chat migrated twice in one delivery", "broadcast", bc.ID, "chat_id", chat, "to", moved.To)
-			return w.mark(ctx, bc, chat, storage.StateFailed, false)
+			return mark(storage.StateFailed, false)
 		case errors.Is(err, communitybot.ErrChatGone):
 			w.chatGone(ctx, target)
-			return w.mark(ctx, bc, chat, storage.StateBlocked, false)
+			return mark(storage.StateBlocked, false)
 		case errors.Is(err, communitybot.ErrRejected):
 			w.log.Warn("telegram rejected a broadcast message", "broadcast", bc.ID, "chat_id", target, "err", err)
-			return w.mark(ctx, bc, chat, storage.StateFailed, false)
+			return mark(storage.StateFailed, false)
 		default:
 			goOn, failed := retry("send", err)
 			if failed {
-				return w.mark(ctx, bc, chat, storage.StateFailed, false)
+				return mark(storage.StateFailed, false)
 			}
 			if !goOn {
 				return false
@@ -299,24 +320,47 @@ func (w *worker) acquire(ctx context.Context, chat int64) bool {
 	return true
 }
 
+// check asks, retrying briefly, whether the worker still owns task t and
+// what chat's state is; ok is false when Redis did not answer.
+func (w *worker) check(ctx context.Context, t *storage.DeliveryTask, chat int64) (owns bool, state string, ok bool) {
+	for attempt := range 3 {
+		owns, state, err := w.e.store.CheckRecipient(ctx, w.consumer, t, chat)
+		if err == nil {
+			return owns, state, true
+		}
+		if ctx.Err() != nil {
+			return false, "", false
+		}
+		w.log.Warn("cannot check a recipient", "broadcast", t.BroadcastID, "chat_id", chat, "attempt", attempt+1, "err", err)
+		sleep(ctx, time.Duration(attempt+1)*500*time.Millisecond)
+	}
+	return false, "", false
+}
+
 // mark records a recipient's outcome, retrying briefly; it must be
-// written before the next recipient, or a takeover would send again.
-func (w *worker) mark(ctx context.Context, bc communitybot.BroadcastStatus, chat int64, state string, migrated bool) bool {
-	broadcastID := bc.ID
+// written before the next recipient, or a takeover would send again. It
+// returns false if the worker must stop: the outcome could not be written,
+// or another worker took the task over while this message was in flight
+// (the outcome is recorded all the same).
+func (w *worker) mark(ctx context.Context, t *storage.DeliveryTask, bc communitybot.BroadcastStatus, chat int64, state string, migrated bool) bool {
 	for attempt := range 5 {
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		pause, err := w.e.store.MarkRecipient(mctx, broadcastID, chat, state, migrated)
+		m, err := w.e.store.MarkRecipient(mctx, w.consumer, t, chat, state, migrated)
 		cancel()
 		if err == nil {
-			if name, final := outcomeNames[state]; final {
+			if name, final := outcomeNames[state]; final && m.Applied {
 				if f := w.e.outcome.Load(); f != nil {
 					(*f)(bc.Kind, name)
 				}
 			}
-			sleep(ctx, pause) // another worker hit a 429
+			if !m.Owns {
+				w.log.Warn("delivery task was taken over by another worker; stopping", "entry", t.EntryID, "broadcast", bc.ID)
+				return false
+			}
+			sleep(ctx, m.Pause) // another worker hit a 429
 			return true
 		}
-		w.log.Warn("cannot record a delivery", "broadcast", broadcastID, "chat_id", chat, "attempt", attempt+1, "err", err)
+		w.log.Warn("cannot record a delivery", "broadcast", bc.ID, "chat_id", chat, "attempt", attempt+1, "err", err)
 		sleep(ctx, time.Duration(attempt+1)*500*time.Millisecond)
 	}
 	return false

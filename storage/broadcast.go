@@ -18,7 +18,9 @@ import (
 //
 //	{bc}:b:<id>      hash: the broadcast (JSON under "def"), its counters
 //	                 (delivered, blocked, failed, skipped, migrated), how
-//	                 many chunks are left, the progress message id
+//	                 many chunks are left, the progress message id, whether
+//	                 the summary is out
+//	{bc}:b:<id>:rl   the broadcast's report lock (LockReport)
 //	{bc}:b:<id>:st   hash: chat id → outcome (d delivered, b blocked,
 //	                 f failed, s skipped; a digit n while a long message's
 //	                 first n parts are out)
@@ -26,7 +28,8 @@ import (
 //	                 read by the workers of every replica through one
 //	                 consumer group
 //	{bc}:r           stream of reports to the admin (progress message at the
-//	                 start, summary at the end), read before chunks
+//	                 start, summary at the end; a broadcast without
+//	                 recipients has only the summary), read before chunks
 //	{bc}:recent      sorted set of recent broadcast ids, for /broadcasts
 //	{bc}:once:<key>  the broadcast created under a once key (a scheduled
 //	                 fire, a handled update), so a retry creates nothing
@@ -102,7 +105,7 @@ redis.call('HSET', KEYS[2], 'def', ARGV[7], 'total', ARGV[8], 'chunks', nchunks,
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -` + strconv.Itoa(recentKept+1) + `)
-if ARGV[6] == '1' then
+if ARGV[6] == '1' and nchunks > 0 then
   redis.call('XADD', KEYS[5], '*', 't', 's', 'b', ARGV[1])
 end
 for i = 9, #ARGV do
@@ -269,17 +272,21 @@ func (s *Store) RecentBroadcasts(ctx context.Context, n int) ([]communitybot.Bro
 	return out, nil
 }
 
-// ProgressMessage returns the id of the broadcast's progress message, 0 if
-// none was sent yet.
-func (s *Store) ProgressMessage(ctx context.Context, id string) (int, error) {
-	v, err := s.rdb.HGet(ctx, s.broadcastKey(id), "pmsg").Int()
-	if isNil(err) {
-		return 0, nil
-	}
+// ReportState is what was reported to a broadcast's ReportTo so far.
+type ReportState struct {
+	MessageID int  // the progress message, 0 if none was sent yet
+	Final     bool // the summary is out (the progress message edited into it, or posted anew)
+}
+
+// ReportState returns what was reported to the broadcast's ReportTo so far.
+// Read it holding the report lock (LockReport).
+func (s *Store) ReportState(ctx context.Context, id string) (ReportState, error) {
+	v, err := s.rdb.HMGet(ctx, s.broadcastKey(id), "pmsg", "rdone").Result()
 	if err != nil {
-		return 0, fmt.Errorf("broadcast %s: progress message: %w", id, err)
+		return ReportState{}, fmt.Errorf("broadcast %s: report state: %w", id, err)
 	}
-	return v, nil
+	msgID, _ := strconv.Atoi(str(v[0]))
+	return ReportState{MessageID: msgID, Final: str(v[1]) == "1"}, nil
 }
 
 // SetProgressMessage records the id of the broadcast's progress message.
@@ -289,6 +296,41 @@ func (s *Store) SetProgressMessage(ctx context.Context, id string, messageID int
 	}
 	return nil
 }
+
+// SetFinalReported records that the broadcast's summary is out.
+func (s *Store) SetFinalReported(ctx context.Context, id string) error {
+	if err := s.rdb.HSet(ctx, s.broadcastKey(id), "rdone", 1).Err(); err != nil {
+		return fmt.Errorf("broadcast %s: summary reported: %w", id, err)
+	}
+	return nil
+}
+
+// LockReport takes the broadcast's report lock for owner, for at most ttl,
+// and reports whether it got it. The start report, the progress edits and
+// the summary each run under it: two workers must not post two messages
+// nor let a late progress edit overwrite the summary.
+func (s *Store) LockReport(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.reportLockKey(id), owner, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("broadcast %s: report lock: %w", id, err)
+	}
+	return ok, nil
+}
+
+// unlockIfOwner deletes a lock held by ARGV[1].
+var unlockIfOwner = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+// UnlockReport releases the broadcast's report lock if owner holds it.
+func (s *Store) UnlockReport(ctx context.Context, id, owner string) error {
+	if err := s.runScript(ctx, unlockIfOwner, []string{s.reportLockKey(id)}, owner).Err(); err != nil {
+		return fmt.Errorf("broadcast %s: report unlock: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) reportLockKey(id string) string { return s.bcKey("b", id, "rl") }
 
 // ProgressSlot reports whether the caller may edit the broadcast's
 // progress message now: at most once per every, across all workers and
@@ -379,18 +421,60 @@ func (s *Store) ClaimTask(ctx context.Context, consumer string, minIdle time.Dur
 	return nil, nil
 }
 
+// claimIfOwner resets the idle time of a task's entry (to ARGV[4] ms, or 0)
+// only if consumer still holds it. A plain XCLAIM with min-idle 0 always
+// transfers the entry: a worker that stalled past the claim timeout would
+// take its task back from the worker that took it over, and both would
+// send.
+//
+// KEYS: stream   ARGV: group, entry, consumer, idle in ms (empty: 0)
+var claimIfOwner = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3]) == 0 then
+  return 0
+end
+if ARGV[4] == '' then
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
+else
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[4], 'JUSTID')
+end
+return 1`)
+
 // TouchTask tells other consumers that consumer is still working on the
 // task (it resets the entry's idle time), so it is not claimed away while
 // a long chunk waits on the rate limit. It reports whether consumer still
-// owns the task.
+// owns the task; if another consumer took it over (or it was finished),
+// nothing changes and the caller must stop working on it.
 func (s *Store) TouchTask(ctx context.Context, consumer string, t *DeliveryTask) (bool, error) {
-	ids, err := s.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-		Stream: s.streamOf(t), Group: deliveryGroup, Consumer: consumer, Messages: []string{t.EntryID},
-	}).Result()
+	owns, err := s.runScript(ctx, claimIfOwner, []string{s.streamOf(t)}, deliveryGroup, t.EntryID, consumer, "").Int()
 	if err != nil {
 		return false, fmt.Errorf("delivery queue: touch: %w", err)
 	}
-	return len(ids) == 1, nil
+	return owns == 1, nil
+}
+
+// checkRecipient reports whether consumer still holds the task and the
+// recipient's stored state.
+//
+// KEYS: stream, state   ARGV: group, entry, consumer, chat
+var checkRecipient = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[3]) == 0 then
+  return {0, ''}
+end
+return {1, redis.call('HGET', KEYS[2], ARGV[4]) or ''}`)
+
+// CheckRecipient is asked right before a message goes out: it reports
+// whether consumer still owns the task and the recipient's state now ("",
+// a final outcome, or the parts already out). A worker that lost its task
+// stops before sending; one that owns it skips a recipient another worker
+// already served. One round trip.
+func (s *Store) CheckRecipient(ctx context.Context, consumer string, t *DeliveryTask, chatID int64) (owns bool, state string, err error) {
+	res, err := values(2)(s.runScript(ctx, checkRecipient, []string{s.streamOf(t), s.broadcastStateKey(t.BroadcastID)},
+		deliveryGroup, t.EntryID, consumer, chatID).Slice())
+	if err != nil {
+		return false, "", fmt.Errorf("broadcast %s: check %d: %w", t.BroadcastID, chatID, err)
+	}
+	n, _ := res[0].(int64)
+	return n == 1, str(res[1]), nil
 }
 
 // finishTask acknowledges a task and, for the broadcast's last chunk,
@@ -446,50 +530,78 @@ func (s *Store) RecipientStates(ctx context.Context, broadcastID string, ids []i
 }
 
 // markRecipient records a recipient's outcome unless it already has a
-// final one, and counts it once.
+// final one, counts it once, and says whether the consumer still holds the
+// task.
 //
-// KEYS: state, meta, pause   ARGV: chat, state, counter, counter2, retention
+// KEYS: state, meta, pause, stream
+// ARGV: chat, state, counter, counter2, retention, group, entry, consumer
 var markRecipient = redis.NewScript(`
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local final = {d=true, b=true, f=true, s=true}
 local applied = 0
 if not (old and final[old]) then
+  applied = 1
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[5])
   if final[ARGV[2]] then
     if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
     if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[4], 1) end
   end
-  applied = 1
 end
-return {applied, redis.call('PTTL', KEYS[3])}`)
+local owns = 0
+if #redis.call('XPENDING', KEYS[4], ARGV[6], ARGV[7], ARGV[7], 1, ARGV[8]) == 1 then owns = 1 end
+return {owns, redis.call('PTTL', KEYS[3]), applied}`)
 
 // counterOf names the counter a final state adds to.
 var counterOf = map[string]string{StateDelivered: "delivered", StateBlocked: "blocked", StateFailed: "failed", StateSkipped: "skipped"}
 
-// MarkRecipient records the outcome of one recipient: a final state (which
-// is counted once, however often it is marked) or, for a message sent in
-// several parts, the number of parts out so far. migrated adds to the
-// migrated counter too. It returns how long all deliveries must pause after
-// a 429 (0 for none), read in the same round trip.
-func (s *Store) MarkRecipient(ctx context.Context, broadcastID string, chatID int64, state string, migrated bool) (time.Duration, error) {
+// Mark is what a worker learns when it records an outcome.
+type Mark struct {
+	// Owns is false when another consumer took the task over (or it was
+	// finished): the worker must stop, or it would send to recipients the
+	// new owner is serving.
+	Owns bool
+	// Pause is how long all deliveries must wait after a 429 (0: none).
+	Pause time.Duration
+	// Applied is false when the recipient already had a final outcome
+	// (another worker recorded it first): nothing changed, nothing counted.
+	Applied bool
+}
+
+// MarkRecipient records the outcome of one recipient of task t, worked on
+// by consumer: a final state (which is counted once, however often it is
+// marked) or, for a message sent in several parts, the number of parts out
+// so far. migrated adds to the migrated counter too. The outcome is
+// recorded even if consumer no longer owns the task (the message did go
+// out); Mark.Owns tells it to stop. One round trip.
+func (s *Store) MarkRecipient(ctx context.Context, consumer string, t *DeliveryTask, chatID int64, state string, migrated bool) (Mark, error) {
 	second := ""
 	if migrated {
 		second = "migrated"
 	}
-	res, err := s.runScript(ctx, markRecipient,
-		[]string{s.broadcastStateKey(broadcastID), s.broadcastKey(broadcastID), s.pauseKey()},
-		chatID, state, counterOf[state], second, int(BroadcastRetention.Seconds())).Slice()
+	res, err := values(3)(s.runScript(ctx, markRecipient,
+		[]string{s.broadcastStateKey(t.BroadcastID), s.broadcastKey(t.BroadcastID), s.pauseKey(), s.streamOf(t)},
+		chatID, state, counterOf[state], second, int(BroadcastRetention.Seconds()), deliveryGroup, t.EntryID, consumer).Slice())
 	if err != nil {
-		return 0, fmt.Errorf("broadcast %s: mark %d: %w", broadcastID, chatID, err)
+		return Mark{}, fmt.Errorf("broadcast %s: mark %d: %w", t.BroadcastID, chatID, err)
 	}
-	var pause time.Duration
-	if len(res) == 2 {
-		if ms, ok := res[1].(int64); ok && ms > 0 {
-			pause = time.Duration(ms) * time.Millisecond
+	owns, _ := res[0].(int64)
+	applied, _ := res[2].(int64)
+	m := Mark{Owns: owns == 1, Applied: applied == 1}
+	if ms, ok := res[1].(int64); ok && ms > 0 {
+		m.Pause = time.Duration(ms) * time.Millisecond
+	}
+	return m, nil
+}
+
+// values checks that a script replied with n values.
+func values(n int) func(res []any, err error) ([]any, error) {
+	return func(res []any, err error) ([]any, error) {
+		if err == nil && len(res) != n {
+			err = fmt.Errorf("script replied %d values, want %d", len(res), n)
 		}
+		return res, err
 	}
-	return pause, nil
 }
 
 // extendPause sets the shared pause to at least ARGV[1] ms.
@@ -525,12 +637,99 @@ func (s *Store) DeliveryBacklog(ctx context.Context) (int64, error) {
 
 // ReleaseTask hands a task back on shutdown: it stays pending but looks
 // long abandoned, so the next worker (of this replica after a restart, or
-// of another) claims it at once instead of after the claim timeout.
+// of another) claims it at once instead of after the claim timeout. A task
+// consumer no longer owns is left alone.
 func (s *Store) ReleaseTask(ctx context.Context, consumer string, t *DeliveryTask) error {
 	const idle = int64(365 * 24 * time.Hour / time.Millisecond)
-	err := s.rdb.Do(ctx, "XCLAIM", s.streamOf(t), deliveryGroup, consumer, 0, t.EntryID, "IDLE", idle, "JUSTID").Err()
+	err := s.runScript(ctx, claimIfOwner, []string{s.streamOf(t)}, deliveryGroup, t.EntryID, consumer, idle).Err()
 	if err != nil && !isNil(err) {
 		return fmt.Errorf("delivery queue: release %s: %w", t.EntryID, err)
 	}
 	return nil
+}
+
+// DeliveryConsumer is a consumer of the delivery group: one delivery
+// worker of one replica, now or in the past.
+type DeliveryConsumer struct {
+	Name    string
+	Pending int64         // tasks it holds, in both delivery streams
+	Idle    time.Duration // since it last used either stream; negative if unknown
+}
+
+// DeliveryConsumers lists the consumers of the delivery group.
+func (s *Store) DeliveryConsumers(ctx context.Context) ([]DeliveryConsumer, error) {
+	var out []DeliveryConsumer
+	at := map[string]int{}
+	for _, key := range []string{s.reportStreamKey(), s.deliveryStreamKey()} {
+		list, err := s.rdb.XInfoConsumers(ctx, key, deliveryGroup).Result()
+		if err != nil {
+			if strings.HasPrefix(err.Error(), "NOGROUP") || strings.Contains(err.Error(), "no such key") {
+				continue // not prepared yet: no consumers
+			}
+			return nil, fmt.Errorf("delivery consumers: %w", err)
+		}
+		for _, c := range list {
+			i, seen := at[c.Name]
+			if !seen {
+				at[c.Name] = len(out)
+				out = append(out, DeliveryConsumer{Name: c.Name, Pending: c.Pending, Idle: c.Idle})
+				continue
+			}
+			out[i].Pending += c.Pending
+			if c.Idle < out[i].Idle {
+				out[i].Idle = c.Idle
+			}
+		}
+	}
+	return out, nil
+}
+
+// deleteIdleConsumer deletes a consumer that holds no entry of the
+// stream. XGROUP DELCONSUMER drops the consumer's pending entries with it,
+// so the check and the deletion must be one step.
+//
+// KEYS: stream   ARGV: group, consumer
+var deleteIdleConsumer = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1`)
+
+// RemoveConsumers deletes the named consumers of the delivery group from
+// each stream in which they hold no task; a consumer holding a task keeps
+// it, and stays. A consumer deleted while its worker lives is harmless:
+// Redis creates it again when it next reads a task.
+func (s *Store) RemoveConsumers(ctx context.Context, names []string) error {
+	for _, key := range []string{s.reportStreamKey(), s.deliveryStreamKey()} {
+		for _, name := range names {
+			err := s.runScript(ctx, deleteIdleConsumer, []string{key}, deliveryGroup, name).Err()
+			if err != nil && !strings.HasPrefix(err.Error(), "NOGROUP") && !strings.Contains(err.Error(), "no such key") {
+				return fmt.Errorf("delivery queue: remove consumer %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// PruneConsumers deletes the consumers of the delivery group that hold no
+// task and have been idle for at least minIdle (workers of replicas that
+// were killed or restarted), and returns how many it deleted. Before Redis
+// 7.2 a read that finds nothing does not count as activity, so a live
+// worker with nothing to do can be deleted too; that is harmless (see
+// RemoveConsumers). A consumer whose idle time is unknown (miniredis) is
+// kept.
+func (s *Store) PruneConsumers(ctx context.Context, minIdle time.Duration) (int, error) {
+	list, err := s.DeliveryConsumers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var idle []string
+	for _, c := range list {
+		if c.Pending == 0 && c.Idle >= minIdle {
+			idle = append(idle, c.Name)
+		}
+	}
+	if err := s.RemoveConsumers(ctx, idle); err != nil {
+		return 0, err
+	}
+	return len(idle), nil
 }

@@ -68,9 +68,9 @@ func (s *Service) WeeklyJob(enq Enqueuer) func(ctx context.Context, fire time.Ti
 			return err
 		}
 		var errs []error
-		for _, b := range summaries {
-			if _, err := enq.Enqueue(ctx, b); err != nil {
-				errs = append(errs, fmt.Errorf("study: enqueue summary for %d chats: %w", len(b.ChatIDs), err))
+		for _, sum := range summaries {
+			if _, err := enq.Enqueue(onceForBranch(ctx, sum.Branch), sum.Broadcast); err != nil {
+				errs = append(errs, fmt.Errorf("study: enqueue summary of %s for %d chats: %w", sum.Branch, len(sum.ChatIDs), err))
 			}
 		}
 		s.log.Info("weekly study summaries enqueued", "branches", len(summaries), "failed", len(errs))
@@ -78,10 +78,28 @@ func (s *Service) WeeklyJob(enq Enqueuer) func(ctx context.Context, fire time.Ti
 	}
 }
 
+// onceForBranch gives each branch's summary its own once key under the
+// fire's: the fire is one event, but it creates one broadcast per branch,
+// and under the shared key every branch after the first would get the
+// first branch's broadcast back and nothing would be queued for it. A
+// retried fire derives the same keys, so it still creates nothing new.
+func onceForBranch(ctx context.Context, branch string) context.Context {
+	if key, ok := communitybot.OnceKey(ctx); ok {
+		return communitybot.WithOnceKey(ctx, key+":branch:"+branch)
+	}
+	return ctx
+}
+
+// BranchSummary is one branch's weekly summary broadcast.
+type BranchSummary struct {
+	Branch string
+	communitybot.Broadcast
+}
+
 // WeeklySummaries builds, for each branch with members, the summary of the
 // week before fire's, addressed to those of its members who take the daily
 // study. Members without a branch get none.
-func (s *Service) WeeklySummaries(ctx context.Context, fire time.Time) ([]communitybot.Broadcast, error) {
+func (s *Service) WeeklySummaries(ctx context.Context, fire time.Time) ([]BranchSummary, error) {
 	monday := weekStart(fire.In(s.opts.Location)).AddDate(0, 0, -7)
 	week := dayOf(monday)
 
@@ -134,7 +152,7 @@ func (s *Service) WeeklySummaries(ctx context.Context, fire time.Time) ([]commun
 		branches = append(branches, br)
 	}
 	sort.Strings(branches)
-	var out []communitybot.Broadcast
+	var out []BranchSummary
 	for _, br := range branches {
 		var audience []int64
 		for _, id := range members[br] {
@@ -147,9 +165,9 @@ func (s *Service) WeeklySummaries(ctx context.Context, fire time.Time) ([]commun
 		}
 		sort.Slice(audience, func(i, j int) bool { return audience[i] < audience[j] })
 		text := summaryText(br, monday, members[br], points, places[br], len(branchBoard), users)
-		out = append(out, communitybot.Broadcast{
+		out = append(out, BranchSummary{Branch: br, Broadcast: communitybot.Broadcast{
 			Kind: SummaryKind, ChatIDs: audience, Reply: communitybot.Reply{Text: text}, CreatedAt: fire,
-		})
+		}})
 	}
 	return out, nil
 }
