@@ -100,7 +100,7 @@ func (a *Assistant) projectCard(p communitybot.Project, stale bool) string {
 			// Staff are named in the audit log, not to residents.
 			fmt.Fprintf(&b, "最近更新：%s（街道工作人员）\n", p.UpdatedAt.In(a.loc).Format("2006-01-02 15:04"))
 		}
-		if p.Note != "" {
+		if p.Note != "" && p.UpdatedBy != communitybot.SeedAuthor { // the source line says it already
 			fmt.Fprintf(&b, "最新说明：%s\n", html.EscapeString(p.Note))
 		}
 	}
