@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/staff"
 )
+
+var _ staff.Readier = (*DeskPoster)(nil)
 
 // RegisterStaff registers the admins' project and reporting commands:
 // /setstatus, /projectnote, /addproject, /stats, /audit and /topics. The
@@ -77,16 +80,27 @@ func actorOf(r *Request) staff.Actor {
 // DeskPoster lets the staff desk send messages (ticket posts, relayed
 // answers) through the Sender, the one outgoing path. It exists before the
 // Bot does, so the wiring can build the desk first and Attach the Sender
-// once the Bot is created; a post before that fails as temporary.
+// once the Bot is created; a post before that fails as temporary, and
+// Ready tells the desk when posting can start.
 type DeskPoster struct {
-	s atomic.Pointer[Sender]
+	s     atomic.Pointer[Sender]
+	ready chan struct{}
+	once  sync.Once
 }
 
 // NewDeskPoster returns a DeskPoster with no Sender yet.
-func NewDeskPoster() *DeskPoster { return &DeskPoster{} }
+func NewDeskPoster() *DeskPoster { return &DeskPoster{ready: make(chan struct{})} }
 
-// Attach sets the Sender posts go through.
-func (p *DeskPoster) Attach(s *Sender) { p.s.Store(s) }
+// Attach sets the Sender posts go through. Set the Sender's observer
+// before, so no call goes uncounted.
+func (p *DeskPoster) Attach(s *Sender) {
+	p.s.Store(s)
+	p.once.Do(func() { close(p.ready) })
+}
+
+// Ready returns a channel that is closed once a Sender is attached
+// (staff.Readier).
+func (p *DeskPoster) Ready() <-chan struct{} { return p.ready }
 
 // Post sends r to a chat and returns the message id. An error that waiting
 // will not fix (blocked, kicked, bad chat id) wraps staff.ErrUndeliverable.

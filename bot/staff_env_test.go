@@ -94,8 +94,8 @@ func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 		bot.RegisterStaff(h.router, svc)
 		bot.RegisterTickets(h.router, svc)
 		h.onBot = append(h.onBot, func(b *bot.Bot) {
-			e.poster.Attach(b.Sender())
 			b.Sender().SetObserver(func(method string, o bot.Outcome) { e.metrics.ObserveTelegramCall(method, string(o)) })
+			e.poster.Attach(b.Sender())
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
