@@ -301,3 +301,37 @@ func TestStaffChatOutageLosesNoTicket(t *testing.T) {
 		t.Fatalf("staff chat posts per ticket = %v (%d posts), want Q-0001…Q-0006 once each", posted, len(e.api.Sent(e.staffChat.ID)))
 	}
 }
+
+// TestTicketCommandsHandledTwiceChangeOnce: /answer and /learn handled a
+// second time relay, audit and learn once, and reply as the first time.
+func TestTicketCommandsHandledTwiceChangeOnce(t *testing.T) {
+	e := newStaffEnv(t, withRehandle("answer", "learn"))
+	ctx := context.Background()
+	u := resident()
+	r := e.ask(tgtest.PrivateChat(u), u, "社区食堂几点开门")
+	mustContain(t, "fallback", r.PlainText, "Q-0001")
+	chat := tgtest.PrivateChat(e.admin)
+
+	first, second := e.askRehandled(chat, e.admin, "/answer Q-0001 社区食堂每天上午10点半开门。")
+	mustContain(t, "/answer", first.PlainText, "已转告居民")
+	sameReply(t, "/answer", first, second)
+	first, second = e.askRehandled(chat, e.admin, "/learn Q-0001 new 社区食堂营业时间")
+	mustContain(t, "/learn", first.PlainText, "新建问答条目")
+	sameReply(t, "/learn", first, second)
+
+	relays := 0
+	for _, m := range e.api.Sent(u.ID) {
+		if strings.Contains(m.PlainText, "街道工作人员答复") {
+			relays++
+		}
+	}
+	if relays != 1 {
+		t.Errorf("the resident got the answer %d times, want once", relays)
+	}
+	if entries, err := e.store.LearnedEntries(ctx); err != nil || len(entries) != 1 {
+		t.Errorf("learned entries = %d, %v; want 1", len(entries), err)
+	}
+	if got := strings.Join(e.auditActions(), ","); got != "answer Q-0001,learn Q-0001" {
+		t.Errorf("audit = %s", got)
+	}
+}

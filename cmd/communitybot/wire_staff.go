@@ -49,8 +49,8 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	}
 	svc.LoadKnowledge(ctx)
 	asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: m.ObserveQuestion})
-	bot.RegisterStaff(router, svc)
-	bot.RegisterTickets(router, svc)
+	bot.RegisterStaff(router, svc, store)
+	bot.RegisterTickets(router, svc, store)
 	if cfg.StaffChatID == 0 {
 		log.Info("STAFF_CHAT_ID is not set: unanswered questions become tickets listed by /tickets, not posted to a staff chat")
 	}
