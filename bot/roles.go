@@ -23,11 +23,21 @@ type MembershipOptions struct {
 	Logger    *slog.Logger
 }
 
+// MembershipStore is what the membership commands keep besides the
+// membership service's own data: who talks to the bot and their menus, and
+// the replies of /grant, /revoke and /invite per update (storage.Store).
+type MembershipStore interface {
+	userDirectory
+	ReplyStore
+}
+
 // RegisterMembership registers /join for residents and /grant, /revoke,
 // /invite and /members for admins, records who talks to the bot (names
 // for leaderboards, @username for /grant), and keeps each member's and
-// admin's private-chat command menu in line with their role.
-func RegisterMembership(rt *Router, m *membership.Service, users userDirectory, o MembershipOptions) {
+// admin's private-chat command menu in line with their role. /grant,
+// /revoke and /invite reply once per update (see replyOnce): handled
+// again, they mint no second code and notify no one twice.
+func RegisterMembership(rt *Router, m *membership.Service, users MembershipStore, o MembershipOptions) {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
@@ -36,20 +46,28 @@ func RegisterMembership(rt *Router, m *membership.Service, users userDirectory, 
 	}
 	dir := newDirectory(rt, users, o.Logger)
 	rt.Observe(dir.observe)
-	h := &roleHandlers{m: m, dir: dir, opts: o}
+	h := &roleHandlers{m: m, dir: dir, replies: users, opts: o}
 
 	rt.Command(Command{Name: "join", Description: "党员凭邀请码登记：/join 邀请码", Handle: h.join})
-	rt.Command(Command{Name: "grant", Description: "授予身份：/grant 用户 member 支部 或 /grant 用户 admin", Role: communitybot.RoleAdmin, Handle: h.grant})
-	rt.Command(Command{Name: "revoke", Description: "撤销身份：/revoke 用户", Role: communitybot.RoleAdmin, Handle: h.revoke})
-	rt.Command(Command{Name: "invite", Description: "生成一次性党员邀请码：/invite 支部名称", Role: communitybot.RoleAdmin, Handle: h.invite})
+	rt.Command(Command{Name: "grant", Description: "授予身份：/grant 用户 member 支部 或 /grant 用户 admin", Role: communitybot.RoleAdmin, Handle: h.once(h.grant)})
+	rt.Command(Command{Name: "revoke", Description: "撤销身份：/revoke 用户", Role: communitybot.RoleAdmin, Handle: h.once(h.revoke)})
+	rt.Command(Command{Name: "invite", Description: "生成一次性党员邀请码：/invite 支部名称", Role: communitybot.RoleAdmin, Handle: h.once(h.invite)})
 	rt.Command(Command{Name: "members", Description: "查看党员和管理员名单", Role: communitybot.RoleAdmin, Handle: h.members})
 	rt.Callback("inv", communitybot.RoleAdmin, h.cancelInvite) // inv:x:<code>
 }
 
 type roleHandlers struct {
-	m    *membership.Service
-	dir  *directory
-	opts MembershipOptions
+	m       *membership.Service
+	dir     *directory
+	replies ReplyStore
+	opts    MembershipOptions
+}
+
+// once makes a command that changes something reply once per update.
+func (h *roleHandlers) once(change func(ctx context.Context, r *Request) (communitybot.Reply, error)) HandlerFunc {
+	return func(ctx context.Context, r *Request) error {
+		return replyOnce(ctx, h.replies, r, func(ctx context.Context) (communitybot.Reply, error) { return change(ctx, r) })
+	}
 }
 
 // privateOnly refuses commands that carry secrets (invite codes) in
@@ -133,24 +151,24 @@ func who(u communitybot.User) string {
 
 const grantUsage = "用法：\n/grant 用户ID或@用户名 member 支部名称 — 登记为党员\n/grant 用户ID或@用户名 admin — 设为管理员\n也可以回复对方的消息，发送 /grant member 支部名称。"
 
-func (h *roleHandlers) grant(ctx context.Context, r *Request) error {
+func (h *roleHandlers) grant(ctx context.Context, r *Request) (communitybot.Reply, error) {
 	u, rest, err := h.target(ctx, r, grantUsage)
 	if err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	if len(rest) == 0 {
-		return communitybot.Errorf(communitybot.ErrInvalid, "%s", grantUsage)
+		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid, "%s", grantUsage)
 	}
 	role, err := communitybot.ParseRole(rest[0])
 	if err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	acct, prev, err := h.m.Grant(ctx, r.UserID, u.ID, role, strings.Join(rest[1:], " "))
 	if err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	if err := h.dir.setMenu(ctx, r.sender, u.ID, acct.Role); err != nil {
-		return fmt.Errorf("menu after grant: %w", err)
+		return communitybot.Reply{}, fmt.Errorf("menu after grant: %w", err)
 	}
 	desc := acct.Role.Label()
 	if acct.Branch != "" {
@@ -169,40 +187,40 @@ func (h *roleHandlers) grant(ctx context.Context, r *Request) error {
 	if _, err := r.sender.Send(ctx, u.ID, communitybot.Reply{Text: notice}, SendOptions{}); err != nil {
 		msg += "\n（暂时无法通知对方，可能对方还没有和我私聊过；对方给我发消息后即可使用新身份。）"
 	}
-	return r.Reply(ctx, communitybot.Reply{Text: msg})
+	return communitybot.Reply{Text: msg}, nil
 }
 
-func (h *roleHandlers) revoke(ctx context.Context, r *Request) error {
+func (h *roleHandlers) revoke(ctx context.Context, r *Request) (communitybot.Reply, error) {
 	u, _, err := h.target(ctx, r, "用法：/revoke 用户ID或@用户名，或者回复对方的消息发送 /revoke。")
 	if err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	prev, err := h.m.Revoke(ctx, r.UserID, u.ID)
 	if err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	if err := h.dir.setMenu(ctx, r.sender, u.ID, communitybot.RoleResident); err != nil {
-		return fmt.Errorf("menu after revoke: %w", err)
+		return communitybot.Reply{}, fmt.Errorf("menu after revoke: %w", err)
 	}
 	_, _ = r.sender.Send(ctx, u.ID, communitybot.Reply{Text: "您好！您在本机器人中的" + prev.Role.Label() + "身份已由管理员撤销，每日学习推送也已停止。如有疑问，请联系所在党支部。"}, SendOptions{})
-	return r.Reply(ctx, communitybot.Reply{Text: fmt.Sprintf("✅ 已撤销 %s 的%s身份，并停止其每日学习推送。", who(u), prev.Role.Label())})
+	return communitybot.Reply{Text: fmt.Sprintf("✅ 已撤销 %s 的%s身份，并停止其每日学习推送。", who(u), prev.Role.Label())}, nil
 }
 
-func (h *roleHandlers) invite(ctx context.Context, r *Request) error {
+func (h *roleHandlers) invite(ctx context.Context, r *Request) (communitybot.Reply, error) {
 	if err := privateOnly(r, "生成邀请码"); err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	if strings.TrimSpace(r.Args) == "" {
-		return communitybot.Errorf(communitybot.ErrInvalid, "用法：/invite 支部名称，例如 /invite 第一党支部。每个邀请码只能使用一次。")
+		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid, "用法：/invite 支部名称，例如 /invite 第一党支部。每个邀请码只能使用一次。")
 	}
 	inv, err := h.m.NewInvite(ctx, r.UserID, r.Args)
 	if err != nil {
-		return err
+		return communitybot.Reply{}, err
 	}
 	code := membership.FormatCode(inv.Code)
 	text := fmt.Sprintf("🎫 「%s」的党员邀请码（只能使用一次，%s 前有效）：\n\n<code>%s</code>\n\n请把下面这行发给要登记的党员，对方在与我的私聊中发送即可：\n<code>/join %s</code>",
 		html.EscapeString(inv.Branch), inv.ExpiresAt.In(h.opts.Location).Format("1月2日 15:04"), code, code)
-	return r.Reply(ctx, communitybot.Reply{Text: text, Buttons: [][]communitybot.Button{{{Text: "作废此邀请码", Data: "inv:x:" + inv.Code}}}})
+	return communitybot.Reply{Text: text, Buttons: [][]communitybot.Button{{{Text: "作废此邀请码", Data: "inv:x:" + inv.Code}}}}, nil
 }
 
 func (h *roleHandlers) cancelInvite(ctx context.Context, r *Request) error {

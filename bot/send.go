@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -30,8 +31,10 @@ type Sender struct {
 	api    *tgbot.Bot
 	log    *slog.Logger
 	budget time.Duration // total time one call may spend retrying
-	// observe, when set, is told the outcome of every call (metrics).
-	observe func(method string, outcome Outcome)
+	// observe, when set, is told the outcome of every call (metrics). It
+	// is atomic because it may be set while other goroutines already send
+	// (the staff desk starts before the Bot).
+	observe atomic.Pointer[func(method string, outcome Outcome)]
 }
 
 // Outcome classifies how a Bot API call ended.
@@ -129,8 +132,8 @@ func (s *Sender) call(ctx context.Context, method string, op func(ctx context.Co
 }
 
 func (s *Sender) record(method string, o Outcome) {
-	if s.observe != nil {
-		s.observe(method, o)
+	if fn := s.observe.Load(); fn != nil {
+		(*fn)(method, o)
 	}
 }
 

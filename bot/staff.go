@@ -2,21 +2,84 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/staff"
 )
 
+var _ staff.Readier = (*DeskPoster)(nil)
+
+// ReplyStore remembers the reply an admin command gave to an update
+// (storage.Store). It is the once-key mechanism the broadcasts use
+// (communitybot.WithOnceKey): ClaimOnce records a value under a key once,
+// OnceValue reads it back.
+type ReplyStore interface {
+	ClaimOnce(ctx context.Context, key, value string) (string, error)
+	OnceValue(ctx context.Context, key string) (string, bool, error)
+}
+
+// replyOnce runs an admin command that changes something at most once per
+// update and replies with what it returned. An update can be handled again:
+// after a crash between the reply and the inbox acknowledgement, or when
+// the reply failed for a while (the update stays in the inbox). The second
+// handling finds the recorded reply and sends it again, so no history
+// entry, audit line, broadcast, invite code or notice is repeated.
+//
+// The reply is recorded before it is sent, so a failed send is the common
+// case covered exactly. What remains is a crash after the change and
+// before the record (a few milliseconds): the change is then made again,
+// except what the once key in ctx already guards (a broadcast, a study
+// item).
+func replyOnce(ctx context.Context, replies ReplyStore, r *Request, change func(ctx context.Context) (communitybot.Reply, error)) error {
+	if r.UpdateID == 0 { // not from Telegram's update stream: nothing to repeat
+		reply, err := change(ctx)
+		if err != nil {
+			return err
+		}
+		return r.Reply(ctx, reply)
+	}
+	key := fmt.Sprintf("reply:%d:%d:%d", r.UpdateID, r.ChatID, r.MessageID)
+	raw, done, err := replies.OnceValue(ctx, key)
+	if err != nil {
+		return fmt.Errorf("earlier reply: %w: %w", ErrTemporary, err)
+	}
+	if done {
+		var reply communitybot.Reply
+		if err := json.Unmarshal([]byte(raw), &reply); err != nil {
+			return fmt.Errorf("earlier reply of update %d: %w", r.UpdateID, err)
+		}
+		return r.Reply(ctx, reply)
+	}
+	reply, err := change(onceForUpdate(ctx, r))
+	if err != nil {
+		return err
+	}
+	enc, err := json.Marshal(reply)
+	if err != nil {
+		return fmt.Errorf("reply of update %d: %w", r.UpdateID, err)
+	}
+	// A failure to record only leaves a later handling unprotected; the
+	// change is made and the admin must hear of it.
+	if first, err := replies.ClaimOnce(ctx, key, string(enc)); err == nil && first != string(enc) {
+		_ = json.Unmarshal([]byte(first), &reply) // handled twice at once: say what the first said
+	}
+	return r.Reply(ctx, reply)
+}
+
 // RegisterStaff registers the admins' project and reporting commands:
 // /setstatus, /projectnote, /addproject, /stats, /audit and /topics. The
 // router checks the admin role on every call; a refused call is written to
-// the audit log.
-func RegisterStaff(rt *Router, svc *staff.Service) {
+// the audit log. The commands that change something reply once per update
+// (replies, see replyOnce): handled again, they repeat the reply, not the
+// change.
+func RegisterStaff(rt *Router, svc *staff.Service, replies ReplyStore) {
 	admin := func(name, desc string, h func(ctx context.Context, a staff.Actor, args string) (communitybot.Reply, error)) {
 		rt.Command(Command{Name: name, Description: desc, Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
 			reply, err := h(ctx, actorOf(r), r.Args)
@@ -26,9 +89,16 @@ func RegisterStaff(rt *Router, svc *staff.Service) {
 			return r.Reply(ctx, reply)
 		}})
 	}
-	admin("setstatus", "更新项目状态：/setstatus 项目 状态 [进度%] 说明", svc.SetStatus)
-	admin("projectnote", "发布项目说明：/projectnote 项目 说明", svc.ProjectNote)
-	admin("addproject", "新增项目：/addproject 名称 | 简介 [| 别名]", svc.AddProject)
+	change := func(name, desc string, h func(ctx context.Context, a staff.Actor, args string) (communitybot.Reply, error)) {
+		rt.Command(Command{Name: name, Description: desc, Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
+			return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+				return h(ctx, actorOf(r), r.Args)
+			})
+		}})
+	}
+	change("setstatus", "更新项目状态：/setstatus 项目 状态 [进度%] 说明", svc.SetStatus)
+	change("projectnote", "发布项目说明：/projectnote 项目 说明", svc.ProjectNote)
+	change("addproject", "新增项目：/addproject 名称 | 简介 [| 别名]", svc.AddProject)
 	admin("stats", "运营数据", func(ctx context.Context, _ staff.Actor, _ string) (communitybot.Reply, error) {
 		return svc.Stats(ctx)
 	})
@@ -77,16 +147,27 @@ func actorOf(r *Request) staff.Actor {
 // DeskPoster lets the staff desk send messages (ticket posts, relayed
 // answers) through the Sender, the one outgoing path. It exists before the
 // Bot does, so the wiring can build the desk first and Attach the Sender
-// once the Bot is created; a post before that fails as temporary.
+// once the Bot is created; a post before that fails as temporary, and
+// Ready tells the desk when posting can start.
 type DeskPoster struct {
-	s atomic.Pointer[Sender]
+	s     atomic.Pointer[Sender]
+	ready chan struct{}
+	once  sync.Once
 }
 
 // NewDeskPoster returns a DeskPoster with no Sender yet.
-func NewDeskPoster() *DeskPoster { return &DeskPoster{} }
+func NewDeskPoster() *DeskPoster { return &DeskPoster{ready: make(chan struct{})} }
 
-// Attach sets the Sender posts go through.
-func (p *DeskPoster) Attach(s *Sender) { p.s.Store(s) }
+// Attach sets the Sender posts go through. Set the Sender's observer
+// before, so no call goes uncounted.
+func (p *DeskPoster) Attach(s *Sender) {
+	p.s.Store(s)
+	p.once.Do(func() { close(p.ready) })
+}
+
+// Ready returns a channel that is closed once a Sender is attached
+// (staff.Readier).
+func (p *DeskPoster) Ready() <-chan struct{} { return p.ready }
 
 // Post sends r to a chat and returns the message id. An error that waiting
 // will not fix (blocked, kicked, bad chat id) wraps staff.ErrUndeliverable.

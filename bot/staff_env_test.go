@@ -81,11 +81,11 @@ func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 		e.svc = svc
 		svc.LoadKnowledge(context.Background())
 		h.asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: e.metrics.ObserveQuestion})
-		bot.RegisterStaff(h.router, svc)
-		bot.RegisterTickets(h.router, svc)
+		bot.RegisterStaff(h.router, svc, h.store)
+		bot.RegisterTickets(h.router, svc, h.store)
 		h.onBot = append(h.onBot, func(b *bot.Bot) {
-			e.poster.Attach(b.Sender())
 			b.Sender().SetObserver(func(method string, o bot.Outcome) { e.metrics.ObserveTelegramCall(method, string(o)) })
+			e.poster.Attach(b.Sender())
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

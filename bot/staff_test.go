@@ -2,13 +2,18 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 )
 
@@ -337,5 +342,128 @@ func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
 	after2 := metricValues(e.scrape())
 	if after2[`communitybot_deliveries_total{result="delivered"}`] != 1 || after2[`communitybot_faults_total{source="delivery"}`] != 1 {
 		t.Errorf("delivery hook did not move the counters: %v", after2)
+	}
+}
+
+// withRehandle makes the first handling of every update that carries one of
+// the commands end as a temporary failure after the handler has done
+// everything, reply included: the bot handles the update again, as it does
+// after a crash between the reply and the inbox acknowledgement or after a
+// reply that failed for a while.
+func withRehandle(commands ...string) harnessOption {
+	return func(h *harness) {
+		var mu sync.Mutex
+		handled := map[int64]bool{}
+		h.router.Use(func(next bot.HandlerFunc) bot.HandlerFunc {
+			return func(ctx context.Context, r *bot.Request) error {
+				err := next(ctx, r)
+				if err != nil || !slices.Contains(commands, r.Command) {
+					return err
+				}
+				mu.Lock()
+				first := !handled[r.UpdateID]
+				handled[r.UpdateID] = true
+				mu.Unlock()
+				if first {
+					return fmt.Errorf("test: handled but not acknowledged: %w", bot.ErrTemporary)
+				}
+				return nil
+			}
+		})
+	}
+}
+
+// askRehandled sends text and returns the replies of its two handlings
+// (see withRehandle).
+func (h *harness) askRehandled(chat tgtest.Chat, user tgtest.User, text string) (first, second tgtest.Message) {
+	h.t.Helper()
+	before := len(h.api.Sent(chat.ID))
+	h.api.SendText(chat, user, text)
+	msgs, err := h.api.WaitSent(ctxT(h.t), chat.ID, before+2)
+	if err != nil {
+		h.t.Fatalf("%q: want a reply from each of two handlings: %v", text, err)
+	}
+	return msgs[before], msgs[before+1]
+}
+
+// sameReply fails the test unless a re-handled update replied what the
+// first handling did.
+func sameReply(t *testing.T, what string, first, second tgtest.Message) {
+	t.Helper()
+	if first.Text != second.Text || !slices.Equal(first.Buttons(), second.Buttons()) {
+		t.Errorf("%s handled again replied differently:\nfirst:  %s %v\nsecond: %s %v", what, first.Text, first.Buttons(), second.Text, second.Buttons())
+	}
+}
+
+// TestProjectCommandsHandledTwiceChangeOnce: /setstatus, /projectnote and
+// /addproject handled a second time (crash before the acknowledgement, a
+// reply that failed for a while) add no second history entry, audit line,
+// push or project, and reply as the first time.
+func TestProjectCommandsHandledTwiceChangeOnce(t *testing.T) {
+	e := newStaffEnv(t, withRehandle("setstatus", "projectnote", "addproject"))
+	ctx := context.Background()
+	chat := tgtest.PrivateChat(e.admin)
+
+	first, second := e.askRehandled(chat, e.admin, "/setstatus 电梯加装 推进中 60% 3号楼电梯已完成井道施工")
+	mustContain(t, "/setstatus", first.PlainText, "已更新", "已推送")
+	sameReply(t, "/setstatus", first, second)
+	first, second = e.askRehandled(chat, e.admin, "/projectnote 4 本周六上午召开加梯意见征询会")
+	mustContain(t, "/projectnote", first.PlainText, "已更新", "意见征询会")
+	sameReply(t, "/projectnote", first, second)
+	if hist, err := e.store.ProjectHistory(ctx, "elevator", 10); err != nil || len(hist) != 3 {
+		t.Errorf("history has %d entries, %v; want the seed entry and one per command", len(hist), err)
+	}
+	if n := len(e.notifier.broadcasts()); n != 2 {
+		t.Errorf("%d project pushes, want 2 (one per command)", n)
+	}
+
+	projects, _ := e.store.Projects(ctx)
+	first, second = e.askRehandled(chat, e.admin, "/addproject 口袋公园改造 | 在泗塘路口建设一处口袋公园")
+	mustContain(t, "/addproject", first.PlainText, "已新增项目")
+	sameReply(t, "/addproject", first, second)
+	if after, _ := e.store.Projects(ctx); len(after) != len(projects)+1 {
+		t.Errorf("%d projects after /addproject, want %d", len(after), len(projects)+1)
+	}
+	want := "setstatus elevator,projectnote elevator,addproject project-" + strconv.Itoa(len(projects)+1)
+	if got := e.auditActions(); strings.Join(got, ",") != want {
+		t.Errorf("audit = %q, want %q", got, want)
+	}
+}
+
+// TestSetStatusWhoseReplyFailsChangesOnce: when Telegram refuses the reply
+// for a while, the update is handled again until the reply goes out; the
+// project changes, and is pushed, once.
+func TestSetStatusWhoseReplyFailsChangesOnce(t *testing.T) {
+	var handlings atomic.Int64
+	e := newStaffEnv(t,
+		withConfig(func(c *bot.Config) { c.HandlerTimeout = 2 * time.Second }), // the Sender gives up after 1s
+		withRouter(func(rt *bot.Router) {
+			rt.Use(func(next bot.HandlerFunc) bot.HandlerFunc {
+				return func(ctx context.Context, r *bot.Request) error {
+					if r.Command == "setstatus" {
+						handlings.Add(1)
+					}
+					return next(ctx, r)
+				}
+			})
+		}))
+	chat := tgtest.PrivateChat(e.admin)
+	e.api.SetFaults(tgtest.Faults{Rate: 1, Methods: []string{"sendMessage"}})
+	e.api.SendText(chat, e.admin, "/setstatus 电梯加装 推进中 60% 3号楼电梯已完成井道施工")
+	eventually(t, func() bool { return handlings.Load() >= 3 }) // failed to reply twice, handled a third time
+	e.api.SetFaults(tgtest.Faults{})
+	msgs, err := e.api.WaitSent(ctxT(t), chat.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "/setstatus reply", msgs[0].PlainText, "已更新", "已推送")
+	if hist, err := e.store.ProjectHistory(context.Background(), "elevator", 10); err != nil || len(hist) != 2 {
+		t.Errorf("history has %d entries, %v; want the seed entry and one update", len(hist), err)
+	}
+	if n := len(e.notifier.broadcasts()); n != 1 {
+		t.Errorf("%d project pushes, want 1", n)
+	}
+	if got := e.auditActions(); len(got) != 1 {
+		t.Errorf("audit = %q, want one setstatus", got)
 	}
 }

@@ -60,14 +60,16 @@ func RegisterStudy(rt *Router, s *study.Service, o StudyOptions) {
 		if strings.TrimSpace(r.Args) == "" {
 			return r.Reply(ctx, communitybot.Reply{Text: html.EscapeString(study.AddUsage)})
 		}
-		_, reply, err := s.AddItem(ctx, r.Args)
+		// Under the update's once key an update handled again adds no
+		// second item and gets the same reply.
+		_, reply, err := s.AddItem(onceForUpdate(ctx, r), r.Args)
 		if err != nil {
 			return err
 		}
 		return r.Reply(ctx, reply)
 	}})
 	rt.Command(Command{Name: "delstudy", Description: "删除在机器人里添加的学习题：/delstudy 编号", Role: admin, Handle: func(ctx context.Context, r *Request) error {
-		if err := s.DeleteItem(ctx, r.Args); err != nil {
+		if err := s.DeleteItem(onceForUpdate(ctx, r), r.Args); err != nil { // handled again: the same answer
 			return err
 		}
 		return r.Reply(ctx, communitybot.Reply{Text: "✅ 已从学习题库删除 " + html.EscapeString(strings.TrimSpace(r.Args)) + "。"})

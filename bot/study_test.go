@@ -43,14 +43,14 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
-func newStudyHarness(t *testing.T) *studyHarness {
+func newStudyHarness(t *testing.T, opts ...harnessOption) *studyHarness {
 	t.Helper()
 	kb, err := content.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	sh := &studyHarness{clock: &testClock{t: time.Date(2026, 1, 28, 10, 0, 0, 0, shanghai)}, bank: kb.Study}
-	h := newHarness(t, harnessOption(func(h *harness) {
+	h := newHarness(t, append([]harnessOption{func(h *harness) {
 		svc, err := study.New(h.store, kb.Study, study.Options{Location: shanghai, Now: sh.clock.Now, Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +58,7 @@ func newStudyHarness(t *testing.T) *studyHarness {
 		sh.svc = svc
 		bot.RegisterMembership(h.router, membership.New(h.store, membership.Options{}), h.store, bot.MembershipOptions{Location: shanghai, StudyTime: "08:00", Logger: testLogger()})
 		bot.RegisterStudy(h.router, svc, bot.StudyOptions{})
-	}))
+	}}, opts...)...)
 	sh.harness = h
 	// A second Bot on the same configuration only lends its Sender: the
 	// one outgoing path, with its retries, as the delivery engine uses it.
@@ -495,4 +495,48 @@ func TestAddStudyEndToEnd(t *testing.T) {
 	mustContain(t, "/studylist", list.PlainText, "add-1 五大行动")
 	mustContain(t, "/delstudy", sh.ask(chat, admin, "/delstudy add-1").PlainText, "已从学习题库删除")
 	mustContain(t, "/delstudy content item", sh.ask(chat, admin, "/delstudy "+sh.bank[0].ID).PlainText, "只能删除在机器人里添加的题目")
+}
+
+// TestMemberAndStudyCommandsHandledTwiceChangeOnce: /invite, /grant,
+// /revoke, /addstudy and /delstudy handled a second time (crash before the
+// acknowledgement, a reply that failed for a while) mint no second code,
+// notify no one twice, add no second item, and reply as the first time.
+func TestMemberAndStudyCommandsHandledTwiceChangeOnce(t *testing.T) {
+	sh := newStudyHarness(t, withRehandle("invite", "grant", "revoke", "addstudy", "delstudy"))
+	ctx := context.Background()
+	admin := resident()
+	sh.makeAdmin(admin)
+	chat := tgtest.PrivateChat(admin)
+
+	first, second := sh.askRehandled(chat, admin, "/invite 第一党支部")
+	mustContain(t, "/invite", first.PlainText, "第一党支部", "/join")
+	sameReply(t, "/invite", first, second) // one code, not two
+
+	m := resident()
+	m.FirstName = "赵六"
+	sh.ask(tgtest.PrivateChat(m), m, "你好")
+	id := strconv.FormatInt(m.ID, 10)
+	notices := func() int { return len(sh.api.Sent(m.ID)) - 1 } // the first message answered 你好
+	first, second = sh.askRehandled(chat, admin, "/grant "+id+" member 第二党支部")
+	mustContain(t, "/grant", first.PlainText, "赵六", "第二党支部")
+	sameReply(t, "/grant", first, second)
+	if n := notices(); n != 1 {
+		t.Errorf("the member was told %d times of the grant, want once", n)
+	}
+	first, second = sh.askRehandled(chat, admin, "/revoke "+id)
+	mustContain(t, "/revoke", first.PlainText, "已撤销", "赵六")
+	sameReply(t, "/revoke", first, second)
+	if n := notices(); n != 2 {
+		t.Errorf("the member got %d notices after grant and revoke, want 2", n)
+	}
+
+	first, second = sh.askRehandled(chat, admin, "/addstudy\n标题：五大行动\n内容：学习大讨论、工作大调研、干部大培训、能力大比武、岗位大建功。\n题目：哪一项是五大行动之一？\nA. 技能大赛\nB. 能力大比武\n答案：B\n解析：五大行动包括能力大比武。")
+	mustContain(t, "/addstudy", first.PlainText, "已加入学习题库", "add-1")
+	sameReply(t, "/addstudy", first, second)
+	if items, err := sh.store.StudyItems(ctx); err != nil || len(items) != 1 {
+		t.Errorf("study items added = %d, %v; want 1", len(items), err)
+	}
+	first, second = sh.askRehandled(chat, admin, "/delstudy add-1")
+	mustContain(t, "/delstudy", first.PlainText, "已从学习题库删除")
+	sameReply(t, "/delstudy", first, second)
 }

@@ -15,7 +15,10 @@ import (
 // residents, /tickets, /answer and /learn for admins, the rating buttons,
 // and the staff chat's replies to ticket posts (a middleware, so a reply
 // that is an answer never reaches the Q&A).
-func RegisterTickets(rt *Router, svc *staff.Service) {
+//
+// /answer, /learn and a reply to a post answer once per update (replies,
+// see replyOnce): handled again, they repeat the reply, not the relay.
+func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 	rt.Command(Command{Name: "ticket", Description: "查看我转交工作人员的问题：/ticket 编号", Handle: func(ctx context.Context, r *Request) error {
 		role, err := rt.UserRole(ctx, r)
 		if err != nil {
@@ -47,18 +50,14 @@ func RegisterTickets(rt *Router, svc *staff.Service) {
 		if err != nil {
 			return err
 		}
-		reply, err := svc.Answer(ctx, actorOf(r), no, text, messageSource(r))
-		if err != nil {
-			return err
-		}
-		return r.Reply(ctx, reply)
+		return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+			return svc.Answer(ctx, actorOf(r), no, text, messageSource(r))
+		})
 	}})
 	rt.Command(Command{Name: "learn", Description: "把已答复的问题加入问答库：/learn 编号 话题标识|new 标题", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
-		reply, err := svc.Learn(ctx, actorOf(r), r.Args)
-		if err != nil {
-			return err
-		}
-		return r.Reply(ctx, reply)
+		return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+			return svc.Learn(ctx, actorOf(r), r.Args)
+		})
 	}})
 	rt.Callback(staff.RatePrefix, communitybot.RoleResident, func(ctx context.Context, r *Request) error { // rate:<no>:g|b
 		parts := strings.Split(r.Data, ":")
@@ -81,12 +80,12 @@ func RegisterTickets(rt *Router, svc *staff.Service) {
 		svc.ReportRating(ctx, no, rating)
 		return nil
 	})
-	rt.Use(staffReplies(rt, svc))
+	rt.Use(staffReplies(rt, svc, replies))
 }
 
 // staffReplies answers a ticket when a staff member replies to its post in
 // the staff chat. Other messages pass through untouched.
-func staffReplies(rt *Router, svc *staff.Service) Middleware {
+func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, r *Request) error {
 			if r.ReplyTo == nil || r.Command != "" || r.IsCallback() || r.ChatID != svc.StaffChatID() {
@@ -102,11 +101,9 @@ func staffReplies(rt *Router, svc *staff.Service) Middleware {
 			if err := rt.authorize(ctx, r, communitybot.RoleAdmin); err != nil {
 				return err
 			}
-			reply, err := svc.Answer(ctx, actorOf(r), no, r.Text, messageSource(r))
-			if err != nil {
-				return err
-			}
-			return r.Reply(ctx, reply)
+			return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+				return svc.Answer(ctx, actorOf(r), no, r.Text, messageSource(r))
+			})
 		}
 	}
 }

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,83 @@ func TestStaffChatOrResidentUnreachable(t *testing.T) {
 	tk, _ := e.store.Ticket(ctx, 1)
 	if tk.Status != communitybot.TicketAnswered || tk.Relayed {
 		t.Errorf("ticket = %+v; want answered, not relayed", tk)
+	}
+}
+
+// TestStaffChatOutageLosesNoTicket: tickets created while the staff chat
+// cannot be reached stay queued through every failed attempt and are all
+// posted, each once, when it can be reached again.
+func TestStaffChatOutageLosesNoTicket(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	e.api.SetBlocked(e.staffChat.ID, true)
+	for i := 1; i <= 5; i++ {
+		u := resident()
+		r := e.ask(tgtest.PrivateChat(u), u, fmt.Sprintf("第%d号楼的快递柜坏了找谁修", i))
+		mustContain(t, "fallback", r.PlainText, communitybot.TicketNo(int64(i)))
+	}
+	// Wait for a posting attempt that saw all five tickets and failed.
+	faults := func() float64 { return metricValues(e.scrape())[`communitybot_faults_total{source="staff_chat"}`] }
+	after := faults()
+	eventually(t, func() bool { return faults() > after })
+
+	e.api.SetBlocked(e.staffChat.ID, false)
+	eventually(t, func() bool {
+		for no := int64(1); no <= 5; no++ {
+			if tk, err := e.store.Ticket(ctx, no); err != nil || tk.StaffMessageID == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	// One more ticket after the outage: it is posted, and nothing before
+	// it is posted again.
+	u := resident()
+	e.ask(tgtest.PrivateChat(u), u, "第6号楼的快递柜坏了找谁修")
+	e.waitStaffPost(6)
+	posted := map[string]int{}
+	for _, m := range e.api.Sent(e.staffChat.ID) {
+		for no := int64(1); no <= 6; no++ {
+			if strings.Contains(m.PlainText, "居民提问 "+communitybot.TicketNo(no)) {
+				posted[communitybot.TicketNo(no)]++
+			}
+		}
+	}
+	if len(e.api.Sent(e.staffChat.ID)) != 6 || len(posted) != 6 {
+		t.Fatalf("staff chat posts per ticket = %v (%d posts), want Q-0001…Q-0006 once each", posted, len(e.api.Sent(e.staffChat.ID)))
+	}
+}
+
+// TestTicketCommandsHandledTwiceChangeOnce: /answer and /learn handled a
+// second time relay, audit and learn once, and reply as the first time.
+func TestTicketCommandsHandledTwiceChangeOnce(t *testing.T) {
+	e := newStaffEnv(t, withRehandle("answer", "learn"))
+	ctx := context.Background()
+	u := resident()
+	r := e.ask(tgtest.PrivateChat(u), u, "社区食堂几点开门")
+	mustContain(t, "fallback", r.PlainText, "Q-0001")
+	chat := tgtest.PrivateChat(e.admin)
+
+	first, second := e.askRehandled(chat, e.admin, "/answer Q-0001 社区食堂每天上午10点半开门。")
+	mustContain(t, "/answer", first.PlainText, "已转告居民")
+	sameReply(t, "/answer", first, second)
+	first, second = e.askRehandled(chat, e.admin, "/learn Q-0001 new 社区食堂营业时间")
+	mustContain(t, "/learn", first.PlainText, "新建问答条目")
+	sameReply(t, "/learn", first, second)
+
+	relays := 0
+	for _, m := range e.api.Sent(u.ID) {
+		if strings.Contains(m.PlainText, "街道工作人员答复") {
+			relays++
+		}
+	}
+	if relays != 1 {
+		t.Errorf("the resident got the answer %d times, want once", relays)
+	}
+	if entries, err := e.store.LearnedEntries(ctx); err != nil || len(entries) != 1 {
+		t.Errorf("learned entries = %d, %v; want 1", len(entries), err)
+	}
+	if got := strings.Join(e.auditActions(), ","); got != "answer Q-0001,learn Q-0001" {
+		t.Errorf("audit = %s", got)
 	}
 }

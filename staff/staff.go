@@ -43,6 +43,14 @@ type Poster interface {
 	Post(ctx context.Context, chatID int64, r communitybot.Reply) (messageID int, err error)
 }
 
+// Readier is implemented by a Poster that can only post once something
+// else has started (bot.DeskPoster, before the Bot exists): Run posts no
+// ticket until Ready's channel is closed, so none is tried, and failed,
+// before the poster can work.
+type Readier interface {
+	Ready() <-chan struct{}
+}
+
 // Reloader rebuilds the Q&A from a knowledge base (assistant.Reload).
 type Reloader interface {
 	Reload(kb *content.KnowledgeBase) error
@@ -152,20 +160,47 @@ func (s *Service) StaffChatID() int64 { return s.cfg.StaffChatID }
 
 // Run posts tickets to the staff chat as they come (and retries those that
 // could not be posted), and keeps the Q&A in step with knowledge changes
-// made on other replicas, until ctx ends.
+// made on other replicas, until ctx ends. With a Poster that is a Readier,
+// posting starts when it is ready.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
+	ready := s.posterReady()
 	for {
-		s.postPending(ctx)
+		if ready != nil && closed(ready) {
+			ready = nil // a nil channel never fires in the select below
+		}
+		if ready == nil {
+			s.postPending(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-ready:
 		case <-s.wake:
 		case <-t.C:
 			s.syncKnowledge(ctx)
 		}
 	}
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// posterReady returns a channel closed once the Poster can post.
+func (s *Service) posterReady() <-chan struct{} {
+	if r, ok := s.d.Poster.(Readier); ok {
+		return r.Ready()
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
 }
 
 // audit writes an admin action to the audit log. A failure is logged, not

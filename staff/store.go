@@ -32,8 +32,9 @@ type ticketStore interface {
 	OpenTickets(ctx context.Context, n int) ([]communitybot.Ticket, int64, error)
 	OpenTicketCount(ctx context.Context) (int64, time.Time, error)
 	UserTickets(ctx context.Context, userID int64, n int) ([]communitybot.Ticket, error)
-	ClaimUnposted(ctx context.Context, n int) ([]int64, error)
-	RequeueUnposted(ctx context.Context, no int64) error
+	ClaimUnposted(ctx context.Context, n int, lease time.Duration) ([]int64, error)
+	ReleaseUnposted(ctx context.Context, nos ...int64) error
+	DropUnposted(ctx context.Context, no int64) error
 	SetTicketPost(ctx context.Context, no, chatID int64, msgID int) error
 	TicketByStaffMessage(ctx context.Context, chatID int64, msgID int) (int64, error)
 	AnswerTicket(ctx context.Context, no int64, answer, by string, byID int64, source string) (bool, error)

@@ -42,27 +42,41 @@ func (s *Service) Escalate(ctx context.Context, q communitybot.Question) (string
 
 func (s *Service) posting() bool { return s.cfg.StaffChatID != 0 && s.d.Poster != nil }
 
-// postPending posts the tickets waiting for the staff chat.
+// postLease is how long a ticket claimed for posting is this replica's: it
+// outlasts one post with all the Sender's retries (HandlerTimeout/2, 1 min
+// by default), so another replica takes a ticket over only from a replica
+// that died. Tickets are claimed one at a time for that reason.
+const postLease = 3 * time.Minute
+
+// postPending posts the tickets waiting for the staff chat, oldest first.
+// A ticket leaves the queue only when its post is recorded; at the first
+// failure (the staff chat is unreachable) the ticket is handed back and
+// the next tick tries again, not a tight loop.
 func (s *Service) postPending(ctx context.Context) {
 	if !s.posting() {
 		return
 	}
 	for ctx.Err() == nil {
-		nos, err := s.d.Store.ClaimUnposted(ctx, 20)
-		if err != nil || len(nos) == 0 {
+		nos, err := s.d.Store.ClaimUnposted(ctx, 1, postLease)
+		if err != nil {
+			s.obs.Fault("redis")
+			s.log.Error("cannot read the tickets waiting for the staff chat; will retry", "err", err)
 			return
 		}
-		for _, no := range nos {
-			if err := s.postTicket(ctx, no); err != nil {
-				s.obs.Fault("staff_chat")
-				s.log.Error("ticket not posted to the staff chat; will retry", "ticket", communitybot.TicketNo(no), "staff_chat_id", s.cfg.StaffChatID, "err", err)
-				requeueCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-				if err := s.d.Store.RequeueUnposted(requeueCtx, no); err != nil {
-					s.log.Error("ticket lost from the posting queue; it is still listed by /tickets", "ticket", communitybot.TicketNo(no), "err", err)
-				}
-				cancel()
-				return // retry on the next tick, not in a tight loop
+		if len(nos) == 0 {
+			return
+		}
+		no := nos[0]
+		if err := s.postTicket(ctx, no); err != nil {
+			s.obs.Fault("staff_chat")
+			s.log.Error("ticket not posted to the staff chat; will retry", "ticket", communitybot.TicketNo(no), "staff_chat_id", s.cfg.StaffChatID, "err", err)
+			releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			if err := s.d.Store.ReleaseUnposted(releaseCtx, no); err != nil {
+				// Still queued: it is posted once the lease runs out.
+				s.log.Warn("unposted ticket not released; retried after its lease", "ticket", communitybot.TicketNo(no), "err", err)
 			}
+			cancel()
+			return
 		}
 	}
 }
@@ -70,19 +84,21 @@ func (s *Service) postPending(ctx context.Context) {
 func (s *Service) postTicket(ctx context.Context, no int64) error {
 	t, err := s.d.Store.Ticket(ctx, no)
 	if errors.Is(err, communitybot.ErrNotFound) {
-		return nil
+		return s.d.Store.DropUnposted(ctx, no)
 	}
 	if err != nil {
 		return err
 	}
 	if t.Status != communitybot.TicketOpen {
-		return nil // answered with /answer before it was posted
+		return s.d.Store.DropUnposted(ctx, no) // answered with /answer before it was posted
 	}
 	msgID, err := s.d.Poster.Post(ctx, s.cfg.StaffChatID, s.ticketPost(t))
 	if err != nil {
 		return err
 	}
 	if err := s.d.Store.SetTicketPost(ctx, no, s.cfg.StaffChatID, msgID); err != nil {
+		// Still queued: it is posted again rather than left without a
+		// post that staff replies can find.
 		return err
 	}
 	s.obs.ObserveTicket("posted")

@@ -13,10 +13,18 @@ import (
 
 // Unanswered questions are kept in a capped stream (the newest
 // maxUnanswered) for staff to read, and counted by normal form so that staff
-// see which questions come up most.
+// see which questions come up most; the counts keep about the
+// maxUnansweredTop most asked questions, so the sorted set stays bounded
+// however many distinct questions come in.
 const (
 	maxUnanswered = 10000
-	statsTTL      = 40 * 24 * time.Hour // counters cover a month plus margin
+	// maxUnansweredTop is how many distinct unanswered questions are
+	// counted; the set is trimmed back to it once it has grown by
+	// unansweredTopSlack, so the trim (a sort on the embedded Redis) runs
+	// once per few hundred new questions, not on every one.
+	maxUnansweredTop   = 5000
+	unansweredTopSlack = 500
+	statsTTL           = 40 * 24 * time.Hour // counters cover a month plus margin
 )
 
 func (s *Store) unansweredKey() string    { return s.key("q", "unanswered") }
@@ -55,13 +63,45 @@ func (s *Store) RecordQuestion(ctx context.Context, q communitybot.Question) err
 			},
 		})
 		if q.Normalized != "" {
-			pipe.ZIncrBy(ctx, top, 1, q.Normalized)
+			countUnanswered.Eval(ctx, pipe, []string{top}, q.Normalized, firstSeen(q.At), maxUnansweredTop, unansweredTopSlack)
 		}
 	})
 	if err != nil {
 		return fmt.Errorf("record question: %w", err)
 	}
 	return nil
+}
+
+// countUnanswered counts an unanswered question and keeps the set bounded.
+// A question's score is its count plus a fraction below 0.5 fixed when it
+// is first counted, growing with time: counts read back exactly (the
+// integer part), and the trim drops the least asked and, among equals, the
+// one first seen longest ago, rather than whichever sorts first, which
+// would keep some new questions from ever being counted twice. It is sent
+// whole (EVAL) because deferred writes are flushed without the NOSCRIPT
+// fallback; it is short.
+//
+// KEYS: counts. ARGV: question, first-seen fraction, cap, slack.
+var countUnanswered = redis.NewScript(`
+redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
+local cap = tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[1]) > cap + tonumber(ARGV[4]) then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(cap + 1))
+end
+return 1`)
+
+// firstSeenEpoch and firstSeenSpan map a time to a fraction in [0, 0.5):
+// 126 years of milliseconds from 2020, fine enough to order questions a
+// millisecond apart while their counts are small, coarser (but still
+// exact in the integer part) as they grow.
+var firstSeenEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const firstSeenSpan = 8e12 // ms
+
+func firstSeen(t time.Time) float64 {
+	f := float64(t.Sub(firstSeenEpoch).Milliseconds()) / firstSeenSpan
+	return min(max(f, 0), 0.4999)
 }
 
 // Unanswered returns up to n of the most recent unanswered questions, newest

@@ -6,13 +6,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/zhangmiao/communitybot"
 )
 
 // Distinct users are counted with HyperLogLogs: one for all time and one
 // per day (kept nine days, for the seven-day figure). PFADD costs a few
-// bytes and one round trip per update whatever the number of users, and the
-// counts are within about 1% — plenty for staff statistics. The keys share
+// bytes whatever the number of users, and no round trip of its own within
+// an update (see SeenUser); the counts are within about 1% — plenty for
+// staff statistics. The keys share
 // the {seen} hash tag so the seven-day union (a multi-key PFCOUNT) runs on
 // Cluster too.
 
@@ -21,15 +24,18 @@ const seenDayTTL = 9 * 24 * time.Hour
 func (s *Store) seenAllKey() string           { return s.key("{seen}", "all") }
 func (s *Store) seenDayKey(day string) string { return s.key("{seen}", "d", day) }
 
-// SeenUser counts a user as active now.
+// SeenUser counts a user as active now. Within an update's Batch the
+// write joins the batch's flush (PFADD is safe to repeat), so counting
+// every user costs no round trip of its own.
 func (s *Store) SeenUser(ctx context.Context, userID int64) error {
-	day := s.seenDayKey(s.day(s.now()))
+	all, day := s.seenAllKey(), s.seenDayKey(s.day(s.now()))
 	id := strconv.FormatInt(userID, 10)
-	pipe := s.rdb.Pipeline()
-	pipe.PFAdd(ctx, s.seenAllKey(), id)
-	pipe.PFAdd(ctx, day, id)
-	pipe.Expire(ctx, day, seenDayTTL)
-	if _, err := pipe.Exec(ctx); err != nil {
+	err := s.deferWrite(ctx, func(ctx context.Context, pipe redis.Pipeliner) {
+		pipe.PFAdd(ctx, all, id)
+		pipe.PFAdd(ctx, day, id)
+		pipe.Expire(ctx, day, seenDayTTL)
+	})
+	if err != nil {
 		return fmt.Errorf("seen user: %w", err)
 	}
 	return nil

@@ -301,8 +301,26 @@ type studyQuestionRecord struct {
 	Explanation string   `json:"e"`
 }
 
+// addStudyItem numbers and stores an item. With a once key (an admin's
+// update handled again) it stores nothing the second time and returns the
+// first call's id.
+//
+// KEYS: once, seq, items. ARGV: has-once, once-ttl, id prefix, record.
+var addStudyItem = redis.NewScript(`
+if ARGV[1] == '1' then
+  local prev = redis.call('GET', KEYS[1])
+  if prev then return prev end
+end
+local id = ARGV[3] .. redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[3], id, ARGV[4])
+if ARGV[1] == '1' then redis.call('SET', KEYS[1], id, 'EX', ARGV[2]) end
+return id`)
+
 // AddStudyItem stores an item added by an admin under a new id and returns
-// it with that id. The caller has validated it.
+// it with that id. The caller has validated it. Under a once key
+// (communitybot.WithOnceKey) a second call stores nothing and returns the
+// item with the first call's id, so an update handled again adds no
+// duplicate.
 func (s *Store) AddStudyItem(ctx context.Context, it communitybot.StudyItem) (communitybot.StudyItem, error) {
 	rec := studyItemRecord{Title: it.Title, Text: it.Text}
 	for _, q := range it.Questions {
@@ -312,21 +330,37 @@ func (s *Store) AddStudyItem(ctx context.Context, it communitybot.StudyItem) (co
 	if err != nil {
 		return it, err
 	}
-	n, err := s.rdb.Incr(ctx, s.studyExtraSeqKey()).Result()
+	onceKey, hasOnce := communitybot.OnceKey(ctx)
+	id, err := s.runScript(ctx, addStudyItem, []string{s.studyKey("once", "add", onceKey), s.studyExtraSeqKey(), s.studyExtraKey()},
+		boolArg(hasOnce), int(onceTTL.Seconds()), studyExtraBase, raw).Text()
 	if err != nil {
 		return it, fmt.Errorf("add study item: %w", err)
 	}
-	it.ID = studyExtraBase + strconv.FormatInt(n, 10)
-	if err := s.rdb.HSet(ctx, s.studyExtraKey(), it.ID, raw).Err(); err != nil {
-		return it, fmt.Errorf("add study item: %w", err)
-	}
+	it.ID = id
 	return it, nil
 }
 
+// deleteStudyItem removes an item; with a once key, a second call removes
+// nothing and returns the first call's result.
+//
+// KEYS: once, items. ARGV: has-once, once-ttl, id.
+var deleteStudyItem = redis.NewScript(`
+if ARGV[1] == '1' then
+  local prev = redis.call('GET', KEYS[1])
+  if prev then return tonumber(prev) end
+end
+local n = redis.call('HDEL', KEYS[2], ARGV[3])
+if ARGV[1] == '1' then redis.call('SET', KEYS[1], n, 'EX', ARGV[2]) end
+return n`)
+
 // DeleteStudyItem removes an item added in the bot and reports whether it
-// existed.
+// existed. Under a once key (communitybot.WithOnceKey) a second call
+// removes nothing and reports what the first did, so an update handled
+// again gets the same answer.
 func (s *Store) DeleteStudyItem(ctx context.Context, id string) (bool, error) {
-	n, err := s.rdb.HDel(ctx, s.studyExtraKey(), id).Result()
+	onceKey, hasOnce := communitybot.OnceKey(ctx)
+	n, err := s.runScript(ctx, deleteStudyItem, []string{s.studyKey("once", "del", onceKey), s.studyExtraKey()},
+		boolArg(hasOnce), int(onceTTL.Seconds()), id).Int()
 	if err != nil {
 		return false, fmt.Errorf("delete study item %s: %w", id, err)
 	}

@@ -217,3 +217,39 @@ func TestStudyItemsAddedInTheBot(t *testing.T) {
 		}
 	})
 }
+
+// TestStudyItemsOncePerUpdate: adding or deleting under a once key (an
+// admin's update handled again) changes the bank once and answers the
+// same both times; without one, every call counts.
+func TestStudyItemsOncePerUpdate(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		it := communitybot.StudyItem{Title: "五大行动", Text: "学习大讨论……", Questions: []communitybot.StudyQuestion{{Prompt: "哪一项？", Options: []string{"甲", "乙"}, Answer: 1}}}
+		upd := communitybot.WithOnceKey(ctx, "update:41")
+		a, err := s.AddStudyItem(upd, it)
+		if err != nil || a.ID != "add-1" {
+			t.Fatalf("AddStudyItem = %+v, %v", a, err)
+		}
+		if again, err := s.AddStudyItem(upd, it); err != nil || again.ID != "add-1" {
+			t.Fatalf("AddStudyItem handled again = %q, %v; want add-1", again.ID, err)
+		}
+		if other, err := s.AddStudyItem(ctx, it); err != nil || other.ID != "add-2" {
+			t.Fatalf("AddStudyItem without a once key = %q, %v; want add-2", other.ID, err)
+		}
+		if items, _ := s.StudyItems(ctx); len(items) != 2 {
+			t.Fatalf("%d items, want 2", len(items))
+		}
+		del := communitybot.WithOnceKey(ctx, "update:42")
+		for i := range 2 {
+			if ok, err := s.DeleteStudyItem(del, "add-1"); err != nil || !ok {
+				t.Fatalf("DeleteStudyItem, handling %d = %v, %v; want true both times", i+1, ok, err)
+			}
+		}
+		if ok, err := s.DeleteStudyItem(ctx, "add-1"); err != nil || ok {
+			t.Fatalf("DeleteStudyItem of a deleted item = %v, %v", ok, err)
+		}
+		if items, _ := s.StudyItems(ctx); len(items) != 1 || items[0].ID != "add-2" {
+			t.Fatalf("items = %+v, want add-2 only", items)
+		}
+	})
+}

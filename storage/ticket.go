@@ -23,6 +23,7 @@ func (s *Store) ticketPrefix() string      { return s.key("{tk}", "t") + ":" }
 func (s *Store) ticketKey(no int64) string { return s.ticketPrefix() + strconv.FormatInt(no, 10) }
 func (s *Store) ticketOpenKey() string     { return s.key("{tk}", "open") }
 func (s *Store) ticketUnpostedKey() string { return s.key("{tk}", "unposted") }
+func (s *Store) ticketPostingKey() string  { return s.key("{tk}", "posting") }
 func (s *Store) userTicketsKey(userID int64) string {
 	return s.key("{tk}", "u", strconv.FormatInt(userID, 10))
 }
@@ -48,23 +49,42 @@ var (
 // createTicket reuses the asker's open ticket for the same question (a
 // resident asking twice, or an update handled again after a failure) and
 // refuses a new one beyond the open-ticket limit; otherwise it numbers and
-// stores the ticket. Returns {no, 0 new | 1 reused | 2 limit reached}.
+// stores the ticket. Returns {no, 0 new | 1 reused | 2 limit reached |
+// 3 retry}.
+//
+// Every key it touches is in KEYS, as the script contract requires (ACL
+// key patterns, Cluster slot checks): the caller reads the user's recent
+// tickets and the counter first and passes their keys and the new
+// ticket's key; when either changed in between (another ticket of the
+// same user, or any new ticket), the script changes nothing and asks for
+// a retry.
+//
+// KEYS: seq, open, user's tickets, unposted, new ticket, recent tickets...
+// ARGV: norm, max-open, created-ms, post, expected-no, n-recent,
+// recent nos..., fields...
 var createTicket = redis.NewScript(`
+local nrecent = tonumber(ARGV[6])
 local recent = redis.call('ZREVRANGE', KEYS[3], 0, 19)
+if #recent ~= nrecent then return {0, 3} end
+for i, no in ipairs(recent) do
+  if no ~= ARGV[6 + i] then return {0, 3} end
+end
+local no = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
+if no ~= tonumber(ARGV[5]) then return {0, 3} end
 local open = 0
-for _, no in ipairs(recent) do
-  local st = redis.call('HMGET', ARGV[1] .. no, 'status', 'norm')
+for i, rno in ipairs(recent) do
+  local st = redis.call('HMGET', KEYS[5 + i], 'status', 'norm')
   if st[1] == 'open' then
-    if ARGV[2] ~= '' and st[2] == ARGV[2] then return {tonumber(no), 1} end
+    if ARGV[1] ~= '' and st[2] == ARGV[1] then return {tonumber(rno), 1} end
     open = open + 1
   end
 end
-if open >= tonumber(ARGV[3]) then return {0, 2} end
-local no = redis.call('INCR', KEYS[1])
-redis.call('HSET', ARGV[1] .. no, 'no', no, 'status', 'open', unpack(ARGV, 6))
-redis.call('ZADD', KEYS[2], ARGV[4], no)
-redis.call('ZADD', KEYS[3], ARGV[4], no)
-if ARGV[5] == '1' then redis.call('SADD', KEYS[4], no) end
+if open >= tonumber(ARGV[2]) then return {0, 2} end
+redis.call('SET', KEYS[1], no)
+redis.call('HSET', KEYS[5], 'no', no, 'status', 'open', unpack(ARGV, 7 + nrecent))
+redis.call('ZADD', KEYS[2], ARGV[3], no)
+redis.call('ZADD', KEYS[3], ARGV[3], no)
+if ARGV[4] == '1' then redis.call('SADD', KEYS[4], no) end
 return {no, 0}`)
 
 // CreateTicket stores a new open ticket for t (No, Status and CreatedAt are
@@ -80,23 +100,42 @@ func (s *Store) CreateTicket(ctx context.Context, t communitybot.Ticket, maxOpen
 	if post {
 		postFlag = "1"
 	}
-	args := []any{s.ticketPrefix(), t.Normalized, maxOpen, t.CreatedAt.UnixMilli(), postFlag,
-		"chat", t.ChatID, "user", t.UserID, "uname", t.UserName, "ctitle", t.ChatTitle,
+	fields := []any{"chat", t.ChatID, "user", t.UserID, "uname", t.UserName, "ctitle", t.ChatTitle,
 		"q", t.Question, "norm", t.Normalized, "at", t.CreatedAt.UnixMilli()}
-	res, err := s.runScript(ctx, createTicket,
-		[]string{s.ticketSeqKey(), s.ticketOpenKey(), s.userTicketsKey(t.UserID), s.ticketUnpostedKey()}, args...).Int64Slice()
-	if err != nil {
-		return communitybot.Ticket{}, false, fmt.Errorf("create ticket: %w", err)
+	// Tickets are created seldom, so a retry after a concurrent change is
+	// cheap; the bound only guards against a livelock.
+	for range 50 {
+		pipe := s.rdb.Pipeline()
+		recentCmd := pipe.ZRevRange(ctx, s.userTicketsKey(t.UserID), 0, 19)
+		seqCmd := pipe.Get(ctx, s.ticketSeqKey())
+		if _, err := pipe.Exec(ctx); err != nil && !isNil(err) {
+			return communitybot.Ticket{}, false, fmt.Errorf("create ticket: %w", err)
+		}
+		seq, _ := strconv.ParseInt(seqCmd.Val(), 10, 64)
+		recent := recentCmd.Val()
+		keys := []string{s.ticketSeqKey(), s.ticketOpenKey(), s.userTicketsKey(t.UserID), s.ticketUnpostedKey(), s.ticketKey(seq + 1)}
+		args := []any{t.Normalized, maxOpen, t.CreatedAt.UnixMilli(), postFlag, seq + 1, len(recent)}
+		for _, no := range recent {
+			keys = append(keys, s.ticketPrefix()+no)
+			args = append(args, no)
+		}
+		res, err := s.runScript(ctx, createTicket, keys, append(args, fields...)...).Int64Slice()
+		if err != nil {
+			return communitybot.Ticket{}, false, fmt.Errorf("create ticket: %w", err)
+		}
+		switch res[1] {
+		case 3:
+			continue
+		case 2:
+			return communitybot.Ticket{}, false, ErrTooManyOpen
+		case 1:
+			old, err := s.Ticket(ctx, res[0])
+			return old, true, err
+		}
+		t.No, t.Status = res[0], communitybot.TicketOpen
+		return t, false, nil
 	}
-	switch res[1] {
-	case 2:
-		return communitybot.Ticket{}, false, ErrTooManyOpen
-	case 1:
-		old, err := s.Ticket(ctx, res[0])
-		return old, true, err
-	}
-	t.No, t.Status = res[0], communitybot.TicketOpen
-	return t, false, nil
+	return communitybot.Ticket{}, false, fmt.Errorf("create ticket: too much contention: %w", communitybot.ErrConflict)
 }
 
 // Ticket returns a ticket by number, or an error wrapping
@@ -171,12 +210,44 @@ func (s *Store) UserTickets(ctx context.Context, userID int64, n int) ([]communi
 	return s.tickets(ctx, nos)
 }
 
-// ClaimUnposted takes up to n tickets waiting to be posted to the staff
-// chat. Each is handed to one caller only (SPOP), so two replicas never
-// post the same ticket; a caller that fails to post gives it back with
-// RequeueUnposted.
-func (s *Store) ClaimUnposted(ctx context.Context, n int) ([]int64, error) {
-	vals, err := s.rdb.SPopN(ctx, s.ticketUnpostedKey(), int64(n)).Result()
+// claimUnposted leases up to ARGV[1] queued tickets to one caller, the
+// oldest of a sample of the queue (all of it while it holds fewer than
+// claimSample tickets beyond those leased). A ticket stays in the queue
+// (KEYS[1]) until its post is recorded (SetTicketPost) or it no longer
+// needs one (DropUnposted), so no failure of the caller's loses it; the
+// lease (KEYS[2], ticket → expiry) only keeps two replicas from posting
+// the same ticket at once, and a replica that dies mid-post leaves a lease
+// that simply runs out.
+//
+// KEYS: unposted, leases. ARGV: n, now-ms, lease-ms, sample.
+var claimUnposted = redis.NewScript(`
+local now = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local leased = redis.call('ZCARD', KEYS[2])
+local sample = redis.call('SRANDMEMBER', KEYS[1], tonumber(ARGV[4]) + leased)
+table.sort(sample, function(a, b) return tonumber(a) < tonumber(b) end)
+local out = {}
+for _, no in ipairs(sample) do
+  if #out >= tonumber(ARGV[1]) then break end
+  if not redis.call('ZSCORE', KEYS[2], no) then
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), no)
+    out[#out + 1] = no
+  end
+end
+return out`)
+
+// claimSample bounds how much of the posting queue one claim looks at.
+const claimSample = 100
+
+// ClaimUnposted leases up to n tickets waiting to be posted to the staff
+// chat, oldest first, for lease. They stay queued: the caller records each
+// post with SetTicketPost (which dequeues it), drops a ticket that needs no
+// post with DropUnposted, and gives back what it did not post with
+// ReleaseUnposted. Another replica cannot claim a leased ticket until the
+// lease runs out.
+func (s *Store) ClaimUnposted(ctx context.Context, n int, lease time.Duration) ([]int64, error) {
+	vals, err := s.runScript(ctx, claimUnposted, []string{s.ticketUnpostedKey(), s.ticketPostingKey()},
+		n, s.now().UnixMilli(), lease.Milliseconds(), max(n, claimSample)).StringSlice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("claim unposted tickets: %w", err)
 	}
@@ -189,20 +260,45 @@ func (s *Store) ClaimUnposted(ctx context.Context, n int) ([]int64, error) {
 	return out, nil
 }
 
-// RequeueUnposted puts a ticket back in the posting queue.
-func (s *Store) RequeueUnposted(ctx context.Context, no int64) error {
-	if err := s.rdb.SAdd(ctx, s.ticketUnpostedKey(), no).Err(); err != nil {
-		return fmt.Errorf("requeue ticket %d: %w", no, err)
+// ReleaseUnposted ends the caller's lease on tickets it did not post; they
+// stay queued and are claimable at once.
+func (s *Store) ReleaseUnposted(ctx context.Context, nos ...int64) error {
+	if len(nos) == 0 {
+		return nil
+	}
+	members := make([]any, len(nos))
+	for i, no := range nos {
+		members[i] = no
+	}
+	if err := s.rdb.ZRem(ctx, s.ticketPostingKey(), members...).Err(); err != nil {
+		return fmt.Errorf("release unposted tickets: %w", err)
+	}
+	return nil
+}
+
+// DropUnposted takes a ticket out of the posting queue without a post (it
+// was answered or removed before it could be posted).
+func (s *Store) DropUnposted(ctx context.Context, no int64) error {
+	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.SRem(ctx, s.ticketUnpostedKey(), no)
+		pipe.ZRem(ctx, s.ticketPostingKey(), no)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("drop ticket %d from the posting queue: %w", no, err)
 	}
 	return nil
 }
 
 // SetTicketPost records where a ticket was posted in the staff chat, so a
-// staff member's reply to that message finds it.
+// staff member's reply to that message finds it, and takes it out of the
+// posting queue, in one step.
 func (s *Store) SetTicketPost(ctx context.Context, no, chatID int64, msgID int) error {
 	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.HSet(ctx, s.ticketKey(no), "schat", chatID, "smsg", msgID)
 		pipe.Set(ctx, s.staffMessageKey(chatID, msgID), no, staffMessageTTL)
+		pipe.SRem(ctx, s.ticketUnpostedKey(), no)
+		pipe.ZRem(ctx, s.ticketPostingKey(), no)
 		return nil
 	})
 	if err != nil {

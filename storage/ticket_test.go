@@ -3,11 +3,15 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 func TestTicketLifecycle(t *testing.T) {
@@ -39,17 +43,20 @@ func TestTicketLifecycle(t *testing.T) {
 			t.Fatalf("another user's ticket = %+v, %v", t3, err)
 		}
 
-		// Only tickets created with post=true are queued, each claimed once.
-		claimed, err := s.ClaimUnposted(ctx, 10)
-		if err != nil || len(claimed) != 2 {
+		// Only tickets created with post=true are queued, each leased to
+		// one caller at a time.
+		claimed, err := s.ClaimUnposted(ctx, 10, time.Minute)
+		if err != nil || len(claimed) != 2 || claimed[0] != 1 || claimed[1] != 3 {
 			t.Fatalf("ClaimUnposted = %v, %v; want tickets 1 and 3", claimed, err)
 		}
-		if again, _ := s.ClaimUnposted(ctx, 10); len(again) != 0 {
+		if again, _ := s.ClaimUnposted(ctx, 10, time.Minute); len(again) != 0 {
 			t.Fatalf("claimed twice: %v", again)
 		}
-		s.RequeueUnposted(ctx, 1)
-		if back, _ := s.ClaimUnposted(ctx, 10); len(back) != 1 || back[0] != 1 {
-			t.Fatalf("requeued = %v", back)
+		if err := s.ReleaseUnposted(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if back, _ := s.ClaimUnposted(ctx, 10, time.Minute); len(back) != 1 || back[0] != 1 {
+			t.Fatalf("released = %v", back)
 		}
 
 		if err := s.SetTicketPost(ctx, 1, -100, 55); err != nil {
@@ -201,6 +208,102 @@ func TestAddProject(t *testing.T) {
 		}
 		if _, err := s.AddProject(ctx, communitybot.Project{Name: "x", Status: "完成了", Progress: -1}); !errors.Is(err, communitybot.ErrInvalid) {
 			t.Fatalf("invalid status: %v", err)
+		}
+	})
+}
+
+// TestUnpostedQueueLosesNothing: a ticket leaves the posting queue only when
+// its post is recorded or it is dropped; a claim that is released, or whose
+// caller died (the lease runs out), leaves it to be claimed again.
+func TestUnpostedQueueLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	s := storagetest.New(t, func(o *storage.Options) { o.Now = func() time.Time { return now } })
+	for i := 1; i <= 5; i++ {
+		q := fmt.Sprintf("问题%d", i)
+		if _, _, err := s.CreateTicket(ctx, communitybot.Ticket{ChatID: int64(i), UserID: int64(i), Question: q, Normalized: q}, 3, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if oldest, err := s.ClaimUnposted(ctx, 1, time.Minute); err != nil || !slices.Equal(oldest, []int64{1}) {
+		t.Fatalf("ClaimUnposted(1) = %v, %v; want the oldest ticket", oldest, err)
+	}
+	if err := s.ReleaseUnposted(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimUnposted(ctx, 3, time.Minute)
+	if err != nil || !slices.Equal(claimed, []int64{1, 2, 3}) {
+		t.Fatalf("ClaimUnposted(3) = %v, %v", claimed, err)
+	}
+	rest, err := s.ClaimUnposted(ctx, 10, time.Minute)
+	if err != nil || len(rest) != 2 {
+		t.Fatalf("second caller got %v, %v; want the two unclaimed tickets", rest, err)
+	}
+	// The first caller posts one ticket and dies holding the others;
+	// the second releases what it claimed.
+	if err := s.SetTicketPost(ctx, claimed[0], -100, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseUnposted(ctx, rest...); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ClaimUnposted(ctx, 10, time.Minute); !slices.Equal(got, rest) {
+		t.Fatalf("after release: claimed %v, want %v", got, rest)
+	}
+	now = now.Add(2 * time.Minute) // every lease has run out
+	got, err := s.ClaimUnposted(ctx, 10, time.Minute)
+	if err != nil || len(got) != 4 || slices.Contains(got, claimed[0]) {
+		t.Fatalf("after the leases ran out: claimed %v, %v; want the four unposted tickets", got, err)
+	}
+	for _, no := range got[:3] {
+		if err := s.SetTicketPost(ctx, no, -100, int(no)+10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DropUnposted(ctx, got[3]); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	if left, err := s.ClaimUnposted(ctx, 10, time.Minute); err != nil || len(left) != 0 {
+		t.Fatalf("queue after posting and dropping everything = %v, %v", left, err)
+	}
+}
+
+// TestConcurrentTicketsOfOneUser: the open-ticket limit and the reuse of a
+// ticket for the same question hold when one user's questions are
+// escalated at once (the script retries when its declared keys went stale).
+func TestConcurrentTicketsOfOneUser(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		nos := make([]int64, 12)
+		errs := make([]error, 12)
+		for i := range 12 {
+			wg.Go(func() {
+				q := fmt.Sprintf("问题%d", i%4) // four distinct questions, three times each
+				tk, _, err := s.CreateTicket(ctx, communitybot.Ticket{ChatID: 7, UserID: 7, Question: q, Normalized: q}, 3, true)
+				nos[i], errs[i] = tk.No, err
+			})
+		}
+		wg.Wait()
+		distinct := map[int64]bool{}
+		refused := 0
+		for i, err := range errs {
+			switch {
+			case errors.Is(err, storage.ErrTooManyOpen):
+				refused++
+			case err != nil:
+				t.Fatalf("CreateTicket %d: %v", i, err)
+			default:
+				distinct[nos[i]] = true
+			}
+		}
+		if len(distinct) != 3 || refused != 3 {
+			t.Fatalf("tickets %v, %d refused; want 3 tickets and the fourth question refused 3 times", distinct, refused)
+		}
+		mine, err := s.UserTickets(ctx, 7, 10)
+		if err != nil || len(mine) != 3 {
+			t.Fatalf("UserTickets = %+v, %v", mine, err)
 		}
 	})
 }

@@ -7,13 +7,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/zhangmiao/communitybot"
 )
 
 // Users are recorded as they talk to the bot: one hash maps user id to
 // name, another maps lower-cased @username to user id, so an admin can
-// write /grant @name. A username Telegram has since given to someone else
-// is caught by checking the id's own record (see UserByUsername).
+// write /grant @name. The index holds only names their user still has: a
+// rename removes the old entry, and an entry found stale when resolving
+// (its user's record shows another name) is removed and not used, so
+// @name never resolves to a previous holder.
 
 func (s *Store) userInfoKey() string   { return s.key("user", "info") }
 func (s *Store) usernameKey() string   { return s.key("user", "uname") }
@@ -27,6 +31,28 @@ type userRecord struct {
 	FirstName string `json:"f,omitempty"`
 }
 
+// recordUser stores a user's record and moves their index entry: it adds
+// the new @username and removes the one the previous record had, unless
+// that name maps to someone else by now. Telegram usernames are ASCII, so
+// Lua's lower() folds them as usernameField does.
+//
+// KEYS: info, usernames. ARGV: user id, record JSON, new username field.
+var recordUser = redis.NewScript(`
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[1]) end
+if old then
+  local ok, rec = pcall(cjson.decode, old)
+  if ok and type(rec) == 'table' and type(rec.u) == 'string' and rec.u ~= '' then
+    local was = string.lower(rec.u)
+    if string.sub(was, 1, 1) == '@' then was = string.sub(was, 2) end
+    if was ~= ARGV[3] and redis.call('HGET', KEYS[2], was) == ARGV[1] then
+      redis.call('HDEL', KEYS[2], was)
+    end
+  end
+end
+return 1`)
+
 // RecordUser stores a user's current username and first name. One round
 // trip; callers keep their own cache so that this runs only when something
 // changed.
@@ -35,16 +61,21 @@ func (s *Store) RecordUser(ctx context.Context, u communitybot.User) error {
 	if err != nil {
 		return err
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.HSet(ctx, s.userInfoKey(), uidField(u.ID), raw)
+	field := ""
 	if u.Username != "" {
-		pipe.HSet(ctx, s.usernameKey(), usernameField(u.Username), u.ID)
+		field = usernameField(u.Username)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := s.runScript(ctx, recordUser, []string{s.userInfoKey(), s.usernameKey()}, uidField(u.ID), raw, field).Err(); err != nil {
 		return fmt.Errorf("record user %d: %w", u.ID, err)
 	}
 	return nil
 }
+
+// dropStaleUsername removes a username entry if it still maps to the user
+// it was found stale for (not to someone who took the name meanwhile).
+var dropStaleUsername = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1`)
 
 // Users returns what is known of the given users. Users never seen are
 // returned with their id only.
@@ -76,7 +107,8 @@ func (s *Store) Users(ctx context.Context, ids []int64) (map[int64]communitybot.
 
 // UserByUsername returns the user who last used @name with the bot. It
 // returns ErrNotFound when nobody did, or when that user has since changed
-// their username (the name may now belong to someone else).
+// their username (the name may now belong to someone else); such a stale
+// entry is removed.
 func (s *Store) UserByUsername(ctx context.Context, name string) (communitybot.User, error) {
 	field := usernameField(name)
 	id, err := s.rdb.HGet(ctx, s.usernameKey(), field).Int64()
@@ -92,6 +124,9 @@ func (s *Store) UserByUsername(ctx context.Context, name string) (communitybot.U
 	}
 	u := users[id]
 	if !strings.EqualFold(u.Username, field) {
+		// The user has another name now: the entry is stale. Removing it
+		// is tidying only; the answer is the same if that fails.
+		_ = s.runScript(ctx, dropStaleUsername, []string{s.usernameKey()}, field, uidField(id)).Err()
 		return communitybot.User{}, fmt.Errorf("username %s moved: %w", field, communitybot.ErrNotFound)
 	}
 	return u, nil

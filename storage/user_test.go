@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/storage"
 )
@@ -75,6 +77,66 @@ func TestUserMenu(t *testing.T) {
 		accts, err := s.Accounts(ctx, []int64{5, 6})
 		if err != nil || len(accts) != 2 || accts[0].Branch != "b" || accts[1].Role != communitybot.RoleResident {
 			t.Fatalf("Accounts() = %+v, %v", accts, err)
+		}
+	})
+}
+
+// TestUsernameIndexForgetsOldNames: the @username index holds only names
+// their user still has. A rename removes the old entry (unless someone
+// else holds that name by now), and an entry found stale when resolving
+// (left by an older version) is removed too.
+func TestUsernameIndexForgetsOldNames(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		index := s.Prefix() + "user:uname"
+		indexed := func(name string) string {
+			t.Helper()
+			v, err := s.Client().HGet(ctx, index, name).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				t.Fatal(err)
+			}
+			return v
+		}
+		record := func(id int64, username string) {
+			t.Helper()
+			if err := s.RecordUser(ctx, communitybot.User{ID: id, Username: username, FirstName: "某"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		record(1, "Foo")
+		record(1, "bar")
+		if v := indexed("foo"); v != "" {
+			t.Errorf("after user 1 renamed @Foo to @bar, the index still maps foo to %s", v)
+		}
+		if v := indexed("bar"); v != "1" {
+			t.Errorf("index bar = %q, want 1", v)
+		}
+		// User 2 takes @qux while user 3 is still recorded as @qux (3 has
+		// not talked to the bot since renaming): 3's rename, recorded
+		// later, must not remove 2's entry.
+		record(3, "qux")
+		record(2, "qux")
+		record(3, "quux")
+		if v := indexed("qux"); v != "2" {
+			t.Errorf("index qux = %q, want 2 (its new holder)", v)
+		}
+		if u, err := s.UserByUsername(ctx, "@qux"); err != nil || u.ID != 2 {
+			t.Errorf("UserByUsername(@qux) = %+v, %v; want user 2", u, err)
+		}
+		// A stale entry from before this fix is removed when it is used.
+		if err := s.Client().HSet(ctx, index, "ghost", 1).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UserByUsername(ctx, "@ghost"); !errors.Is(err, communitybot.ErrNotFound) {
+			t.Fatalf("UserByUsername(stale) = %v, want ErrNotFound", err)
+		}
+		if v := indexed("ghost"); v != "" {
+			t.Errorf("stale entry ghost → %s kept after it was found stale", v)
+		}
+		// Dropping the username altogether removes the entry as well.
+		record(1, "")
+		if v := indexed("bar"); v != "" {
+			t.Errorf("index bar = %q after user 1 dropped the username", v)
 		}
 	})
 }

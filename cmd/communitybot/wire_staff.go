@@ -49,8 +49,8 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	}
 	svc.LoadKnowledge(ctx)
 	asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: m.ObserveQuestion})
-	bot.RegisterStaff(router, svc)
-	bot.RegisterTickets(router, svc)
+	bot.RegisterStaff(router, svc, store)
+	bot.RegisterTickets(router, svc, store)
 	if cfg.StaffChatID == 0 {
 		log.Info("STAFF_CHAT_ID is not set: unanswered questions become tickets listed by /tickets, not posted to a staff chat")
 	}
@@ -84,8 +84,12 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 
 // attach connects the staff side to the Bot's Sender: ticket posts and
 // relayed answers go through it, and every Bot API call is counted.
+//
+// The desk's loop runs from the start but posts nothing until Attach
+// (staff.Readier), so no ticket is tried before the Sender exists. The
+// observer is set first, so that the desk's first calls are counted too.
 func (w *staffWiring) attach(b *bot.Bot) {
-	w.poster.Attach(b.Sender())
 	b.Sender().SetObserver(func(method string, o bot.Outcome) { w.metrics.ObserveTelegramCall(method, string(o)) })
 	b.OnFault(w.metrics.Fault)
+	w.poster.Attach(b.Sender())
 }
