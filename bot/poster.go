@@ -23,7 +23,10 @@ type Poster struct{ s *Sender }
 func (b *Bot) Poster() *Poster {
 	// A zero budget makes call give up after the first failure; the engine
 	// retries.
-	return &Poster{s: newSender(b.api, b.log.With("component", "poster"), 0)}
+	s := newSender(b.api, b.log.With("component", "poster"), 0)
+	// Broadcast calls are counted like replies (telegram_calls_total).
+	s.observe.Store(b.sender.observe.Load())
+	return &Poster{s: s}
 }
 
 // Parts cuts a reply into the messages Telegram will accept, the keyboard
