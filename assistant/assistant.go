@@ -145,7 +145,11 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	switch {
 	case res.NeedSubject:
 		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
-	case res.Detail != "" && (res.ProjectID != "" || a.isSubstantive(k, res.TopicID)):
+	case res.Detail != "" && (res.ProjectID != "" || res.Detail == qa.DetailContact && a.isSubstantive(k, res.TopicID)):
+		// Projects are where residents need facts the newsletter lacks
+		// (costs, places, procedures). A campaign topic asked "在哪里" or
+		// "流程" is still best answered with the topic; only a contact
+		// (施书记电话多少) is never in it.
 		// A price, a procedure, a place… the newsletter never gives:
 		// say so rather than answer with a general description, and hand
 		// the question to staff.
@@ -239,6 +243,11 @@ func (a *Assistant) detailReply(k *knowledge, res qa.Result) communitybot.Reply 
 	}
 	text := fmt.Sprintf("抱歉，关于「%s」的%s，我手上的资料（2021年街道简报）里没有写，不能随意回答。",
 		html.EscapeString(name), detailLabels[res.Detail])
+	if p, ok := k.kb.Project(res.ProjectID); ok && p.Summary != "" {
+		// What the newsletter does say may still help (智慧湾 is by the
+		// 蕰藻浜).
+		text += "\n\n简报里的介绍：" + html.EscapeString(p.Summary)
+	}
 	var buttons [][]communitybot.Button
 	if data != "" {
 		buttons = [][]communitybot.Button{{{Text: "查看「" + truncateRunes(name, 20) + "」的介绍", Data: data}}}
@@ -256,7 +265,7 @@ func (a *Assistant) whichProject(ctx context.Context, k *knowledge, topicTitle s
 	}
 	var text string
 	if topicTitle != "" {
-		text = fmt.Sprintf("「%s」是街道的工作目标和部署，简报没有给出它的%s。", html.EscapeString(topicTitle), what)
+		text = fmt.Sprintf("简报里没有「%s」的%s。", html.EscapeString(topicTitle), what)
 	}
 	text += fmt.Sprintf("您想了解哪个项目的%s？请点下面的项目，或直接说项目名称，例如“电梯加装%s”。", what, map[bool]string{true: "什么时候完成", false: "进展怎么样"}[intent == qa.IntentSchedule])
 	list, err := a.store.Projects(ctx)

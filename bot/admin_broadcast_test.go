@@ -111,7 +111,7 @@ func TestScheduleJobsAndCancel(t *testing.T) {
 	mustContain(t, "/schedule cron", r.PlainText, "已创建周期提醒", "0 9 * * 1", "下次发送", "周一")
 	for _, bad := range []struct{ cmd, want string }{
 		{"/schedule 2020-01-01 09:00 过去", "已经过去了"},
-		{"/schedule 61 9 * * 1 坏", "格式不对"},
+		{"/schedule 61 9 * * 1 坏", "超出范围"},
 		{"/schedule 下周 开会", "看不懂时间"},
 		{"/schedule 30m", "提醒内容不能为空"},
 		{"/cancel 999", "没有编号为 999 的定时任务"},

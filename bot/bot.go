@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -55,11 +56,16 @@ type Config struct {
 	PollTimeout    time.Duration // getUpdates long-poll timeout; default 25s
 	LeaseTTL       time.Duration // poller and partition leases; default 6s (a dead replica is replaced within ~7s)
 	HandlerTimeout time.Duration // one update's handling, retries included; default 2m
-	ReplicaID      string        // identifies this process in leases; default host-pid-random
+	// GiveUpAfter is how long an update that keeps failing for a reason
+	// that should clear up (Telegram or Redis unreachable) is retried
+	// before it is moved to the dead-letter stream; default 30m.
+	GiveUpAfter time.Duration
+	ReplicaID   string // identifies this process in leases; default host-pid-random
 
-	// A user may send FloodLimit messages (or button presses) per
-	// FloodWindow; more are not handled, and the user is told once.
-	// Defaults: 15 per minute. FloodLimit < 0 turns the check off.
+	// A user may send FloodLimit messages (and three times as many button
+	// presses) per FloodWindow; more are not handled, and the user is told
+	// once. Admins are exempt. Defaults: 15 per minute. FloodLimit < 0
+	// turns the check off.
 	FloodLimit  int
 	FloodWindow time.Duration
 
@@ -96,6 +102,9 @@ func (c *Config) setDefaults() {
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 2 * time.Minute
 	}
+	if c.GiveUpAfter <= 0 {
+		c.GiveUpAfter = 30 * time.Minute
+	}
 	if c.ReplicaID == "" {
 		c.ReplicaID = communitybot.NewReplicaID()
 	}
@@ -129,16 +138,18 @@ func newTransport(workers int) *http.Transport {
 
 // Bot is the Telegram side of the community bot.
 type Bot struct {
-	cfg     Config
-	api     *tgbot.Bot
-	poller  *http.Client // getUpdates: no client timeout, each call has its own deadline
-	flood   *floodGuard
-	slots   chan struct{} // one per update being handled: at most Workers at once
-	onFault func(kind string)
-	store   *storage.Store
-	log     *slog.Logger
-	router  *Router
-	sender  *Sender
+	cfg          Config
+	api          *tgbot.Bot
+	poller       *http.Client  // getUpdates: no client timeout, each call has its own deadline
+	flood        *floodGuard   // messages
+	floodButtons *floodGuard   // button presses
+	redisDown    atomic.Bool   // a Redis outage was logged (partition leases)
+	slots        chan struct{} // one per update being handled: at most Workers at once
+	onFault      func(kind string)
+	store        *storage.Store
+	log          *slog.Logger
+	router       *Router
+	sender       *Sender
 
 	mu       sync.RWMutex
 	username string // the bot's @username, known after getMe
@@ -164,7 +175,8 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 	}
 	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router,
 		poller: &http.Client{Transport: cfg.Transport}, flood: newFloodGuard(cfg.FloodLimit, cfg.FloodWindow),
-		slots: make(chan struct{}, cfg.Workers)}
+		floodButtons: newFloodGuard(3*cfg.FloodLimit, cfg.FloodWindow),
+		slots:        make(chan struct{}, cfg.Workers)}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(), // Run calls getMe with retries instead of failing New
@@ -187,7 +199,8 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 // "degraded" (an update handled without the inbox while Redis is down),
 // "telegram_poll" (getUpdates failed), "duplicate_update" (Telegram sent an
 // update again), "flood" (a user slowed down), "panic" (a handler
-// panicked), "update_dropped" (an update given up after retries). Each is
+// panicked), "update_dropped" (an update given up after GiveUpAfter and
+// moved to the dead-letter stream). Each is
 // also logged where it happens. Call it before Run.
 func (b *Bot) OnFault(f func(kind string)) { b.onFault = f }
 
@@ -229,6 +242,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("could not publish the command menu", "err", err)
 	}
 
+	b.adoptOrphans(ctx) // before intake, so moved updates come first
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	intakeCtx, stopIntake := context.WithCancel(ctx)
@@ -261,7 +275,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		})
 		b.log.Info("webhook listening", "addr", ln.Addr().String(), "path", webhookPath(b.cfg.WebhookURL))
 	}
-	b.adoptOrphans(ctx)
 	for p := range Partitions {
 		wg.Go(func() { b.work(ctx, p) })
 	}

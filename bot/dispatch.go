@@ -24,15 +24,17 @@ const (
 // work consumes one inbox partition whenever this replica holds its lease.
 func (b *Bot) work(ctx context.Context, p int) {
 	name := fmt.Sprintf("inbox:%d", p)
-	log := b.log.With("component", "worker", "partition", p)
 	for ctx.Err() == nil {
+		asked := time.Now()
 		ok, err := b.store.AcquireLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
 		if err == nil && ok {
-			b.own(ctx, p, name)
+			b.redisDown.Store(false)
+			b.own(ctx, p, newHeldLease(name, b.cfg.LeaseTTL, asked))
 			continue
 		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("cannot reach redis for the partition lease", "err", err)
+		// One line per outage, not one per partition every second.
+		if err != nil && ctx.Err() == nil && !b.redisDown.Swap(true) {
+			b.log.Warn("cannot reach redis for the partition leases", "err", err)
 		}
 		sleep(ctx, jitter(b.cfg.LeaseTTL/8))
 	}
@@ -41,7 +43,8 @@ func (b *Bot) work(ctx context.Context, p int) {
 // adoptOrphans moves updates left in partitions beyond Partitions (an
 // older release used more) into the current ones, so none is stranded.
 // Replicas that do it at once are harmless: the target partition's
-// update-id marks drop the second copy.
+// update-id marks drop the second copy. Run it before intake starts, so
+// the moved (older) updates come before new ones.
 func (b *Bot) adoptOrphans(ctx context.Context) {
 	orphans, err := b.store.InboxOrphans(ctx, Partitions)
 	if err != nil {
@@ -69,21 +72,38 @@ func (b *Bot) adoptOrphans(ctx context.Context) {
 		if err := b.store.InboxRemove(ctx, p, ids...); err != nil {
 			b.log.Warn("stranded updates moved but not removed; they may be handled twice", "partition", p, "err", err)
 		}
-		b.log.Info("moved updates from a partition beyond WORKERS", "partition", p, "count", len(items))
+		b.log.Info("moved updates from an old partition", "partition", p, "count", len(items))
 	}
 }
 
+// retry tracks an update whose handling failed for a reason that should
+// clear up.
+type retry struct {
+	attempts int
+	since    time.Time
+}
+
+// errAckFailed reports an update that was handled but whose
+// acknowledgement Redis did not take.
+var errAckFailed = errors.New("acknowledgement not written")
+
 // own handles a partition's updates in order while the lease is held. It
 // first finishes what a previous owner read but did not acknowledge.
-func (b *Bot) own(ctx context.Context, p int, name string) {
+//
+// An update whose handling fails for a reason that should clear up
+// (Telegram or Redis unreachable) is retried with a growing pause, the
+// partition waiting so that the chat's order holds. One that still fails
+// after GiveUpAfter is moved to the dead-letter stream, counted and logged,
+// so that one broken update cannot hold its partition for ever.
+func (b *Bot) own(ctx context.Context, p int, l *heldLease) {
 	log := b.log.With("component", "worker", "partition", p)
 	ownCtx, lost := context.WithCancel(ctx)
 	defer lost()
-	go b.keepLease(ownCtx, lost, name, false, log)
+	go b.keep(ownCtx, lost, l, false, log)
 	defer func() {
 		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		_ = b.store.ReleaseLease(relCtx, name, b.cfg.ReplicaID)
+		_ = b.store.ReleaseLease(relCtx, l.name, b.cfg.ReplicaID)
 	}()
 	if err := b.store.InboxPrepare(ownCtx, p); err != nil {
 		log.Warn("cannot prepare the inbox", "err", err)
@@ -92,7 +112,7 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 	}
 
 	pending := true
-	attempts := map[string]int{}
+	retries := map[string]*retry{}
 	failing := false // log an outage once, not every second
 	for ownCtx.Err() == nil {
 		entries, err := b.store.InboxRead(ownCtx, p, readBatch, readBlock, pending)
@@ -116,50 +136,62 @@ func (b *Bot) own(ctx context.Context, p int, name string) {
 			continue
 		}
 		for _, e := range entries {
-			// After shutdown or a lost lease, start nothing new: the
-			// entry stays pending for the next owner.
-			if ownCtx.Err() != nil {
+			// After shutdown, a lost lease or one we cannot be sure of,
+			// start nothing new: the entry stays pending for the next
+			// owner.
+			if ownCtx.Err() != nil || !l.valid(time.Now()) {
 				return
 			}
-			if !b.handleEntry(ctx, ownCtx, p, e, attempts) {
-				pending = true // re-read from this entry, keeping order
+			r := retries[e.ID]
+			attempt := 1
+			if r != nil {
+				attempt = r.attempts + 1
+			}
+			err := b.handleEntry(ctx, ownCtx, p, e, attempt)
+			if err == nil {
+				delete(retries, e.ID)
+				continue
+			}
+			pending = true // re-read from this entry, keeping order
+			if errors.Is(err, errAckFailed) {
 				break
 			}
+			if r == nil {
+				r = &retry{since: time.Now()}
+				retries[e.ID] = r
+			}
+			r.attempts++
+			if time.Since(r.since) >= b.cfg.GiveUpAfter {
+				delete(retries, e.ID)
+				b.deadLetter(ctx, p, e, r, err)
+				continue
+			}
+			log.Warn("update not handled, will retry", "update_id", e.UpdateID, "attempt", r.attempts, "err", err)
+			// The pause is taken without a worker slot, so a stuck
+			// partition does not slow the others.
+			sleep(ownCtx, min(time.Duration(r.attempts)*time.Second, time.Minute))
+			break
 		}
 	}
 }
 
 // handleEntry handles one inbox entry and acknowledges it, holding one of
 // the replica's Workers slots throughout (so at most Workers updates are
-// answered but not yet acknowledged when a process dies). It reports
-// false when the entry must be read again: its handling failed for a
-// reason that should clear up (Telegram or Redis unreachable), or its
-// acknowledgement could not be written. Such an update is retried, with a
-// growing pause, until it succeeds; it is never dropped, and the
-// partition waits so that the chat's order holds.
-func (b *Bot) handleEntry(ctx, ownCtx context.Context, p int, e storage.InboxEntry, attempts map[string]int) bool {
-	log := b.log.With("component", "worker", "partition", p)
+// answered but not yet acknowledged when a process dies). It returns the
+// handler's error when handling failed for a reason that should clear up,
+// or errAckFailed when Redis did not take the acknowledgement.
+func (b *Bot) handleEntry(ctx, ownCtx context.Context, p int, e storage.InboxEntry, attempt int) error {
 	select {
 	case b.slots <- struct{}{}:
 	case <-ownCtx.Done():
-		return false
+		return ownCtx.Err()
 	}
 	defer func() { <-b.slots }()
 
-	batch, err := b.process(ctx, e)
+	batch, err := b.process(withAttempt(ctx, attempt), e)
 	if err != nil {
-		attempts[e.ID]++
-		n := attempts[e.ID]
-		if n%10 == 0 {
-			log.Error("update still not handled; its chat waits", "update_id", e.UpdateID, "attempts", n, "err", err)
-			b.fault("update_stuck")
-		} else {
-			log.Warn("update not handled, will retry", "update_id", e.UpdateID, "attempt", n, "err", err)
-		}
-		sleep(ownCtx, min(time.Duration(n)*time.Second, time.Minute))
-		return false
+		return err
 	}
-	delete(attempts, e.ID)
 	// The handler's deferred writes and the acknowledgement go in one
 	// round trip. If Redis does not take them, try for a while before
 	// reading the entry again: handling it again would repeat its reply.
@@ -168,15 +200,41 @@ func (b *Bot) handleEntry(ctx, ownCtx context.Context, p int, e storage.InboxEnt
 		err := b.store.InboxAck(ackCtx, p, batch, e.ID)
 		cancel()
 		if err == nil {
-			return true
+			return nil
 		}
 		if ownCtx.Err() != nil || wait >= 5*time.Second {
-			log.Warn("cannot acknowledge an update; it will be handled again", "update_id", e.UpdateID, "err", err)
+			b.log.Warn("cannot acknowledge an update; it will be handled again", "partition", p, "update_id", e.UpdateID, "err", err)
 			b.fault("redis_inbox")
-			return false
+			return errAckFailed
 		}
 		sleep(ownCtx, wait)
 	}
+}
+
+// deadLetter gives an update up: it is moved to the dead-letter stream
+// (kept for staff to look at) and acknowledged.
+func (b *Bot) deadLetter(ctx context.Context, p int, e storage.InboxEntry, r *retry, cause error) {
+	b.log.Error("giving up on an update; moved to the dead-letter stream", "partition", p, "update_id", e.UpdateID,
+		"attempts", r.attempts, "since", r.since, "err", cause)
+	b.fault("update_dropped")
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := b.store.InboxDeadLetter(dctx, p, e, cause.Error()); err != nil {
+		b.log.Warn("cannot move an update to the dead-letter stream; it will be tried again", "update_id", e.UpdateID, "err", err)
+	}
+}
+
+type attemptKey struct{}
+
+// withAttempt records which attempt at an update a handling is.
+func withAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
+}
+
+// retrying reports whether this handling repeats an earlier attempt.
+func retrying(ctx context.Context) bool {
+	n, _ := ctx.Value(attemptKey{}).(int)
+	return n > 1
 }
 
 // outcome carries a handler's result back through go-telegram/bot's
@@ -252,12 +310,16 @@ const FloodNotice = "您发送得有点快，这一分钟里接下来的消息�
 // allow applies flood control: past the limit a user's messages are not
 // handled, so one user cannot keep a worker busy for others.
 func (b *Bot) allow(ctx context.Context, r *Request) bool {
-	if r.IsCallback() {
-		// Button presses are cheap to answer and come in runs (toggling
-		// subscriptions); only messages count.
-		return true
+	if retrying(ctx) {
+		return true // counted when it was first handled
 	}
-	verdict := b.flood.check(r.UserID)
+	guard := b.flood
+	if r.IsCallback() {
+		// Button presses come in runs (toggling subscriptions), so they
+		// have a limit of their own, three times the messages'.
+		guard = b.floodButtons
+	}
+	verdict := guard.check(r.UserID)
 	if verdict != floodAllow {
 		// Staff at work (answering tickets, updating projects) may go
 		// faster than residents; the role costs a lookup only here.
@@ -269,9 +331,16 @@ func (b *Bot) allow(ctx context.Context, r *Request) bool {
 	case floodNotify:
 		b.fault("flood")
 		b.log.Warn("flood control: slowing a user down", "user_id", r.UserID, "chat_id", r.ChatID, "limit", b.cfg.FloodLimit, "window", b.cfg.FloodWindow)
-		_ = r.Reply(ctx, communitybot.Reply{Text: FloodNotice})
+		if r.IsCallback() {
+			_ = r.Toast(ctx, FloodNotice, true)
+		} else {
+			_ = r.Reply(ctx, communitybot.Reply{Text: FloodNotice})
+		}
 		return false
 	case floodDrop:
+		if r.IsCallback() {
+			_ = r.Toast(ctx, "", false) // stop the button's spinner
+		}
 		return false
 	}
 	return true

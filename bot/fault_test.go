@@ -2,10 +2,12 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/storage"
@@ -25,7 +27,12 @@ func TestRedisOutage(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	var faults faultLog
-	h := newHarnessOn(t, store, withConfig(func(c *bot.Config) { c.LeaseTTL = 2 * time.Second }), withFaultLog(&faults))
+	h := newHarnessOn(t, store, withConfig(func(c *bot.Config) { c.LeaseTTL = 2 * time.Second }), withFaultLog(&faults),
+		withRouter(func(rt *bot.Router) {
+			rt.Command(bot.Command{Name: "members", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *bot.Request) error {
+				return r.Reply(ctx, communitybot.Reply{Text: "名单"})
+			}})
+		}))
 	u := resident()
 	chat := tgtest.PrivateChat(u)
 	r := h.ask(chat, u, "电梯加装进展怎么样")
@@ -40,6 +47,12 @@ func TestRedisOutage(t *testing.T) {
 	if strings.Contains(r.PlainText, "状态：") {
 		t.Errorf("claimed a live status while redis was down: %s", r.PlainText)
 	}
+	// A command that needs Redis (a role check) gets an apology, and the
+	// residents after it are still answered.
+	r = h.ask(chat, u, "/members")
+	mustContain(t, "a staff command during the outage", r.PlainText, "稍后再试")
+	r = h.ask(chat, u, "六大板块是指？")
+	mustContain(t, "a question after the failed command", r.PlainText, "美丽环保")
 	time.Sleep(time.Until(down.Add(5 * time.Second))) // the outage lasts five seconds
 	srv.Start()
 
@@ -127,4 +140,34 @@ func TestHostileMessages(t *testing.T) {
 	}
 	r := h.ask(chat, u, "五\u200b个\u200d张\ufeff庙是什么")
 	mustContain(t, "zero-width characters", r.PlainText, "美丽张庙")
+}
+
+// TestStuckUpdateIsGivenUp: an update that keeps failing for a reason that
+// should clear up is retried, then moved to the dead-letter stream after
+// GiveUpAfter; the chat's later messages are answered, and other chats are
+// not held up meanwhile even with a single worker slot.
+func TestStuckUpdateIsGivenUp(t *testing.T) {
+	var faults faultLog
+	h := newHarness(t, withFaultLog(&faults),
+		withConfig(func(c *bot.Config) { c.GiveUpAfter, c.Workers = 3*time.Second, 1 }),
+		withRouter(func(rt *bot.Router) {
+			rt.Command(bot.Command{Name: "stuck", Hidden: true, Handle: func(ctx context.Context, r *bot.Request) error {
+				return fmt.Errorf("telegram down, for this test: %w", bot.ErrTemporary)
+			}})
+		}))
+	u := resident()
+	chat := tgtest.PrivateChat(u)
+	h.api.SendText(chat, u, "/stuck")
+	other := resident()
+	r := h.ask(tgtest.PrivateChat(other), other, "五个张庙是什么")
+	mustContain(t, "another chat while one update is stuck", r.PlainText, "美丽张庙")
+
+	r = h.ask(chat, u, "五大行动有哪些") // waits behind /stuck, in order
+	mustContain(t, "after the stuck update", r.PlainText, "学习大讨论")
+	if n, err := h.store.DeadLetters(context.Background()); err != nil || n != 1 {
+		t.Fatalf("DeadLetters = %d, %v; want 1", n, err)
+	}
+	if faults.count("update_dropped") != 1 {
+		t.Errorf("update_dropped reported %d times, want 1", faults.count("update_dropped"))
+	}
 }

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -98,13 +100,14 @@ func inboxItem(raw []byte, partitions int) (storage.InboxItem, error) {
 func (b *Bot) poll(ctx context.Context) {
 	log := b.log.With("component", "poller")
 	for ctx.Err() == nil {
+		asked := time.Now()
 		ok, err := b.store.AcquireLease(ctx, "poller", b.cfg.ReplicaID, b.cfg.LeaseTTL)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("cannot reach redis for the poller lease", "err", err)
 		case ok:
 			log.Info("this replica now polls telegram")
-			b.lead(ctx, log)
+			b.lead(ctx, newHeldLease("poller", b.cfg.LeaseTTL, asked), log)
 			continue
 		}
 		sleep(ctx, jitter(b.cfg.LeaseTTL/8))
@@ -112,10 +115,10 @@ func (b *Bot) poll(ctx context.Context) {
 }
 
 // lead polls while this replica holds the poller lease.
-func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
+func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 	leadCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go b.keepLease(leadCtx, stop, "poller", true, log)
+	go b.keep(leadCtx, stop, l, true, log)
 	defer func() {
 		// Hand over at once on shutdown instead of after the TTL.
 		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -144,6 +147,13 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 		raws, retryAfter, err := b.getUpdates(leadCtx, offset)
 		if err != nil {
 			if leadCtx.Err() != nil {
+				return
+			}
+			if errors.Is(err, errPollConflict) && l.unsure.Load() {
+				// Another poller runs while we cannot reach Redis: most
+				// likely another replica took the lease that we could not
+				// renew. Step down rather than fight it.
+				log.Warn("another poller is running and our lease is unconfirmed; stepping down")
 				return
 			}
 			if retryAfter > 0 { // Telegram said how long; doubling would only delay updates
@@ -179,7 +189,11 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 		// Store before confirming: the next getUpdates with the new offset
 		// is what tells Telegram to forget these updates.
 		added, err := b.store.InboxAppendWithOffset(leadCtx, items, next)
-		if err != nil {
+		switch {
+		case errors.Is(err, storage.ErrOffsetNotSaved):
+			// The updates are stored; the next poll confirms them anyway.
+			log.Warn("updates stored but the poll offset not saved", "err", err)
+		case err != nil:
 			if leadCtx.Err() != nil {
 				return
 			}
@@ -188,10 +202,9 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 			// unanswered, handle the batch here, in order, and confirm it
 			// only afterwards; handlers answer what they can without Redis.
 			log.Error("cannot store updates; handling them directly until redis is back", "err", err, "count", len(items))
-			if !b.handleDirectly(leadCtx, items) {
-				return
-			}
-		} else if dup := len(items) - added; dup > 0 {
+			b.handleDirectly(leadCtx, items)
+		}
+		if dup := len(items) - added; err == nil && dup > 0 {
 			log.Info("dropped updates telegram sent again", "count", dup)
 			for range dup {
 				b.fault("duplicate_update")
@@ -201,56 +214,9 @@ func (b *Bot) lead(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// keepLease renews a lease every third of its TTL and calls lost when the
-// lease is gone: another replica holds it, or (unless holdWhileUnreachable)
-// Redis did not confirm a renewal for two thirds of the TTL, so that this
-// replica stops before the key can expire and another take over.
-//
-// The poller holds its lease while Redis is unreachable: it answers
-// residents directly then, and no other replica can take the lease over
-// meanwhile. When Redis is back and the key is gone (expired, or a restart
-// without persistence), the lease is taken again.
-func (b *Bot) keepLease(ctx context.Context, lost func(), name string, holdWhileUnreachable bool, log *slog.Logger) {
-	t := time.NewTicker(b.cfg.LeaseTTL / 3)
-	defer t.Stop()
-	renewed := time.Now()
-	unreachable := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, err := b.store.RenewLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
-		if err == nil && !ok && holdWhileUnreachable {
-			ok, err = b.store.AcquireLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		switch {
-		case err != nil && !holdWhileUnreachable && time.Since(renewed) >= 2*b.cfg.LeaseTTL/3:
-			log.Warn("lease given up: redis unreachable", "lease", name, "err", err)
-			lost()
-			return
-		case err != nil:
-			if !unreachable {
-				log.Warn("cannot renew lease: redis unreachable", "lease", name, "err", err)
-			}
-			unreachable = true
-		case !ok:
-			log.Warn("lease lost to another replica", "lease", name)
-			lost()
-			return
-		default:
-			if unreachable {
-				log.Info("redis reachable again; lease renewed", "lease", name)
-			}
-			unreachable = false
-			renewed = time.Now()
-		}
-	}
-}
+// errPollConflict is Telegram's 409 to getUpdates: another poller runs, or
+// a webhook is set.
+var errPollConflict = errors.New("getUpdates: 409 conflict")
 
 type getUpdatesResponse struct {
 	OK          bool              `json:"ok"`
@@ -298,7 +264,11 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, 
 		return nil, 0, fmt.Errorf("getUpdates: HTTP %d, not a Bot API answer", resp.StatusCode)
 	}
 	if !r.OK {
-		return nil, time.Duration(r.Parameters.RetryAfter) * time.Second, fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
+		err := fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
+		if r.ErrorCode == http.StatusConflict {
+			err = fmt.Errorf("%w: %s", errPollConflict, r.Description)
+		}
+		return nil, time.Duration(r.Parameters.RetryAfter) * time.Second, err
 	}
 	return r.Result, 0, nil
 }
@@ -373,28 +343,25 @@ func (b *Bot) WebhookHandler() http.Handler {
 			// Telegram resend the update if even that fails.
 			b.fault("redis_inbox")
 			log.Error("cannot store update; handling it directly", "update_id", it.UpdateID, "err", err)
-			if !b.handleDirectly(r.Context(), []storage.InboxItem{it}) {
-				http.Error(w, "try again", http.StatusServiceUnavailable)
-				return
-			}
+			b.handleDirectly(r.Context(), []storage.InboxItem{it})
 		}
 		w.WriteHeader(http.StatusOK)
 	})
 }
 
 // handleDirectly handles updates in order without the inbox, for when
-// Redis is down. It reports whether all of them were handled (or dropped as
-// unreadable); on false the caller must not confirm them.
-func (b *Bot) handleDirectly(ctx context.Context, items []storage.InboxItem) bool {
+// Redis is down. An update whose handler cannot finish without Redis (a
+// subscription, a member's command) gets an apology asking to try again
+// later: it cannot be kept anywhere, and holding the whole poll back for it
+// would leave every other resident unanswered too.
+func (b *Bot) handleDirectly(ctx context.Context, items []storage.InboxItem) {
 	for _, it := range items {
-		if ctx.Err() != nil {
-			return false
-		}
 		b.fault("degraded")
 		batch, err := b.process(ctx, storage.InboxEntry{UpdateID: it.UpdateID, Payload: it.Payload})
 		if err != nil {
-			b.log.Warn("update handled directly failed; telegram will resend it", "update_id", it.UpdateID, "err", err)
-			return false
+			b.log.Warn("update could not be handled while redis is down; the user was asked to try again", "update_id", it.UpdateID, "err", err)
+			b.apologize(ctx, it.Payload)
+			continue
 		}
 		if batch != nil {
 			if err := b.store.Flush(ctx, batch); err != nil {
@@ -402,7 +369,25 @@ func (b *Bot) handleDirectly(ctx context.Context, items []storage.InboxItem) boo
 			}
 		}
 	}
-	return true
+}
+
+// apologize tells the sender of an update that it could not be handled.
+func (b *Bot) apologize(ctx context.Context, payload []byte) {
+	var u models.Update
+	if json.Unmarshal(payload, &u) != nil {
+		return
+	}
+	r := newRequest(&u, b.Username(), b.sender)
+	if r == nil {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if r.IsCallback() {
+		_ = r.Toast(actx, Apology, true)
+		return
+	}
+	_ = r.Reply(actx, communitybot.Reply{Text: Apology})
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -419,15 +419,18 @@ func (e *Engine) match(q query, c Context) Result {
 	spans := e.synonymSpans(q)
 	hits := e.termHits(q, spans)
 	// 这个项目 points back at the subject just discussed; the generic
-	// word in it must not name an entry of its own.
-	demo := demonstrativeSpans(q)
-	kept := hits[:0]
-	for _, h := range hits {
-		if !spanMarked(demo, h.start, h.end) {
-			kept = append(kept, h)
+	// word in it must not name an entry of its own. With nothing
+	// discussed yet (这个活动是什么), the word is all the subject there is.
+	if _, _, ctxUsable := e.context(c); ctxUsable {
+		demo := demonstrativeSpans(q)
+		kept := hits[:0]
+		for _, h := range hits {
+			if !spanMarked(demo, h.start, h.end) {
+				kept = append(kept, h)
+			}
 		}
+		hits = kept
 	}
-	hits = kept
 
 	// A question with no subject of its own (什么时候完成, 详细说说,
 	// 它是干嘛的) is a follow-up; it must not be matched on its own, where
@@ -439,15 +442,17 @@ func (e *Engine) match(q query, c Context) Result {
 	for _, s := range spans {
 		markSpan(covered, s.start, s.end)
 	}
-	residual, more, elliptical, about := scanResidual(q, covered)
-	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more || about) {
-		if _, _, usable := e.context(c); !usable && about && hasAny(q, secondPerson) {
+	residual, more, elliptical, about, detail := scanResidual(q, covered)
+	_, _, usable := e.context(c)
+	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more || about || detail) &&
+		(usable || !hasAny(q, demonstrativeNouns)) {
+		if !usable && about && hasAny(q, secondPerson) {
 			// 你们是做什么的: about the bot itself.
 			if i, ok := e.byID[content.AboutTopicID]; ok && !e.entries[i].project {
 				return Result{TopicID: content.AboutTopicID}
 			}
 		}
-		return e.followUp(c, intent, weakStatus, about)
+		return e.followUp(c, intent, weakStatus, about || detail)
 	}
 
 	cands := e.score(q, spans, hits)

@@ -14,6 +14,7 @@ const (
 	kindMore
 	kindEllipsis
 	kindAbout
+	kindDetail
 	kindRemovable // anything that is not a subject of its own
 )
 
@@ -96,19 +97,34 @@ func buildLexicon() *lexicon {
 		for _, c := range cues {
 			l.details[c] = d
 			l.maxDetailRunes = max(l.maxDetailRunes, utf8.RuneCountInString(c))
+			// 多少钱 after 电梯加装 is a follow-up: the cue is no subject.
+			l.residual.add(kindDetail|kindRemovable, c)
 		}
+	}
+	for _, m := range detailMasks {
+		l.details[m] = noDetail
+		l.maxDetailRunes = max(l.maxDetailRunes, utf8.RuneCountInString(m))
 	}
 	return &l
 }
+
+// noDetail marks a mask in the detail table (see detailMasks).
+const noDetail Detail = "-"
 
 // detectDetail returns the kind of the first detail cue in q, longest cue
 // first at each position.
 func detectDetail(q query) Detail {
 	for i := 0; i < q.n; i++ {
 		for l := min(lex.maxDetailRunes, q.n-i); l >= 1; l-- {
-			if d, ok := lex.details[q.text[q.off[i]:q.off[i+l]]]; ok {
+			d, ok := lex.details[q.text[q.off[i]:q.off[i+l]]]
+			if !ok {
+				continue
+			}
+			if d != noDetail {
 				return d
 			}
+			i += l - 1 // skip the masked cue
+			break
 		}
 	}
 	return ""
@@ -167,7 +183,7 @@ func detectIntent(q query) (intent Intent, weak bool) {
 // zero says nothing beyond its cues and its terms. It also reports whether q
 // asks for more (详细说说), whether it is elliptical (那…, …呢) and whether
 // it asks what something is (是干嘛的).
-func scanResidual(q query, covered []bool) (residual int, more, elliptical, about bool) {
+func scanResidual(q query, covered []bool) (residual int, more, elliptical, about, detail bool) {
 	for i := 0; i < q.n; {
 		if covered[i] {
 			i++
@@ -188,6 +204,9 @@ func scanResidual(q query, covered []bool) (residual int, more, elliptical, abou
 		if k&kindAbout != 0 {
 			about = true
 		}
+		if k&kindDetail != 0 {
+			detail = true
+		}
 		i += l
 	}
 	for _, s := range ellipsisSuffixes {
@@ -195,5 +214,5 @@ func scanResidual(q query, covered []bool) (residual int, more, elliptical, abou
 			elliptical = true
 		}
 	}
-	return residual, more, elliptical, about
+	return residual, more, elliptical, about, detail
 }

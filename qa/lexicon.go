@@ -93,15 +93,19 @@ var keepWords = []string{"目的", "了解", "有序", "所有", "有关", "在�
 var aboutCues = []string{
 	"干嘛的", "干什么的", "做什么的", "干啥的", "是干嘛", "是干什么", "是做什么", "是什么", "是啥",
 	"什么意思", "啥意思", "具体内容", "什么内容", "内容是什么", "有什么用", "有啥用", "为什么", "为啥",
-	"什么作用", "啥作用", "目的是什么", "谁负责", "谁管", "归谁管", "找谁",
+	"什么作用", "啥作用", "目的是什么", "谁负责", "谁管", "归谁管", "找谁", "是什么意思", "是啥意思",
 }
 
 // demonstratives point back at what was just discussed. With a generic
 // noun they are no subject of their own: 这个项目 is the project just
 // named, not the list of projects.
-var demonstratives = []string{
+var demonstratives = append(append([]string{}, demonstrativeNouns...), "它", "它们", "这个", "那个")
+
+// demonstrativeNouns name what they point at: with nothing discussed yet,
+// 这个活动是什么 is still about an activity.
+var demonstrativeNouns = []string{
 	"这个项目", "这项工程", "这个工程", "该项目", "该工程", "这项目", "那个项目", "那个工程",
-	"这个活动", "这项活动", "该活动", "这件事", "这事儿", "这项工作", "它", "它们", "这个", "那个",
+	"这个活动", "这项活动", "该活动", "这件事", "这事儿", "这项工作",
 }
 
 // secondPerson addresses the bot: a question about "you" with no other
@@ -123,10 +127,14 @@ const (
 	DetailRule      Detail = "rule"      // 什么条件, 多少户同意
 )
 
+// detailMasks contain a detail cue but ask something else: 放在哪个园区
+// asks which park, not where it is.
+var detailMasks = []string{"在哪个", "在哪一个", "在哪些", "在哪几个"}
+
 // detailCues name each kind's cues, in Normalize form.
 var detailCues = map[Detail][]string{
 	DetailCost:      {"多少钱", "要钱", "收钱", "收费", "费用", "价格", "补贴", "补助", "花多少", "出多少", "出钱", "自费", "免费吗", "贵不贵"},
-	DetailProcedure: {"怎么申请", "如何申请", "申请", "怎么办理", "如何办理", "办理", "手续", "流程", "材料", "怎么报名", "报名", "怎么买", "怎么领", "领取", "预约", "怎么办"},
+	DetailProcedure: {"怎么申请", "如何申请", "申请", "怎么办理", "如何办理", "办理", "手续", "流程", "材料", "怎么报名", "报名", "怎么买", "怎么领", "领取", "预约"},
 	DetailLocation:  {"在哪", "在哪里", "在哪儿", "地址", "位置", "怎么去", "怎么走", "哪条路", "什么地方", "啥地方"},
 	DetailContact:   {"电话", "号码", "联系方式", "手机号", "微信", "邮箱", "热线", "谁负责", "负责人是谁", "找谁", "联系谁"},
 	DetailQuantity:  {"多少户", "几户", "多少人", "几栋", "多少栋", "多少幢", "几幢", "多少家", "几家", "多少台", "几台", "多少部", "几部", "多少个小区", "几个小区"},

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -42,6 +43,20 @@ func (b *Batch) Len() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.ops)
+}
+
+// peek returns the writes without removing them; drop removes the first n
+// once they are done.
+func (b *Batch) peek() []func(ctx context.Context, pipe redis.Pipeliner) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.ops)
+}
+
+func (b *Batch) drop(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ops = b.ops[min(n, len(b.ops)):]
 }
 
 func (b *Batch) take() []func(ctx context.Context, pipe redis.Pipeliner) {

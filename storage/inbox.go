@@ -88,19 +88,25 @@ func (s *Store) inboxAppend(ctx context.Context, items []InboxItem, offset *int6
 	// The offset goes only after every update is stored: written in the
 	// same pipeline, it could land while the scripts failed (NOSCRIPT
 	// after a Redis restart), and the next poller would skip updates.
-	if offset != nil {
-		if err := s.rdb.Set(ctx, s.pollerOffsetKey(), *offset, 0).Err(); err != nil {
-			return 0, fmt.Errorf("inbox append: offset: %w", err)
-		}
-	}
 	added := 0
 	for _, c := range cmds {
 		if n, _ := c.Int(); n == 1 {
 			added++
 		}
 	}
+	if offset != nil {
+		if err := s.rdb.Set(ctx, s.pollerOffsetKey(), *offset, 0).Err(); err != nil {
+			return added, fmt.Errorf("inbox append: %w: %w", ErrOffsetNotSaved, err)
+		}
+	}
 	return added, nil
 }
+
+// ErrOffsetNotSaved reports that the updates were stored but the poll
+// offset was not: the updates are safe, and the next poll confirms them
+// to Telegram anyway; only a restart before the next successful write
+// would fetch them again (and drop them as duplicates).
+var ErrOffsetNotSaved = errors.New("poll offset not saved")
 
 // PollerOffset returns the getUpdates offset the last poller recorded, or 0.
 func (s *Store) PollerOffset(ctx context.Context) (int64, error) {
@@ -162,11 +168,13 @@ func (s *Store) InboxRead(ctx context.Context, partition, count int, block time.
 }
 
 // InboxAck marks entries done and removes them from the stream. When b is
-// not nil, the batch's deferred writes go in the same round trip.
+// not nil, the batch's deferred writes go in the same round trip; they
+// leave the batch only when Redis took them, so a failed acknowledgement
+// can be retried with them.
 func (s *Store) InboxAck(ctx context.Context, partition int, b *Batch, ids ...string) error {
 	var ops []func(ctx context.Context, pipe redis.Pipeliner)
 	if b != nil {
-		ops = b.take()
+		ops = b.peek()
 	}
 	if len(ids) == 0 && len(ops) == 0 {
 		return nil
@@ -183,7 +191,37 @@ func (s *Store) InboxAck(ctx context.Context, partition int, b *Batch, ids ...st
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("inbox %d: ack: %w", partition, err)
 	}
+	if b != nil {
+		b.drop(len(ops))
+	}
 	return nil
+}
+
+func (s *Store) deadLetterKey() string { return s.key("inbox", "dead") }
+
+// maxDeadLetters caps the dead-letter stream.
+const maxDeadLetters = 10000
+
+// InboxDeadLetter moves an entry that could not be handled to the
+// dead-letter stream (with why) and removes it from its partition.
+func (s *Store) InboxDeadLetter(ctx context.Context, partition int, e InboxEntry, why string) error {
+	pipe := s.rdb.Pipeline()
+	pipe.XAdd(ctx, &redis.XAddArgs{
+		Stream: s.deadLetterKey(), MaxLen: maxDeadLetters, Approx: true,
+		Values: []any{"id", e.UpdateID, "u", e.Payload, "why", why, "at", s.now().UnixMilli()},
+	})
+	key := s.inboxStreamKey(partition)
+	pipe.XAck(ctx, key, inboxGroup, e.ID)
+	pipe.XDel(ctx, key, e.ID)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("inbox %d: dead letter: %w", partition, err)
+	}
+	return nil
+}
+
+// DeadLetters returns how many updates were given up (kept for staff).
+func (s *Store) DeadLetters(ctx context.Context) (int64, error) {
+	return s.rdb.XLen(ctx, s.deadLetterKey()).Result()
 }
 
 // InboxLen returns how many updates wait in a partition (read or not).

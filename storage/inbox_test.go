@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 func TestInboxDedupOrderAndResume(t *testing.T) {
@@ -118,4 +121,33 @@ func TestLease(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
+}
+
+// TestFailedAckKeepsDeferredWrites: when the acknowledgement (with the
+// handler's deferred writes) fails, a retry still carries the writes.
+func TestFailedAckKeepsDeferredWrites(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	bctx, batch := storage.WithBatch(ctx)
+	if err := s.SaveConversation(bctx, 5, 5, communitybot.Conversation{Topic: "goals"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// The same writes through a client that cannot connect: the ack fails.
+	broken := storage.NewFromClient(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}), storage.Options{Prefix: s.Prefix()})
+	defer broken.Close()
+	if err := broken.InboxAck(ctx, 0, batch, "0-1"); err == nil {
+		t.Fatal("ack through a closed port succeeded")
+	}
+	if batch.Len() != 1 {
+		t.Fatalf("failed ack left %d writes in the batch, want 1", batch.Len())
+	}
+	if err := s.InboxAck(ctx, 0, batch, "0-1"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Conversation(ctx, 5, 5); c.Topic != "goals" {
+		t.Fatalf("conversation after the retried ack = %+v, want the deferred write", c)
+	}
+	if batch.Len() != 0 {
+		t.Fatalf("batch holds %d writes after a successful ack", batch.Len())
+	}
 }
