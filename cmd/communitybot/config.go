@@ -72,7 +72,7 @@ var EnvVars = []envVar{
 	{"CONTENT_FILE", "(embedded)", "Path of a knowledge YAML file to use instead of the built-in one."},
 	{"TIMEZONE", "Asia/Shanghai", "Time zone for shown times, schedules and daily counters."},
 	{"CONVERSATION_TTL", "30m", "How long follow-up context is kept after a user's last question."},
-	{"WORKERS", "8", "Inbox partitions: updates handled at once (one chat's updates are always in order)."},
+	{"WORKERS", "8", "Updates this replica handles at once (the inbox has 16 fixed partitions; one chat's updates are always handled in order)."},
 	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"ADMIN_IDS", "", "Comma-separated Telegram user ids made admins at startup (existing admins stay). Console mode's user is 10001."},
@@ -183,8 +183,8 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	c.Workers = 8
 	if v := get("WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 256 {
-			bad("WORKERS", "want a whole number from 1 to 256, got %q", v)
+		if err != nil || n < 1 || n > 64 {
+			bad("WORKERS", "want a whole number from 1 to 64, got %q", v)
 		}
 		c.Workers = n
 	}
