@@ -140,6 +140,7 @@ func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 		return
 	}
 	backoff := time.Duration(0)
+	var savedAt time.Time
 	for leadCtx.Err() == nil {
 		if backoff > 0 {
 			sleep(leadCtx, backoff)
@@ -188,11 +189,13 @@ func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 		}
 		// Store before confirming: the next getUpdates with the new offset
 		// is what tells Telegram to forget these updates.
-		added, err := b.store.InboxAppendWithOffset(leadCtx, items, next)
+		added, err := b.store.InboxAppend(leadCtx, items)
 		switch {
-		case errors.Is(err, storage.ErrOffsetNotSaved):
-			// The updates are stored; the next poll confirms them anyway.
-			log.Warn("updates stored but the poll offset not saved", "err", err)
+		case err == nil && time.Since(savedAt) >= offsetSaveEvery:
+			// A hint for the next leader; a stale one only refetches.
+			if err := b.store.SavePollerOffset(leadCtx, next); err == nil {
+				savedAt = time.Now()
+			}
 		case err != nil:
 			if leadCtx.Err() != nil {
 				return
@@ -213,6 +216,11 @@ func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 		offset = next
 	}
 }
+
+// offsetSaveEvery spaces the poll offset's writes: it is only a hint for
+// the next leader (see storage.SavePollerOffset), not worth a round trip
+// per batch.
+const offsetSaveEvery = 5 * time.Second
 
 // errPollConflict is Telegram's 409 to getUpdates: another poller runs, or
 // a webhook is set.

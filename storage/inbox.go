@@ -63,17 +63,6 @@ return 0`)
 // stored in the last 24 hours. It returns how many were new. All items go
 // in one round trip.
 func (s *Store) InboxAppend(ctx context.Context, items []InboxItem) (int, error) {
-	return s.inboxAppend(ctx, items, nil)
-}
-
-// InboxAppendWithOffset is InboxAppend for the long poller: once the
-// updates are stored it records offset as the next getUpdates offset, so
-// that a restarted poller neither skips nor needlessly refetches updates.
-func (s *Store) InboxAppendWithOffset(ctx context.Context, items []InboxItem, offset int64) (int, error) {
-	return s.inboxAppend(ctx, items, &offset)
-}
-
-func (s *Store) inboxAppend(ctx context.Context, items []InboxItem, offset *int64) (int, error) {
 	cmds := make([]*redis.Cmd, len(items))
 	err := s.execScripts(ctx, []*redis.Script{inboxAppend}, func(pipe redis.Pipeliner) {
 		for i, it := range items {
@@ -85,28 +74,26 @@ func (s *Store) inboxAppend(ctx context.Context, items []InboxItem, offset *int6
 	if err != nil {
 		return 0, fmt.Errorf("inbox append: %w", err)
 	}
-	// The offset goes only after every update is stored: written in the
-	// same pipeline, it could land while the scripts failed (NOSCRIPT
-	// after a Redis restart), and the next poller would skip updates.
 	added := 0
 	for _, c := range cmds {
 		if n, _ := c.Int(); n == 1 {
 			added++
 		}
 	}
-	if offset != nil {
-		if err := s.rdb.Set(ctx, s.pollerOffsetKey(), *offset, 0).Err(); err != nil {
-			return added, fmt.Errorf("inbox append: %w: %w", ErrOffsetNotSaved, err)
-		}
-	}
 	return added, nil
 }
 
-// ErrOffsetNotSaved reports that the updates were stored but the poll
-// offset was not: the updates are safe, and the next poll confirms them
-// to Telegram anyway; only a restart before the next successful write
-// would fetch them again (and drop them as duplicates).
-var ErrOffsetNotSaved = errors.New("poll offset not saved")
+// SavePollerOffset records the next getUpdates offset, for a poller that
+// takes over. It is a hint, not a guarantee: Telegram keeps every update
+// it has not seen confirmed and hands it out again, and the inbox drops
+// what it already stored, so an old offset costs a refetch, never a loss.
+// It must only be written after the updates before it are stored.
+func (s *Store) SavePollerOffset(ctx context.Context, offset int64) error {
+	if err := s.rdb.Set(ctx, s.pollerOffsetKey(), offset, 0).Err(); err != nil {
+		return fmt.Errorf("poller offset: %w", err)
+	}
+	return nil
+}
 
 // PollerOffset returns the getUpdates offset the last poller recorded, or 0.
 func (s *Store) PollerOffset(ctx context.Context) (int64, error) {

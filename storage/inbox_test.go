@@ -29,9 +29,12 @@ func TestInboxDedupOrderAndResume(t *testing.T) {
 			}
 			return out
 		}
-		n, err := s.InboxAppendWithOffset(ctx, items(1, 2, 3), 4)
+		n, err := s.InboxAppend(ctx, items(1, 2, 3))
 		if err != nil || n != 3 {
 			t.Fatalf("append = %d, %v; want 3", n, err)
+		}
+		if err := s.SavePollerOffset(ctx, 4); err != nil {
+			t.Fatal(err)
 		}
 		// Telegram redelivers 2 and 3: they must not be stored twice.
 		if n, err := s.InboxAppend(ctx, items(2, 3, 4)); err != nil || n != 1 {
