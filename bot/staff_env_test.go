@@ -148,3 +148,14 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// subscribeProject subscribes a fresh resident to a project's updates, so
+// that changes to it are pushed (nobody to push to, nothing is queued).
+func (e *staffEnv) subscribeProject(id string) tgtest.User {
+	e.t.Helper()
+	u := resident()
+	if _, err := e.store.Subscribe(context.Background(), u.ID, communitybot.ProjectTopic(id)); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
