@@ -159,3 +159,17 @@ func (e *staffEnv) subscribeProject(id string) tgtest.User {
 	}
 	return u
 }
+
+// waitTicketPost waits for the n-th message in the staff chat and until
+// the desk has recorded it as a ticket's post: the record is written just
+// after Telegram accepted the post, and a reply before it would not be
+// taken for an answer.
+func (e *staffEnv) waitTicketPost(n int) tgtest.Message {
+	e.t.Helper()
+	post := e.waitStaffPost(n)
+	eventually(e.t, func() bool {
+		_, err := e.store.TicketByStaffMessage(context.Background(), e.staffChat.ID, post.Model.ID)
+		return err == nil
+	})
+	return post
+}

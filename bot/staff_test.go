@@ -635,6 +635,10 @@ func TestStatsShowsWhatResidentsTyped(t *testing.T) {
 	e.ask(tgtest.PrivateChat(u1), u1, "<b>加粗</b>的问题")
 	e.ask(tgtest.PrivateChat(u2), u2, "<b>加粗</b>的问题！")
 	e.ask(tgtest.PrivateChat(u1), u1, "今天午饭吃什么好")
+	eventually(t, func() bool { // questions are recorded just after the reply
+		asked, _, _ := e.store.QuestionCountsDays(context.Background(), time.Now(), 1)
+		return asked == 3
+	})
 	s := e.adminSays("/stats")
 	mustContain(t, "/stats", s.PlainText, "1. <b>加粗</b>的问题！（2 次）", "2. 今天午饭吃什么好（1 次）")
 	if strings.Contains(s.PlainText, "b加粗b") || !strings.Contains(s.Text, "&lt;b&gt;加粗&lt;/b&gt;的问题！") {
@@ -664,7 +668,7 @@ func TestAskHandsQuestionToStaff(t *testing.T) {
 	e.ask(chat, u, "/ask 第三个问题")
 	mustContain(t, "cap", e.ask(chat, u, "/ask 第四个问题").PlainText, "您已有 3 个问题在等待工作人员答复")
 
-	e.api.ReplyText(e.staffChat, e.admin, e.waitStaffPost(2).Model, "已报修，明天修好。")
+	e.api.ReplyText(e.staffChat, e.admin, e.waitTicketPost(2).Model, "已报修，明天修好。")
 	msgs, err := e.api.WaitSent(ctxT(t), group.ID, 2)
 	if err != nil {
 		t.Fatal(err)
