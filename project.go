@@ -75,7 +75,11 @@ type ProjectEvent struct {
 	By       string        // who made the change: "内容初始化" for the seed, else the staff member
 	Status   ProjectStatus // empty: unchanged
 	Progress int           // NoProgress: not given, the previous figure stays
-	Note     string
+	// ClearProgress withdraws the published figure (Progress must then be
+	// NoProgress): a project sent back to planning has no progress to
+	// show, and keeping the old "约 60%" beside 规划中 would mislead.
+	ClearProgress bool
+	Note          string
 }
 
 // Validate checks the fields staff may set. An empty Status means the
@@ -88,6 +92,9 @@ func (e ProjectEvent) Validate() error {
 	}
 	if e.Progress != NoProgress && (e.Progress < 0 || e.Progress > 100) {
 		return Errorf(ErrInvalid, "进度应为 0 到 100 之间的整数（例如 60%%）。")
+	}
+	if e.ClearProgress && e.Progress != NoProgress {
+		return Errorf(ErrInvalid, "不能同时设置进度又清除进度。")
 	}
 	if n := len([]rune(e.Note)); n > MaxNoteRunes {
 		return Errorf(ErrInvalid, "备注太长了（%d 字），请控制在 %d 字以内。", n, MaxNoteRunes)

@@ -33,14 +33,23 @@ func AnnouncementText(text string) string {
 	return "📢 <b>张庙街道公告</b>\n\n" + html.EscapeString(text)
 }
 
+// BroadcastStore is what the admins' broadcast commands keep and read
+// besides the engine and the scheduler (storage.Store): their replies per
+// update (see replyOnce) and how many chats subscribe to a topic.
+type BroadcastStore interface {
+	ReplyStore
+	SubscriberCount(ctx context.Context, t communitybot.Topic) (int64, error)
+}
+
 // RegisterAdminBroadcast registers the admins' commands: /announce,
 // /schedule, /jobs, /cancel and /broadcasts. The router checks the admin
-// role before any of them runs.
-func RegisterAdminBroadcast(rt *Router, engine Broadcaster, sched JobScheduler, loc *time.Location) {
+// role before any of them runs. /announce, /schedule and /cancel change
+// something: each takes effect, is audited and replies once per update.
+func RegisterAdminBroadcast(rt *Router, engine Broadcaster, sched JobScheduler, store BroadcastStore, loc *time.Location) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	a := &adminBroadcast{engine: engine, sched: sched, loc: loc}
+	a := &adminBroadcast{rt: rt, engine: engine, sched: sched, store: store, loc: loc}
 	rt.Command(Command{Name: "announce", Description: "发布公告（管理员）：/announce 内容", Role: communitybot.RoleAdmin, Handle: a.announce})
 	rt.Command(Command{Name: "schedule", Description: "定时提醒（管理员）：/schedule 时间 内容", Role: communitybot.RoleAdmin, Handle: a.schedule})
 	rt.Command(Command{Name: "jobs", Description: "查看定时任务（管理员）", Role: communitybot.RoleAdmin, Handle: a.jobs})
@@ -49,8 +58,10 @@ func RegisterAdminBroadcast(rt *Router, engine Broadcaster, sched JobScheduler, 
 }
 
 type adminBroadcast struct {
+	rt     *Router
 	engine Broadcaster
 	sched  JobScheduler
+	store  BroadcastStore
 	loc    *time.Location
 }
 
@@ -65,35 +76,63 @@ func (a *adminBroadcast) announce(ctx context.Context, r *Request) error {
 	if err := communitybot.CheckMessageText(r.Args, "公告内容", "/announce 本周六上午九点在社区活动中心举行志愿服务活动。"); err != nil {
 		return err
 	}
-	_, err := a.engine.Enqueue(onceForUpdate(ctx, r), communitybot.Broadcast{
-		Kind:      communitybot.KindAnnouncement,
-		Topic:     communitybot.TopicAnnouncements,
-		Reply:     communitybot.Reply{Text: AnnouncementText(r.Args)},
-		CreatedBy: r.UserID,
-		ReportTo:  r.ChatID,
+	return replyOnce(ctx, a.store, r, func(ctx context.Context) (communitybot.Reply, error) {
+		if n, err := a.store.SubscriberCount(ctx, communitybot.TopicAnnouncements); err == nil && n == 0 {
+			// A broadcast to no one would only show "0 / 0" and clutter
+			// /broadcasts; the audit log keeps what was meant to be said.
+			a.rt.record(ctx, r, "announce", "", "（无人订阅，未发送）"+r.Args)
+			return communitybot.Reply{Text: "目前还没有居民或群订阅「公告」，这条公告没有发给任何人。\n居民发送 /subscribe 即可订阅公告（群里由群管理员订阅）；有订阅者后，请重新发送 /announce。"}, nil
+		}
+		b, err := a.engine.Enqueue(ctx, communitybot.Broadcast{
+			Kind:      communitybot.KindAnnouncement,
+			Topic:     communitybot.TopicAnnouncements,
+			Reply:     communitybot.Reply{Text: AnnouncementText(r.Args)},
+			CreatedBy: r.UserID,
+			ReportTo:  r.ChatID,
+		})
+		if err != nil {
+			return communitybot.Reply{}, err
+		}
+		a.rt.record(ctx, r, "announce", "#"+b.ID, r.Args)
+		// The engine's first act is to post the progress message here,
+		// so the admin sees one message that fills in, not two.
+		return communitybot.Reply{}, nil
 	})
-	// The engine's first act is to post the progress message here, so
-	// the admin sees one message that fills in, not two.
-	return err
 }
 
 func (a *adminBroadcast) schedule(ctx context.Context, r *Request) error {
-	j, err := a.sched.ScheduleMessage(onceForUpdate(ctx, r), r.Args, r.UserID, r.ChatID)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	if j.Recurring() {
-		fmt.Fprintf(&b, "✅ 已创建周期提醒 #%s（%s），", j.ID, html.EscapeString(j.Spec))
-		if !j.Next.IsZero() {
-			fmt.Fprintf(&b, "下次发送：%s。\n", a.when(j.Next))
+	return replyOnce(ctx, a.store, r, func(ctx context.Context) (communitybot.Reply, error) {
+		j, err := a.sched.ScheduleMessage(ctx, r.Args, r.UserID, r.ChatID)
+		if err != nil {
+			return communitybot.Reply{}, err
 		}
-	} else {
-		fmt.Fprintf(&b, "✅ 已安排提醒 #%s，将于 %s发送。\n", j.ID, a.when(j.At))
-	}
-	b.WriteString("接收对象：订阅了「提醒」的居民和群。发送进度和结果会在发送时告诉您。\n")
-	fmt.Fprintf(&b, "内容：%s\n\n查看全部定时任务：/jobs　取消：/cancel %s", html.EscapeString(truncate(j.Text, 200)), j.ID)
-	return r.Reply(ctx, communitybot.Reply{Text: b.String()})
+		var b strings.Builder
+		if j.Recurring() {
+			fmt.Fprintf(&b, "✅ 已创建周期提醒 #%s（%s），", j.ID, html.EscapeString(j.Spec))
+			if !j.Next.IsZero() {
+				fmt.Fprintf(&b, "下次发送：%s。\n", a.when(j.Next))
+			}
+		} else {
+			fmt.Fprintf(&b, "✅ 已安排提醒 #%s，将于 %s发送。\n", j.ID, a.when(j.At))
+		}
+		n, err := a.store.SubscriberCount(ctx, communitybot.TopicReminders)
+		switch {
+		case err != nil:
+			b.WriteString("接收对象：订阅了「提醒」的居民和群。")
+		case n == 0:
+			b.WriteString("接收对象：订阅了「提醒」的居民和群，但目前还没有人订阅；到时仍无人订阅的话，这条提醒不会发给任何人。居民发送 /subscribe 即可订阅。")
+		default:
+			fmt.Fprintf(&b, "接收对象：订阅了「提醒」的居民和群（目前 %d 个）。", n)
+		}
+		b.WriteString("发送进度和结果会在发送时告诉您。\n")
+		fmt.Fprintf(&b, "内容：%s\n\n查看全部定时任务：/jobs　取消：/cancel %s", html.EscapeString(truncate(j.Text, 200)), j.ID)
+		when := a.when(j.At) + "发送"
+		if j.Recurring() {
+			when = "周期 " + j.Spec
+		}
+		a.rt.record(ctx, r, "schedule", "#"+j.ID, "“"+j.Text+"”，"+when)
+		return communitybot.Reply{Text: b.String()}, nil
+	})
 }
 
 func (a *adminBroadcast) when(t time.Time) string {
@@ -138,11 +177,14 @@ func (a *adminBroadcast) cancel(ctx context.Context, r *Request) error {
 	if id == "" {
 		return communitybot.Errorf(communitybot.ErrInvalid, "请写上要取消的任务编号，例如：/cancel 3。发送 /jobs 可查看全部定时任务。")
 	}
-	j, err := a.sched.Cancel(ctx, id)
-	if err != nil {
-		return err
-	}
-	return r.Reply(ctx, communitybot.Reply{Text: fmt.Sprintf("已取消定时任务 #%s。", html.EscapeString(j.ID))})
+	return replyOnce(ctx, a.store, r, func(ctx context.Context) (communitybot.Reply, error) {
+		j, err := a.sched.Cancel(ctx, id)
+		if err != nil {
+			return communitybot.Reply{}, err
+		}
+		a.rt.record(ctx, r, "cancel", "#"+j.ID, j.Text)
+		return communitybot.Reply{Text: fmt.Sprintf("已取消定时任务 #%s。", html.EscapeString(j.ID))}, nil
+	})
 }
 
 func (a *adminBroadcast) broadcasts(ctx context.Context, r *Request) error {

@@ -25,7 +25,7 @@ func withDelivery(engine **delivery.Engine) harnessOption {
 		})
 		s := scheduler.New(h.store, e, scheduler.Config{Location: loc, SweepEvery: 200 * time.Millisecond, Logger: testLogger()})
 		bot.RegisterSubscriptions(h.router, h.store, h.asst)
-		bot.RegisterAdminBroadcast(h.router, e, s, loc)
+		bot.RegisterAdminBroadcast(h.router, e, s, h.store, loc)
 		poster, err := bot.New(h.cfg, h.store, bot.NewRouter(nil, testLogger()))
 		if err != nil {
 			h.t.Fatal(err)
@@ -144,4 +144,31 @@ func TestScheduleJobsAndCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, "reminder", msgs[before].PlainText, "提醒", "马上开会")
+}
+
+// TestAnnounceAndScheduleWithoutSubscribers: an announcement to nobody is
+// not sent (nor listed as a broadcast) and the admin is told why; /schedule
+// says how many chats will get the reminder.
+func TestAnnounceAndScheduleWithoutSubscribers(t *testing.T) {
+	var engine *delivery.Engine
+	h := newHarness(t, withDelivery(&engine))
+	ctx := context.Background()
+	admin := resident()
+	h.makeAdmin(admin)
+	chat := tgtest.PrivateChat(admin)
+
+	r := h.ask(chat, admin, "/announce 周六上午社区体检")
+	mustContain(t, "/announce to nobody", r.PlainText, "目前还没有居民或群订阅「公告」，这条公告没有发给任何人", "/subscribe")
+	if recent, _ := engine.Recent(ctx, 10); len(recent) != 0 {
+		t.Errorf("an announcement to nobody was stored: %+v", recent)
+	}
+	r = h.ask(chat, admin, "/schedule 2h 下午三点开会")
+	mustContain(t, "/schedule to nobody", r.PlainText, "已安排提醒 #1", "目前还没有人订阅")
+
+	u := resident()
+	mustContain(t, "subscribe", h.ask(tgtest.PrivateChat(u), u, "/subscribe 提醒").PlainText, "已订阅")
+	r = h.ask(chat, admin, "/schedule 3h 四点开会")
+	mustContain(t, "/schedule", r.PlainText, "已安排提醒 #2", "（目前 1 个）")
+
+	mustContain(t, "/unsubscribe unknown", h.ask(tgtest.PrivateChat(u), u, "/unsubscribe 不存在").PlainText, "没有找到“不存在”", "/mysubs")
 }

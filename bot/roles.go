@@ -48,7 +48,9 @@ func RegisterMembership(rt *Router, m *membership.Service, users MembershipStore
 	rt.Observe(dir.observe)
 	h := &roleHandlers{m: m, dir: dir, replies: users, opts: o}
 
-	rt.Command(Command{Name: "join", Description: "党员凭邀请码登记：/join 邀请码", Handle: h.join})
+	// Members and admins have no use for /join (an admin is told so, a
+	// member only uses it to change branch), so only residents see it.
+	rt.Command(Command{Name: "join", Description: "党员凭邀请码登记：/join 邀请码", HideFrom: communitybot.RoleMember, Handle: h.join})
 	rt.Command(Command{Name: "grant", Description: "授予身份：/grant 用户 member 支部 或 /grant 用户 admin", Role: communitybot.RoleAdmin, Handle: h.once(h.grant)})
 	rt.Command(Command{Name: "revoke", Description: "撤销身份：/revoke 用户", Role: communitybot.RoleAdmin, Handle: h.once(h.revoke)})
 	rt.Command(Command{Name: "invite", Description: "生成一次性党员邀请码：/invite 支部名称", Role: communitybot.RoleAdmin, Handle: h.once(h.invite)})
@@ -92,7 +94,8 @@ func (h *roleHandlers) join(ctx context.Context, r *Request) error {
 	}
 	var b strings.Builder
 	if prev.Branch != "" && prev.Branch != acct.Branch {
-		fmt.Fprintf(&b, "✅ 登记成功！您已从「%s」转入「%s」。", html.EscapeString(prev.Branch), html.EscapeString(acct.Branch))
+		fmt.Fprintf(&b, "✅ 登记成功！您已从「%s」转入「%s」。您的个人积分和连续学习天数都保留；今后获得的积分计入「%s」的支部排行。",
+			html.EscapeString(prev.Branch), html.EscapeString(acct.Branch), html.EscapeString(acct.Branch))
 	} else {
 		fmt.Fprintf(&b, "🎉 欢迎您！您已登记为「%s」的党员。", html.EscapeString(acct.Branch))
 	}
@@ -167,13 +170,19 @@ func (h *roleHandlers) grant(ctx context.Context, r *Request) (communitybot.Repl
 	if err != nil {
 		return communitybot.Reply{}, err
 	}
-	if err := h.dir.setMenu(ctx, r.sender, u.ID, acct.Role); err != nil {
-		return communitybot.Reply{}, fmt.Errorf("menu after grant: %w", err)
-	}
 	desc := acct.Role.Label()
 	if acct.Branch != "" {
-		desc = "「" + html.EscapeString(acct.Branch) + "」的" + desc
+		desc = "「" + acct.Branch + "」的" + desc
 	}
+	detail := "设为" + desc
+	if prev.Role != communitybot.RoleResident {
+		detail += "（原为" + prev.Role.Label() + "）"
+	}
+	if err := h.dir.setMenu(ctx, r.sender, u.ID, acct.Role); err != nil {
+		return communitybot.Reply{}, fmt.Errorf("menu after grant: %w", err) // handled again: granted and recorded then
+	}
+	h.dir.rt.record(ctx, r, "grant", userRef(u), detail)
+	desc = html.EscapeString(desc)
 	msg := fmt.Sprintf("✅ 已将 %s 设为%s。", who(u), desc)
 	if prev.Role != communitybot.RoleResident {
 		msg += fmt.Sprintf("（原为%s）", prev.Role.Label())
@@ -199,6 +208,8 @@ func (h *roleHandlers) revoke(ctx context.Context, r *Request) (communitybot.Rep
 	if err != nil {
 		return communitybot.Reply{}, err
 	}
+	// Recorded at once: handled again, Revoke finds a resident and refuses.
+	h.dir.rt.record(ctx, r, "revoke", userRef(u), "撤销"+prev.Role.Label()+"身份")
 	if err := h.dir.setMenu(ctx, r.sender, u.ID, communitybot.RoleResident); err != nil {
 		return communitybot.Reply{}, fmt.Errorf("menu after revoke: %w", err)
 	}
@@ -218,6 +229,9 @@ func (h *roleHandlers) invite(ctx context.Context, r *Request) (communitybot.Rep
 		return communitybot.Reply{}, err
 	}
 	code := membership.FormatCode(inv.Code)
+	// The audit log names the code by its last group only: it is read by
+	// every admin, and the code is a secret until it is used.
+	h.dir.rt.record(ctx, r, "invite", inv.Branch, fmt.Sprintf("邀请码尾号 %s，%s 前有效", codeTail(inv.Code), inv.ExpiresAt.In(h.opts.Location).Format("1月2日 15:04")))
 	text := fmt.Sprintf("🎫 「%s」的党员邀请码（只能使用一次，%s 前有效）：\n\n<code>%s</code>\n\n请把下面这行发给要登记的党员，对方在与我的私聊中发送即可：\n<code>/join %s</code>",
 		html.EscapeString(inv.Branch), inv.ExpiresAt.In(h.opts.Location).Format("1月2日 15:04"), code, code)
 	return communitybot.Reply{Text: text, Buttons: [][]communitybot.Button{{{Text: "作废此邀请码", Data: "inv:x:" + inv.Code}}}}, nil
@@ -229,8 +243,9 @@ func (h *roleHandlers) cancelInvite(ctx context.Context, r *Request) error {
 		return errStaleButton
 	}
 	if err := h.m.CancelInvite(ctx, code); err != nil {
-		return err
+		return err // includes a second press: the code is gone, nothing to record
 	}
+	h.dir.rt.record(ctx, r, "uninvite", "邀请码尾号 "+codeTail(code), "")
 	_ = r.Toast(ctx, "邀请码已作废", false)
 	return r.Edit(ctx, communitybot.Reply{Text: fmt.Sprintf("🚫 邀请码 <code>%s</code> 已作废，不能再使用。", html.EscapeString(membership.FormatCode(code)))})
 }
@@ -271,4 +286,13 @@ func (h *roleHandlers) members(ctx context.Context, r *Request) error {
 		}
 	}
 	return r.Reply(ctx, communitybot.Reply{Text: b.String()})
+}
+
+// codeTail is the last group of an invite code, enough to tell codes
+// apart in the audit log without revealing them.
+func codeTail(code string) string {
+	if n := len(code); n > 4 {
+		return code[n-4:]
+	}
+	return code
 }

@@ -27,7 +27,12 @@ type Command struct {
 	Role communitybot.Role
 	// Hidden commands work but are not listed in the menu or /help.
 	Hidden bool
-	Handle HandlerFunc
+	// HideFrom, when set, drops the command from the menus and /help of
+	// users holding at least that role; it still works for them. /join is
+	// for residents becoming members: a member or admin who sees it in
+	// their menu is misled into redeeming a code they do not need.
+	HideFrom communitybot.Role
+	Handle   HandlerFunc
 }
 
 // roleLookup is what the router needs to check roles.
@@ -53,6 +58,7 @@ type Router struct {
 	roles      roleLookup
 	log        *slog.Logger
 	mws        []Middleware // see Use
+	audit      AuditLog     // see SetAuditLog; nil: admin actions are not recorded
 }
 
 // NewRouter returns an empty router. roles may be nil when no command
@@ -95,9 +101,11 @@ func (rt *Router) Observe(fn func(ctx context.Context, r *Request)) {
 func (rt *Router) Commands(r communitybot.Role) []Command {
 	var out []Command
 	for _, n := range rt.order {
-		if c := rt.commands[n]; !c.Hidden && r.Allows(c.Role) {
-			out = append(out, c)
+		c := rt.commands[n]
+		if c.Hidden || !r.Allows(c.Role) || (c.HideFrom != "" && r.Allows(c.HideFrom)) {
+			continue
 		}
+		out = append(out, c)
 	}
 	return out
 }
@@ -206,11 +214,18 @@ func (rt *Router) UserRole(ctx context.Context, r *Request) (communitybot.Role, 
 	return role, nil
 }
 
+// errRoleMissing marks a request refused because the user lacks the
+// command's role, as opposed to an ErrForbidden a handler returns for its
+// own rules (an admin may not demote themselves): only the former is
+// audited as "denied".
+var errRoleMissing = errors.New("role missing")
+
 func forbidden(need communitybot.Role) error {
+	msg := "抱歉，这个功能仅面向已登记的党员。如需登记，请向所在党支部索取邀请码，然后发送 /join 邀请码。"
 	if need == communitybot.RoleAdmin {
-		return communitybot.Errorf(communitybot.ErrForbidden, "抱歉，这个功能仅限街道管理员使用。")
+		msg = "抱歉，这个功能仅限街道管理员使用。"
 	}
-	return communitybot.Errorf(communitybot.ErrForbidden, "抱歉，这个功能仅面向已登记的党员。如需登记，请向所在党支部索取邀请码，然后发送 /join 邀请码。")
+	return &communitybot.Error{Kind: communitybot.ErrForbidden, Message: msg, Err: errRoleMissing}
 }
 
 // CommandList renders the commands a user with role r may use, for /help.

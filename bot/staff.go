@@ -3,9 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,13 +35,17 @@ type ReplyStore interface {
 // before the record (a few milliseconds): the change is then made again,
 // except what the once key in ctx already guards (a broadcast, a study
 // item).
+//
+// With replies nil the change runs and replies each time (under the once
+// key all the same). An empty reply sends nothing: the command answers
+// some other way (/announce: the delivery engine's progress message).
 func replyOnce(ctx context.Context, replies ReplyStore, r *Request, change func(ctx context.Context) (communitybot.Reply, error)) error {
-	if r.UpdateID == 0 { // not from Telegram's update stream: nothing to repeat
+	if r.UpdateID == 0 || replies == nil { // nothing to repeat, or nowhere to keep it
 		reply, err := change(ctx)
 		if err != nil {
 			return err
 		}
-		return r.Reply(ctx, reply)
+		return replyIfAny(ctx, r, reply)
 	}
 	key := fmt.Sprintf("reply:%d:%d:%d", r.UpdateID, r.ChatID, r.MessageID)
 	raw, done, err := replies.OnceValue(ctx, key)
@@ -55,7 +57,7 @@ func replyOnce(ctx context.Context, replies ReplyStore, r *Request, change func(
 		if err := json.Unmarshal([]byte(raw), &reply); err != nil {
 			return fmt.Errorf("earlier reply of update %d: %w", r.UpdateID, err)
 		}
-		return r.Reply(ctx, reply)
+		return replyIfAny(ctx, r, reply)
 	}
 	reply, err := change(onceForUpdate(ctx, r))
 	if err != nil {
@@ -70,15 +72,24 @@ func replyOnce(ctx context.Context, replies ReplyStore, r *Request, change func(
 	if first, err := replies.ClaimOnce(ctx, key, string(enc)); err == nil && first != string(enc) {
 		_ = json.Unmarshal([]byte(first), &reply) // handled twice at once: say what the first said
 	}
+	return replyIfAny(ctx, r, reply)
+}
+
+// replyIfAny sends reply unless it is empty.
+func replyIfAny(ctx context.Context, r *Request, reply communitybot.Reply) error {
+	if reply.Text == "" && len(reply.Buttons) == 0 {
+		return nil
+	}
 	return r.Reply(ctx, reply)
 }
 
 // RegisterStaff registers the admins' project and reporting commands:
-// /setstatus, /projectnote, /addproject, /stats, /audit and /topics. The
-// router checks the admin role on every call; a refused call is written to
-// the audit log. The commands that change something reply once per update
-// (replies, see replyOnce): handled again, they repeat the reply, not the
-// change.
+// /setstatus, /projectnote, /addproject, /delproject, /stats, /audit and
+// /topics, and makes svc the router's audit log (Router.SetAuditLog):
+// every admin action of every feature, and every admin command refused for
+// lack of the role, is written to it. The commands that change something
+// reply once per update (replies, see replyOnce): handled again, they
+// repeat the reply, not the change.
 func RegisterStaff(rt *Router, svc *staff.Service, replies ReplyStore) {
 	admin := func(name, desc string, h func(ctx context.Context, a staff.Actor, args string) (communitybot.Reply, error)) {
 		rt.Command(Command{Name: name, Description: desc, Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
@@ -96,39 +107,20 @@ func RegisterStaff(rt *Router, svc *staff.Service, replies ReplyStore) {
 			})
 		}})
 	}
-	change("setstatus", "更新项目状态：/setstatus 项目 状态 [进度%] 说明", svc.SetStatus)
+	change("setstatus", "更新项目状态：/setstatus 项目 状态 [进度] 说明", svc.SetStatus)
 	change("projectnote", "发布项目说明：/projectnote 项目 说明", svc.ProjectNote)
 	change("addproject", "新增项目：/addproject 名称 | 简介 [| 别名]", svc.AddProject)
+	change("delproject", "删除用 /addproject 新增的项目：/delproject 编号", svc.DeleteProject)
 	admin("stats", "运营数据", func(ctx context.Context, _ staff.Actor, _ string) (communitybot.Reply, error) {
 		return svc.Stats(ctx)
 	})
 	admin("audit", "最近的管理操作记录：/audit [条数]", func(ctx context.Context, _ staff.Actor, args string) (communitybot.Reply, error) {
-		n := 20
-		if v, err := strconv.Atoi(strings.TrimSpace(args)); err == nil && v > 0 {
-			n = min(v, 50)
-		}
-		return svc.Audit(ctx, n)
+		return svc.Audit(ctx, args)
 	})
 	admin("topics", "问答话题标识（供 /learn 使用）", func(ctx context.Context, _ staff.Actor, _ string) (communitybot.Reply, error) {
 		return svc.Topics(ctx)
 	})
-	rt.Use(auditDenied(rt, svc))
-}
-
-// auditDenied writes a command refused for lack of a role to the audit
-// log, so staff see attempts on admin commands.
-func auditDenied(rt *Router, svc *staff.Service) Middleware {
-	return func(next HandlerFunc) HandlerFunc {
-		return func(ctx context.Context, r *Request) error {
-			err := next(ctx, r)
-			if r.Command != "" && errors.Is(err, communitybot.ErrForbidden) {
-				if _, known := rt.commands[r.Command]; known {
-					svc.RecordDenied(ctx, actorOf(r), r.Command)
-				}
-			}
-			return err
-		}
-	}
+	rt.SetAuditLog(svc)
 }
 
 // actorOf names the user behind a request for history entries and the

@@ -148,3 +148,28 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// subscribeProject subscribes a fresh resident to a project's updates, so
+// that changes to it are pushed (nobody to push to, nothing is queued).
+func (e *staffEnv) subscribeProject(id string) tgtest.User {
+	e.t.Helper()
+	u := resident()
+	if _, err := e.store.Subscribe(context.Background(), u.ID, communitybot.ProjectTopic(id)); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// waitTicketPost waits for the n-th message in the staff chat and until
+// the desk has recorded it as a ticket's post: the record is written just
+// after Telegram accepted the post, and a reply before it would not be
+// taken for an answer.
+func (e *staffEnv) waitTicketPost(n int) tgtest.Message {
+	e.t.Helper()
+	post := e.waitStaffPost(n)
+	eventually(e.t, func() bool {
+		_, err := e.store.TicketByStaffMessage(context.Background(), e.staffChat.ID, post.Model.ID)
+		return err == nil
+	})
+	return post
+}

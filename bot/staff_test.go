@@ -20,6 +20,7 @@ import (
 func TestSetStatusStoresHistoryAndPushes(t *testing.T) {
 	e := newStaffEnv(t)
 	ctx := context.Background()
+	e.subscribeProject("elevator")
 
 	r := e.adminSays("/setstatus 电梯加装 推进中 60% 3号楼电梯已完成井道施工，<b>下周</b>吊装")
 	mustContain(t, "/setstatus reply", r.PlainText, "已更新", "电梯加装", "60%", "已推送")
@@ -266,7 +267,7 @@ func TestStatsAndAudit(t *testing.T) {
 		"最近推送", "—（推送功能接入后显示）", "党员学习", "—（学习功能接入后显示）")
 
 	a := e.adminSays("/audit")
-	mustContain(t, "/audit", a.PlainText, "王主任", "/setstatus elevator", "推进中，50%，说明：过半")
+	mustContain(t, "/audit", a.PlainText, "王主任", "更新项目状态 4.「电梯加装」 [elevator]", "推进中，50%，说明：过半")
 }
 
 var metricLine = regexp.MustCompile(`(?m)^(communitybot_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$`)
@@ -403,6 +404,7 @@ func TestProjectCommandsHandledTwiceChangeOnce(t *testing.T) {
 	e := newStaffEnv(t, withRehandle("setstatus", "projectnote", "addproject"))
 	ctx := context.Background()
 	chat := tgtest.PrivateChat(e.admin)
+	e.subscribeProject("elevator")
 
 	first, second := e.askRehandled(chat, e.admin, "/setstatus 电梯加装 推进中 60% 3号楼电梯已完成井道施工")
 	mustContain(t, "/setstatus", first.PlainText, "已更新", "已推送")
@@ -448,6 +450,7 @@ func TestSetStatusWhoseReplyFailsChangesOnce(t *testing.T) {
 			})
 		}))
 	chat := tgtest.PrivateChat(e.admin)
+	e.subscribeProject("elevator")
 	e.api.SetFaults(tgtest.Faults{Rate: 1, Methods: []string{"sendMessage"}})
 	e.api.SendText(chat, e.admin, "/setstatus 电梯加装 推进中 60% 3号楼电梯已完成井道施工")
 	eventually(t, func() bool { return handlings.Load() >= 3 }) // failed to reply twice, handled a third time
@@ -466,4 +469,219 @@ func TestSetStatusWhoseReplyFailsChangesOnce(t *testing.T) {
 	if got := e.auditActions(); len(got) != 1 {
 		t.Errorf("audit = %q, want one setstatus", got)
 	}
+}
+
+// TestSetStatusProgressRules: a progress that is not a whole percentage
+// is refused rather than read into the note; a bare number is the
+// progress only when a note follows; going back to 规划中 withdraws the
+// figure, 已完工 means 100%.
+func TestSetStatusProgressRules(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	u := resident()
+	chat := tgtest.PrivateChat(u)
+	progress := func() int {
+		t.Helper()
+		p, err := e.store.Project(ctx, "elevator")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Progress
+	}
+	hist, _ := e.store.ProjectHistory(ctx, "elevator", 100)
+
+	for _, bad := range []struct{ cmd, want string }{
+		{"/setstatus 4 推进中 50.5% 小数", "进度应为 0 到 100 之间的整数（例如 60%），收到的是“50.5%”"},
+		{"/setstatus 4 推进中 六十% 说明", "进度应为 0 到 100 之间的整数"},
+		{"/setstatus 4 推进中 60", "只写了“60”：如果这是进度，请在后面写上说明，例如 /setstatus 4 推进中 60% 说明"},
+		{"/setstatus 4 已完工 90% 还差收尾", "“已完工”的进度应为 100%"},
+	} {
+		r := e.adminSays(bad.cmd)
+		mustContain(t, bad.cmd, r.PlainText, bad.want, "用法：/setstatus")
+	}
+	if after, _ := e.store.ProjectHistory(ctx, "elevator", 100); len(after) != len(hist) {
+		t.Fatalf("refused commands changed the history: %d → %d entries", len(hist), len(after))
+	}
+
+	r := e.adminSays("/setstatus 4 推进中 60 测试无百分号")
+	mustContain(t, "bare progress", r.PlainText, "推进中，60%，说明：测试无百分号")
+	if got := progress(); got != 60 {
+		t.Fatalf("progress after a bare 60 = %d", got)
+	}
+	r = e.adminSays("/setstatus 4 推进中 2024 年底前完成")
+	mustContain(t, "a number that is no progress", r.PlainText, "说明：2024 年底前完成")
+	e.adminSays("/setstatus 4 暂停 等待居民意见")
+	if got := progress(); got != 60 {
+		t.Fatalf("暂停 without a progress changed it to %d", got)
+	}
+
+	r = e.adminSays("/setstatus 4 规划中 重新规划")
+	mustContain(t, "back to planning", r.PlainText, "规划中，不再显示进度")
+	if got := progress(); got != communitybot.NoProgress {
+		t.Fatalf("progress after 规划中 = %d, want none", got)
+	}
+	card := e.ask(chat, u, "/project 4")
+	mustContain(t, "/project after 规划中", card.PlainText, "状态：规划中", "进度：暂未公布具体数字", "重新规划")
+	if strings.Contains(card.PlainText, "约 60%") {
+		t.Errorf("规划中 still shows the old progress:\n%s", card.PlainText)
+	}
+
+	e.adminSays("/setstatus 4 已完工 全部完工")
+	if got := progress(); got != 100 {
+		t.Fatalf("progress after 已完工 = %d, want 100", got)
+	}
+	mustContain(t, "/project after 已完工", e.ask(chat, u, "/project 4").PlainText, "已完工", "100%")
+}
+
+// TestProjectUpdateWithoutSubscribers: with nobody subscribed the admin
+// hears so and nothing is queued; with a subscriber it is pushed.
+func TestProjectUpdateWithoutSubscribers(t *testing.T) {
+	e := newStaffEnv(t)
+	r := e.adminSays("/setstatus 4 推进中 60% 3号楼井道施工")
+	mustContain(t, "no subscribers", r.PlainText, "目前还没有居民订阅这个项目，更新已保存，居民查询时就能看到。")
+	if strings.Contains(r.PlainText, "已推送") || len(e.notifier.broadcasts()) != 0 {
+		t.Fatalf("pushed to nobody: %q, %d broadcasts", r.PlainText, len(e.notifier.broadcasts()))
+	}
+	e.subscribeProject("elevator")
+	r = e.adminSays("/projectnote 4 周六召开意见征询会")
+	mustContain(t, "a subscriber", r.PlainText, "已推送给订阅该项目的居民")
+	if n := len(e.notifier.broadcasts()); n != 1 {
+		t.Errorf("%d broadcasts, want 1", n)
+	}
+}
+
+// TestAddProjectRefusesUnreachableNames: a name or alias that is a topic's
+// title, keyword or question (small talk included), or a mistyped status,
+// is refused, and the greeting still gets its answer.
+func TestAddProjectRefusesUnreachableNames(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	for _, c := range []struct{ cmd, want string }{
+		{"/addproject 新项目A | 简介 | 你好、谢谢", "“你好”与问答条目「"},
+		{"/addproject 五个张庙 | 测试冲突", "“五个张庙”与问答条目「“五个张庙”」的标题相同"},
+		{"/addproject 新项目B | 简介 | 口袋、A!", "“A!”太短了"},
+		{"/addproject 完成 新项目 | 简介", "“完成”不是可用的状态"},
+		{"/addproject 施工中 新项目 | 简介", "“施工中”不是可用的状态"},
+		{"/addproject 蕰藻浜 | 简介", "检索关键词"},
+	} {
+		r := e.adminSays(c.cmd)
+		mustContain(t, c.cmd, r.PlainText, c.want)
+	}
+	if ps, _ := e.store.Projects(ctx); len(ps) != 7 {
+		t.Fatalf("%d projects after refused /addproject, want 7", len(ps))
+	}
+	u := resident()
+	greet := e.ask(tgtest.PrivateChat(u), u, "你好")
+	if strings.Contains(greet.PlainText, "新项目") {
+		t.Errorf("a greeting answered with a project:\n%s", greet.PlainText)
+	}
+	// A status written right is taken, and a name may start with a word
+	// that only looks like one when it is not separated.
+	mustContain(t, "status given", e.adminSays("/addproject 推进中 口袋公园改造 | 在泗塘路口建设一处口袋公园").PlainText, "已新增项目 8", "推进中")
+}
+
+// TestDeleteProjectAndUnlearn: /delproject removes a staff-added project
+// (never a content one, never reusing its number); /unlearn takes back
+// what /learn taught, and the ticket can be learned again.
+func TestDeleteProjectAndUnlearn(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	u := resident()
+	chat := tgtest.PrivateChat(u)
+
+	mustContain(t, "content project", e.adminSays("/delproject 4").PlainText, "来自内容文件，不能在机器人里删除", "/setstatus 4 暂停")
+	mustContain(t, "no argument", e.adminSays("/delproject").PlainText, "用法：/delproject")
+	mustContain(t, "unknown", e.adminSays("/delproject 不存在的项目").PlainText, "没有找到项目")
+
+	e.adminSays("/addproject 口袋公园改造 | 在泗塘路口建设一处口袋公园 | 街心花园")
+	sub := e.subscribeProject("project-8")
+	_ = sub
+	mustContain(t, "/delproject 8", e.adminSays("/delproject 街心花园").PlainText, "已删除项目 8.「口袋公园改造」", "编号 8 不会再分给新项目")
+	mustContain(t, "/project 8 after delete", e.ask(chat, u, "/project 8").PlainText, "没有")
+	if n, _ := e.store.SubscriberCount(ctx, communitybot.ProjectTopic("project-8")); n != 0 {
+		t.Errorf("the deleted project keeps %d subscribers", n)
+	}
+	if strings.Contains(e.ask(chat, u, "街心花园什么时候建好").PlainText, "口袋公园改造") {
+		t.Error("the Q&A still answers with the deleted project")
+	}
+	mustContain(t, "next number", e.adminSays("/addproject 社区花园 | 在小区里建设一处花园").PlainText, "已新增项目 9")
+	mustContain(t, "deleted again", e.adminSays("/delproject 8").PlainText, "没有编号为 8 的项目")
+
+	// Teach the bot from a ticket, then take it back.
+	q := "社区食堂几点开门"
+	no := regexp.MustCompile(`Q-\d{4}`).FindString(e.ask(chat, u, q).PlainText)
+	id := "learned-q" + strings.TrimLeft(no[2:], "0")
+	e.adminSays("/answer " + no + " 社区食堂每天上午10点半开门。")
+	mustContain(t, "/learn", e.adminSays("/learn "+no+" new 社区食堂营业时间").PlainText, "新建问答条目")
+	fresh := resident()
+	mustContain(t, "learned", e.ask(tgtest.PrivateChat(fresh), fresh, q).PlainText, "上午10点半开门")
+	list := e.adminSays("/unlearn")
+	mustContain(t, "/unlearn list", list.PlainText, id, "问答条目「社区食堂营业时间」，来自 "+no)
+	mustContain(t, "/unlearn", e.adminSays("/unlearn "+id).PlainText, "已从问答库移出 "+id, "问题 "+no+" 以后可以重新用 /learn 加入")
+	fresh = resident()
+	if r := e.ask(tgtest.PrivateChat(fresh), fresh, q); strings.Contains(r.PlainText, "上午10点半开门") || !strings.Contains(r.PlainText, "问题编号") {
+		t.Errorf("the Q&A still answers with the unlearned entry:\n%s", r.PlainText)
+	}
+	mustContain(t, "again", e.adminSays("/unlearn "+no).PlainText, "问答库里没有条目 "+id)
+	mustContain(t, "bad ref", e.adminSays("/unlearn 午饭").PlainText, "用法：/unlearn")
+	mustContain(t, "learn again", e.adminSays("/learn "+no+" contact-staff").PlainText, "加为「联系工作人员」的一种问法")
+}
+
+// TestStatsShowsWhatResidentsTyped: the most repeated unanswered
+// questions are shown as last typed (escaped), not in their normal form.
+func TestStatsShowsWhatResidentsTyped(t *testing.T) {
+	e := newStaffEnv(t)
+	u1, u2 := resident(), resident()
+	e.ask(tgtest.PrivateChat(u1), u1, "<b>加粗</b>的问题")
+	e.ask(tgtest.PrivateChat(u2), u2, "<b>加粗</b>的问题！")
+	e.ask(tgtest.PrivateChat(u1), u1, "今天午饭吃什么好")
+	eventually(t, func() bool { // questions are recorded just after the reply
+		asked, _, _ := e.store.QuestionCountsDays(context.Background(), time.Now(), 1)
+		return asked == 3
+	})
+	s := e.adminSays("/stats")
+	mustContain(t, "/stats", s.PlainText, "1. <b>加粗</b>的问题！（2 次）", "2. 今天午饭吃什么好（1 次）")
+	if strings.Contains(s.PlainText, "b加粗b") || !strings.Contains(s.Text, "&lt;b&gt;加粗&lt;/b&gt;的问题！") {
+		t.Errorf("/stats shows the normal form or unescaped text:\n%s", s.Text)
+	}
+}
+
+// TestAskHandsQuestionToStaff: /ask makes a ticket at once, in a private
+// chat or a group, posted to the staff chat and answered like any other.
+func TestAskHandsQuestionToStaff(t *testing.T) {
+	e := newStaffEnv(t)
+	u := resident()
+	chat := tgtest.PrivateChat(u)
+	mustContain(t, "/ticket before", e.ask(chat, u, "/ticket").PlainText, "/ask")
+	mustContain(t, "empty /ask", e.ask(chat, u, "/ask").PlainText, "请在 /ask 后面写上您的问题")
+	mustContain(t, "long /ask", e.ask(chat, u, "/ask "+strings.Repeat("长", 501)).PlainText, "问题太长了（501 字）")
+	// A question the Q&A could answer still goes to a person.
+	r := e.ask(chat, u, "/ask 五个张庙是什么？我想听工作人员讲讲")
+	mustContain(t, "/ask", r.PlainText, "已转交街道工作人员，问题编号 Q-0001", "/ticket Q-0001")
+	post := e.waitStaffPost(1)
+	mustContain(t, "staff post", post.PlainText, "Q-0001", "五个张庙是什么？我想听工作人员讲讲")
+	mustContain(t, "same again", e.ask(chat, u, "/ask 五个张庙是什么？我想听工作人员讲讲").PlainText, "Q-0001")
+
+	group := tgtest.SupergroupChat(-1009000000777, "泗塘一村居民群")
+	r = e.ask(group, u, "/ask 小区门口的路灯坏了找谁修")
+	mustContain(t, "/ask in a group", r.PlainText, "Q-0002")
+	e.ask(chat, u, "/ask 第三个问题")
+	mustContain(t, "cap", e.ask(chat, u, "/ask 第四个问题").PlainText, "您已有 3 个问题在等待工作人员答复")
+
+	e.api.ReplyText(e.staffChat, e.admin, e.waitTicketPost(2).Model, "已报修，明天修好。")
+	msgs, err := e.api.WaitSent(ctxT(t), group.ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "relayed to the group", msgs[1].PlainText, "已报修，明天修好。")
+}
+
+// TestErrorsSayWhatToDo: refusals name the next step.
+func TestErrorsSayWhatToDo(t *testing.T) {
+	e := newStaffEnv(t)
+	u := resident()
+	e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	mustContain(t, "/ticket abc", e.ask(tgtest.PrivateChat(u), u, "/ticket abc").PlainText, "Q-0042", "只发送 /ticket 可查看您的问题列表")
+	mustContain(t, "/answer without text", e.adminSays("/answer Q-0001").PlainText, "请在编号后面写上答复内容", "用法：/answer Q-0042 答复内容")
+	mustContain(t, "/answer bad number", e.adminSays("/answer abc 答复").PlainText, "Q-0042", "用法：/answer")
 }

@@ -13,8 +13,14 @@ import (
 // StudyOptions configure RegisterStudy.
 type StudyOptions struct {
 	// Reload re-reads the content file's study items for /reloadstudy;
-	// nil leaves the command out.
+	// nil (no CONTENT_FILE: the built-in content is used) makes
+	// /reloadstudy explain that it needs CONTENT_FILE.
 	Reload func() ([]communitybot.StudyItem, error)
+	// Replies makes /addstudy, /delstudy and /reloadstudy reply (and
+	// audit) once per update (see replyOnce); nil: the study items are
+	// still added and deleted once per update (the once key), but an
+	// update handled again replies anew.
+	Replies ReplyStore
 }
 
 // RegisterStudy registers the party members' daily study: /study, /rank,
@@ -60,19 +66,26 @@ func RegisterStudy(rt *Router, s *study.Service, o StudyOptions) {
 		if strings.TrimSpace(r.Args) == "" {
 			return r.Reply(ctx, communitybot.Reply{Text: html.EscapeString(study.AddUsage)})
 		}
-		// Under the update's once key an update handled again adds no
-		// second item and gets the same reply.
-		_, reply, err := s.AddItem(onceForUpdate(ctx, r), r.Args)
-		if err != nil {
-			return err
-		}
-		return r.Reply(ctx, reply)
+		return replyOnce(ctx, o.Replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+			// Under the update's once key an update handled again adds
+			// no second item and gets the same reply.
+			it, reply, err := s.AddItem(onceForUpdate(ctx, r), r.Args)
+			if err != nil {
+				return communitybot.Reply{}, err
+			}
+			rt.record(ctx, r, "addstudy", it.ID, it.Title)
+			return reply, nil
+		})
 	}})
 	rt.Command(Command{Name: "delstudy", Description: "删除在机器人里添加的学习题：/delstudy 编号", Role: admin, Handle: func(ctx context.Context, r *Request) error {
-		if err := s.DeleteItem(onceForUpdate(ctx, r), r.Args); err != nil { // handled again: the same answer
-			return err
-		}
-		return r.Reply(ctx, communitybot.Reply{Text: "✅ 已从学习题库删除 " + html.EscapeString(strings.TrimSpace(r.Args)) + "。"})
+		return replyOnce(ctx, o.Replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+			id := strings.TrimSpace(r.Args)
+			if err := s.DeleteItem(onceForUpdate(ctx, r), id); err != nil { // handled again: the same answer
+				return communitybot.Reply{}, err
+			}
+			rt.record(ctx, r, "delstudy", id, "")
+			return communitybot.Reply{Text: "✅ 已从学习题库删除 " + html.EscapeString(id) + "。"}, nil
+		})
 	}})
 	rt.Command(Command{Name: "studylist", Description: "查看学习题库", Role: admin, Handle: func(ctx context.Context, r *Request) error {
 		reply, err := s.List(ctx)
@@ -81,20 +94,25 @@ func RegisterStudy(rt *Router, s *study.Service, o StudyOptions) {
 		}
 		return r.Reply(ctx, reply)
 	}})
-	if o.Reload != nil {
-		rt.Command(Command{Name: "reloadstudy", Description: "重新加载内容文件里的学习题", Role: admin, Handle: func(ctx context.Context, r *Request) error {
+	rt.Command(Command{Name: "reloadstudy", Description: "重新加载内容文件里的学习题", Role: admin, Handle: func(ctx context.Context, r *Request) error {
+		if o.Reload == nil {
+			return communitybot.Errorf(communitybot.ErrInvalid,
+				"现在用的是程序内置的内容，没有可以重新加载的内容文件。要用 /reloadstudy，请把环境变量 CONTENT_FILE 设为内容文件的路径并重启机器人；不重启也可以用 /addstudy 添加、/delstudy 删除学习题。")
+		}
+		return replyOnce(ctx, o.Replies, r, func(ctx context.Context) (communitybot.Reply, error) {
 			items, err := o.Reload()
 			if err != nil {
-				return err // a content error carries the list of problems
+				return communitybot.Reply{}, err // a content error carries the list of problems
 			}
 			s.SetContent(items)
 			bank, err := s.Bank(ctx)
 			if err != nil {
-				return err
+				return communitybot.Reply{}, err
 			}
-			return r.Reply(ctx, communitybot.Reply{Text: fmt.Sprintf("✅ 已重新加载内容文件：文件里有 %d 条学习内容，题库共 %d 条。（只对处理这条命令的实例生效；多实例部署请逐个重启。）", len(items), len(bank))})
-		}})
-	}
+			rt.record(ctx, r, "reloadstudy", "内容文件", fmt.Sprintf("文件里 %d 条，题库共 %d 条", len(items), len(bank)))
+			return communitybot.Reply{Text: fmt.Sprintf("✅ 已重新加载内容文件：文件里有 %d 条学习内容，题库共 %d 条。（只对处理这条命令的实例生效；多实例部署请逐个重启。）", len(items), len(bank))}, nil
+		})
+	}})
 
 	// The answer buttons: quiz:<day>:<item>:<question>:<option>.
 	rt.Callback(study.CallbackPrefix, member, func(ctx context.Context, r *Request) error {

@@ -57,7 +57,7 @@ func newStudyHarness(t *testing.T, opts ...harnessOption) *studyHarness {
 		}
 		sh.svc = svc
 		bot.RegisterMembership(h.router, membership.New(h.store, membership.Options{}), h.store, bot.MembershipOptions{Location: shanghai, StudyTime: "08:00", Logger: testLogger()})
-		bot.RegisterStudy(h.router, svc, bot.StudyOptions{})
+		bot.RegisterStudy(h.router, svc, bot.StudyOptions{Replies: h.store})
 	}}, opts...)...)
 	sh.harness = h
 	// A second Bot on the same configuration only lends its Sender: the
@@ -539,4 +539,71 @@ func TestMemberAndStudyCommandsHandledTwiceChangeOnce(t *testing.T) {
 	first, second = sh.askRehandled(chat, admin, "/delstudy add-1")
 	mustContain(t, "/delstudy", first.PlainText, "已从学习题库删除")
 	sameReply(t, "/delstudy", first, second)
+}
+
+// TestJoinByAdminsAndMembers: an admin redeeming an invite is told they
+// need none and how to take a branch, and the code stays usable; a member
+// with another branch's code moves there and is told what happens to
+// their points.
+func TestJoinByAdminsAndMembers(t *testing.T) {
+	sh := newStudyHarness(t)
+	admin := resident()
+	sh.makeAdmin(admin)
+	adminChat := tgtest.PrivateChat(admin)
+	code := joinLine.FindStringSubmatch(sh.ask(adminChat, admin, "/invite 一支部").PlainText)[1]
+
+	r := sh.ask(adminChat, admin, "/join "+code)
+	mustContain(t, "admin /join", r.PlainText, "您已经是管理员，无需使用邀请码", "仍可转给要登记的党员",
+		fmt.Sprintf("/grant %d admin 一支部", admin.ID))
+	if a, _ := sh.store.Account(context.Background(), admin.ID); a.Role != communitybot.RoleAdmin || a.Branch != "" {
+		t.Fatalf("admin account after /join: %+v", a)
+	}
+	u := resident()
+	mustContain(t, "the code is still good", sh.ask(tgtest.PrivateChat(u), u, "/join "+code).PlainText, "欢迎", "一支部")
+
+	code2 := joinLine.FindStringSubmatch(sh.ask(adminChat, admin, "/invite 二支部").PlainText)[1]
+	r = sh.ask(tgtest.PrivateChat(u), u, "/join "+code2)
+	mustContain(t, "member moves", r.PlainText, "您已从「一支部」转入「二支部」", "个人积分和连续学习天数都保留", "计入「二支部」")
+}
+
+// TestJoinIsListedForResidentsOnly: /join is in residents' menu and /help,
+// not in members' or admins' (it still answers them).
+func TestJoinIsListedForResidentsOnly(t *testing.T) {
+	sh := newStudyHarness(t)
+	ctx := context.Background()
+	r, m, a := resident(), resident(), resident()
+	sh.makeAdmin(a)
+	if err := sh.store.SetAccount(ctx, communitybot.Account{UserID: m.ID, Role: communitybot.RoleMember, Branch: "一支部"}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "resident /help", sh.ask(tgtest.PrivateChat(r), r, "/help").PlainText, "/join")
+	for _, u := range []tgtest.User{m, a} {
+		help := sh.ask(tgtest.PrivateChat(u), u, "/help")
+		if strings.Contains(help.PlainText, "/join") {
+			t.Errorf("/help of %d lists /join:\n%s", u.ID, help.PlainText)
+		}
+		menu := commandNames(sh.api.Commands(&models.BotCommandScopeChat{ChatID: u.ID}))
+		if len(menu) == 0 || slices.Contains(menu, "join") {
+			t.Errorf("menu of %d: %v", u.ID, menu)
+		}
+	}
+	if def := commandNames(sh.api.Commands(nil)); !slices.Contains(def, "join") {
+		t.Errorf("the residents' menu lacks /join: %v", def)
+	}
+	mustContain(t, "member /join still answers", sh.ask(tgtest.PrivateChat(m), m, "/join").PlainText, "请在 /join 后面写上邀请码")
+}
+
+// TestStudyAdminCommandsExplainThemselves: /reloadstudy without a content
+// file says what it needs; /addstudy on one line says to use lines.
+func TestStudyAdminCommandsExplainThemselves(t *testing.T) {
+	sh := newStudyHarness(t)
+	admin := resident()
+	sh.makeAdmin(admin)
+	chat := tgtest.PrivateChat(admin)
+	mustContain(t, "/reloadstudy", sh.ask(chat, admin, "/reloadstudy").PlainText, "CONTENT_FILE", "/addstudy")
+	r := sh.ask(chat, admin, "/addstudy 标题：测试 内容：五个张庙 题目：哪个？ A. 宜居张庙 B. 文明张庙 答案：A 解析：x")
+	mustContain(t, "one-line /addstudy", r.PlainText, "各占一行", "标题：“五个张庙”", "答案：A")
+	if bank, _ := sh.svc.Bank(context.Background()); len(bank) != len(sh.bank) {
+		t.Errorf("the bank changed: %d items", len(bank))
+	}
 }

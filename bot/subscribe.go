@@ -195,6 +195,10 @@ func (s *subscriptions) unsubscribe(ctx context.Context, r *Request) error {
 		return r.Reply(ctx, communitybot.Reply{Text: fmt.Sprintf("已取消全部 %d 项订阅。以后想再收到消息，发送 /subscribe 即可。", n)})
 	}
 	t, err := s.resolveTopic(ctx, arg)
+	if errors.Is(err, communitybot.ErrNotFound) {
+		return communitybot.Errorf(communitybot.ErrNotFound,
+			"没有找到“%s”这个订阅内容。发送 /mysubs 查看您的订阅，再发送 /unsubscribe 加订阅名称取消（例如 /unsubscribe 公告），或发送 /unsubscribe all 全部取消。", truncate(arg, 30))
+	}
 	if err != nil {
 		return err
 	}

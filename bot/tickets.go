@@ -11,8 +11,8 @@ import (
 	"github.com/zhangmiao/communitybot/staff"
 )
 
-// RegisterTickets registers the questions-to-staff flow: /ticket for
-// residents, /tickets, /answer and /learn for admins, the rating buttons,
+// RegisterTickets registers the questions-to-staff flow: /ask and /ticket
+// for residents, /tickets, /answer, /learn and /unlearn for admins, the rating buttons,
 // and the staff chat's replies to ticket posts (a middleware, so a reply
 // that is an answer never reaches the Q&A).
 //
@@ -25,6 +25,15 @@ func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 			role = communitybot.RoleResident // only the asker's own tickets then
 		}
 		reply, err := svc.MyTicket(ctx, r.UserID, role.Allows(communitybot.RoleAdmin), r.Args)
+		if err != nil {
+			return err
+		}
+		return r.Reply(ctx, reply)
+	}})
+	rt.Command(Command{Name: "ask", Description: "直接请工作人员答复：/ask 您的问题", Handle: func(ctx context.Context, r *Request) error {
+		// Handled again, the same question gives the same ticket: no
+		// second ticket, the same reply.
+		reply, err := svc.Ask(ctx, r.ChatID, r.UserID, r.Args)
 		if err != nil {
 			return err
 		}
@@ -43,12 +52,17 @@ func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 		if i := strings.IndexFunc(args, unicode.IsSpace); i >= 0 {
 			ref, text = args[:i], args[i:]
 		}
+		const usage = "用法：/answer Q-0042 答复内容\n也可以在员工群里直接回复该问题的消息。发送 /tickets 查看待答复的问题。"
 		if ref == "" {
-			return communitybot.Errorf(communitybot.ErrInvalid, "用法：/answer Q-0042 答复内容")
+			return communitybot.Errorf(communitybot.ErrInvalid, "%s", usage)
 		}
 		no, err := communitybot.ParseTicketNo(ref)
 		if err != nil {
-			return err
+			msg, _ := communitybot.UserMessage(err)
+			return communitybot.Errorf(communitybot.ErrInvalid, "%s\n%s", msg, usage)
+		}
+		if strings.TrimSpace(text) == "" {
+			return communitybot.Errorf(communitybot.ErrInvalid, "请在编号后面写上答复内容。\n%s", usage)
 		}
 		return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
 			return svc.Answer(ctx, actorOf(r), no, text, messageSource(r))
@@ -57,6 +71,11 @@ func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 	rt.Command(Command{Name: "learn", Description: "把已答复的问题加入问答库：/learn 编号 话题标识|new 标题", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
 		return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
 			return svc.Learn(ctx, actorOf(r), r.Args)
+		})
+	}})
+	rt.Command(Command{Name: "unlearn", Description: "从问答库移出学到的条目：/unlearn 条目标识", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
+		return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
+			return svc.Unlearn(ctx, actorOf(r), r.Args)
 		})
 	}})
 	rt.Callback(staff.RatePrefix, communitybot.RoleResident, func(ctx context.Context, r *Request) error { // rate:<no>:g|b

@@ -179,10 +179,14 @@ func (s *Service) CancelInvite(ctx context.Context, code string) error {
 }
 
 // Join redeems an invite code: the user becomes a member of the code's
-// branch (an admin keeps the admin role and takes the branch) and is
-// subscribed to the daily study. It returns the new account and the one
-// before. A wrong, expired or used code changes nothing and counts against
-// the user's limit of wrong codes.
+// branch and is subscribed to the daily study. It returns the new account
+// and the one before. A member of another branch moves to the code's
+// branch (an admin minted the code for that branch and handed it to them:
+// the way a member changes branch without an admin's /grant). An admin
+// needs no code: they are told so and how to set a branch with /grant, and
+// the code stays unused, as it does for a member of the same branch. A
+// wrong, expired or used code changes nothing and counts against the
+// user's limit of wrong codes.
 func (s *Service) Join(ctx context.Context, userID int64, typed string) (acct, prev communitybot.Account, err error) {
 	if strings.TrimSpace(typed) == "" {
 		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "请在 /join 后面写上邀请码，例如：/join ABCD-EFGH-JKMN。邀请码请向所在党支部的管理员索取。")
@@ -219,6 +223,14 @@ func (s *Service) Join(ctx context.Context, userID int64, typed string) (acct, p
 		return fail("这个邀请码已经被使用过了。每个邀请码只能使用一次，请向管理员重新索取。")
 	case inv.UsedBy == 0 && !s.opts.Now().Before(inv.ExpiresAt):
 		return fail("这个邀请码已经过期了，请向管理员重新索取。")
+	case prev.Role == communitybot.RoleAdmin:
+		// An admin needs no code: keep it for the member it was meant for.
+		// An admin who wants a branch sets it with /grant.
+		if prev.Branch == inv.Branch {
+			return acct, prev, communitybot.Errorf(communitybot.ErrConflict, "您已经是「%s」的管理员了，无需使用邀请码。这个邀请码没有被使用，仍可转给要登记的党员。", inv.Branch)
+		}
+		return acct, prev, communitybot.Errorf(communitybot.ErrConflict,
+			"您已经是管理员，无需使用邀请码。这个邀请码没有被使用，仍可转给要登记的党员。\n如需把自己归入「%s」，请发送：/grant %d admin %s", inv.Branch, userID, inv.Branch)
 	case prev.Role.Allows(communitybot.RoleMember) && prev.Branch == inv.Branch:
 		// Keep the code for someone else rather than spend it on nothing.
 		return acct, prev, communitybot.Errorf(communitybot.ErrConflict, "您已经是「%s」的党员了，无需重复登记。", inv.Branch)
@@ -233,9 +245,6 @@ func (s *Service) Join(ctx context.Context, userID int64, typed string) (acct, p
 		return acct, prev, err
 	}
 	acct = communitybot.Account{UserID: userID, Role: communitybot.RoleMember, Branch: inv.Branch, GrantedBy: inv.CreatedBy, GrantedAt: s.opts.Now()}
-	if prev.Role == communitybot.RoleAdmin {
-		acct.Role, acct.GrantedBy, acct.GrantedAt = communitybot.RoleAdmin, prev.GrantedBy, prev.GrantedAt
-	}
 	if err := s.store.SetAccount(ctx, acct); err != nil {
 		return acct, prev, err
 	}

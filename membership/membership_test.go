@@ -113,13 +113,23 @@ func TestJoin(t *testing.T) {
 		t.Fatalf("Join(other branch) = %+v, %+v, %v", acct, prev, err)
 	}
 
-	// An admin joining keeps the admin role and takes the branch.
+	// An admin needs no code: told how to set a branch, the code is kept.
 	if err := store.SetAccount(ctx, communitybot.Account{UserID: 400, Role: communitybot.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	adm, _ := m.NewInvite(ctx, 1, "第三党支部")
-	if acct, _, err := m.Join(ctx, 400, adm.Code); err != nil || acct.Role != communitybot.RoleAdmin || acct.Branch != "第三党支部" {
-		t.Fatalf("admin Join() = %+v, %v", acct, err)
+	if _, _, err := m.Join(ctx, 400, adm.Code); !strings.Contains(userMessage(err), "您已经是管理员") ||
+		!strings.Contains(userMessage(err), "/grant 400 admin 第三党支部") {
+		t.Fatalf("admin Join() = %v, want a refusal naming /grant", err)
+	}
+	if got, _ := store.Account(ctx, 400); got.Role != communitybot.RoleAdmin || got.Branch != "" {
+		t.Fatalf("admin Join() changed the account: %+v", got)
+	}
+	if n, _ := store.JoinFailures(ctx, 400); n != 0 {
+		t.Errorf("admin Join() counted %d wrong codes", n)
+	}
+	if acct, _, err := m.Join(ctx, 401, adm.Code); err != nil || acct.Branch != "第三党支部" {
+		t.Fatalf("the admin spent the code: Join by a resident = %+v, %v", acct, err)
 	}
 
 	// Expiry follows the service's clock.

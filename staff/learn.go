@@ -48,7 +48,7 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 	}
 
 	e := communitybot.LearnedEntry{Ticket: no, Question: t.Question, By: a.Name, ByID: a.UserID, At: s.cfg.Now()}
-	var done string
+	var done, detail string
 	if strings.EqualFold(toks[1].text, "new") || toks[1].text == "新建" {
 		title := strings.TrimSpace(args[toks[1].end:])
 		if title == "" {
@@ -61,18 +61,20 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 			return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid,
 				"这条答复有 %d 字，超过问答条目的上限 %d 字，不能直接作为条目；请把内容整理后写进知识库文件。", n, content.MaxAnswerRunes)
 		}
-		e.Kind, e.ID, e.Title, e.Answer = communitybot.LearnTopic, fmt.Sprintf("learned-q%d", no), title, t.Answer
+		e.Kind, e.ID, e.Title, e.Answer = communitybot.LearnTopic, learnedID(no), title, t.Answer
 		kb.Topics = append(kb.Topics, content.Topic{ID: e.ID, Title: e.Title, Answer: e.Answer, Questions: []string{e.Question}})
 		done = fmt.Sprintf("已用 %s 新建问答条目「%s」（标识 %s）。", noText, html.EscapeString(title), e.ID)
+		detail = learnedTopicDetail(title, e.ID)
 	} else {
 		target := strings.TrimSpace(args[toks[1].start:])
 		id, label, err := s.resolveLearnTarget(ctx, kb, target)
 		if err != nil {
 			return communitybot.Reply{}, err
 		}
-		e.Kind, e.ID, e.Target = communitybot.LearnQuestion, fmt.Sprintf("learned-q%d", no), id
+		e.Kind, e.ID, e.Target = communitybot.LearnQuestion, learnedID(no), id
 		addQuestion(kb, id, e.Question)
 		done = fmt.Sprintf("已把 %s 的问题加为「%s」的一种问法。", noText, html.EscapeString(label))
+		detail = learnedQuestionDetail("「"+label+"」", e.ID)
 	}
 	// Check before storing: a learned entry must never break the Q&A.
 	if err := kb.Validate(); err != nil {
@@ -88,7 +90,7 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 		return communitybot.Reply{}, err
 	}
 	s.obs.ObserveTicket("learned")
-	s.audit(ctx, a, "learn", noText, fmt.Sprintf("%s %s %s", e.Kind, e.ID, e.Target+e.Title))
+	s.audit(ctx, a, "learn", noText, detail)
 	if err := s.ReloadKnowledge(ctx); err != nil {
 		s.log.Error("knowledge not reloaded after learn", "err", err)
 		return communitybot.Reply{Text: done + "\n⚠️ 问答库暂时没能更新，稍后会自动重试。"}, nil

@@ -38,10 +38,12 @@ func tokenize(s string) []token {
 	return out
 }
 
-// parseProgress reads "60%", "60％" or "进度60%". ok is false when the
-// token is not a percentage at all; a percentage out of 0..100 is an error.
+// parseProgress reads a percentage: "60%", "60％", "进度60%", "约60%".
+// ok is false when the token is not a percentage at all. A percentage that
+// is not a whole number from 0 to 100 ("50.5%", "150%", "很多%") is an
+// error, never silently taken as part of the note.
 func parseProgress(tok string) (n int, ok bool, err error) {
-	t := strings.TrimPrefix(tok, "进度")
+	t := strings.TrimPrefix(strings.TrimPrefix(tok, "进度"), "约")
 	var num string
 	switch {
 	case strings.HasSuffix(t, "%"):
@@ -51,20 +53,42 @@ func parseProgress(tok string) (n int, ok bool, err error) {
 	default:
 		return 0, false, nil
 	}
-	num = strings.Map(func(r rune) rune {
-		if r >= '０' && r <= '９' {
-			return r - '０' + '0'
-		}
-		return r
-	}, num)
-	v, perr := strconv.Atoi(num)
-	if perr != nil {
-		return 0, false, nil
-	}
-	if v < 0 || v > 100 {
-		return 0, true, communitybot.Errorf(communitybot.ErrInvalid, "进度应为 0 到 100 之间的整数（例如 60%%），收到的是 %s。", truncate(tok, 20))
+	v, isInt := wholeNumber(num)
+	if !isInt || v < 0 || v > 100 {
+		return 0, true, communitybot.Errorf(communitybot.ErrInvalid, "进度应为 0 到 100 之间的整数（例如 60%%），收到的是“%s”。", truncate(tok, 20))
 	}
 	return v, true, nil
+}
+
+// parseBareProgress reads a progress written without the percent sign
+// ("60"): a whole number from 0 to 100, digits only. Anything else is not
+// a progress (ok is false) and belongs to the note.
+func parseBareProgress(tok string) (n int, ok bool) {
+	v, isInt := wholeNumber(tok)
+	if !isInt || v < 0 || v > 100 {
+		return 0, false
+	}
+	return v, true
+}
+
+// wholeNumber reads a non-negative integer written in ASCII or full-width
+// digits, and nothing else ("-1", "50.5", "六十" are not).
+func wholeNumber(s string) (int, bool) {
+	if s == "" || utf8.RuneCountInString(s) > 9 {
+		return 0, false
+	}
+	v := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			v = v*10 + int(r-'0')
+		case r >= '０' && r <= '９':
+			v = v*10 + int(r-'０')
+		default:
+			return 0, false
+		}
+	}
+	return v, true
 }
 
 func truncate(s string, n int) string {
@@ -148,4 +172,11 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// mustMessage returns the user-safe message of an error made with
+// communitybot.Errorf.
+func mustMessage(err error) string {
+	msg, _ := communitybot.UserMessage(err)
+	return msg
 }

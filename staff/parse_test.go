@@ -31,8 +31,9 @@ func TestParseProgress(t *testing.T) {
 	}{
 		{"60%", 60, true, false}, {"60％", 60, true, false}, {"６０％", 60, true, false}, {"进度60%", 60, true, false},
 		{"0%", 0, true, false}, {"100%", 100, true, false},
-		{"150%", 0, true, true}, {"-1%", 0, true, true},
-		{"60", 0, false, false}, {"过半", 0, false, false}, {"abc%", 0, false, false},
+		{"约60%", 60, true, false},
+		{"150%", 0, true, true}, {"-1%", 0, true, true}, {"50.5%", 0, true, true}, {"abc%", 0, true, true}, {"%", 0, true, true},
+		{"60", 0, false, false}, {"过半", 0, false, false},
 	}
 	for _, tc := range tests {
 		n, ok, err := parseProgress(tc.in)
@@ -45,5 +46,20 @@ func TestParseProgress(t *testing.T) {
 func TestSplitList(t *testing.T) {
 	if got := strings.Join(splitList("口袋公园、街心花园，小花园, 绿地；"), "|"); got != "口袋公园|街心花园|小花园|绿地" {
 		t.Errorf("splitList = %s", got)
+	}
+}
+
+func TestParseBareProgress(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		n  int
+		ok bool
+	}{
+		{"60", 60, true}, {"０", 0, true}, {"100", 100, true}, {"６０", 60, true},
+		{"101", 0, false}, {"2024", 0, false}, {"-5", 0, false}, {"50.5", 0, false}, {"3号楼", 0, false}, {"", 0, false},
+	} {
+		if n, ok := parseBareProgress(tc.in); n != tc.n || ok != tc.ok {
+			t.Errorf("parseBareProgress(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.n, tc.ok)
+		}
 	}
 }

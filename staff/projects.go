@@ -15,7 +15,7 @@ import (
 
 // Usage lines shown with a malformed command.
 const (
-	UsageSetStatus   = "用法：/setstatus 项目 状态 [进度%] 说明\n例如：/setstatus 4 推进中 60% 3号楼电梯已完成井道施工\n状态可选：规划中、推进中、已完工、暂停；项目可写编号或完整名称。"
+	UsageSetStatus   = "用法：/setstatus 项目 状态 [进度] 说明\n例如：/setstatus 4 推进中 60% 3号楼电梯已完成井道施工\n状态可选：规划中、推进中、已完工、暂停；项目可写编号或完整名称。\n进度是 0 到 100 的整数，写在状态后面（60% 或 60，后面要有说明）；不写进度时保留原来的进度，但改回“规划中”会清除进度，“已完工”记为 100%。"
 	UsageProjectNote = "用法：/projectnote 项目 说明\n例如：/projectnote 电梯加装 本周六上午在小区广场召开加梯意见征询会"
 	UsageAddProject  = "用法：/addproject [状态] 名称 | 简介 [| 别名1、别名2]\n例如：/addproject 规划中 口袋公园改造 | 在泗塘路口建设一处口袋公园 | 口袋公园、街心花园\n不写状态时为“规划中”。"
 )
@@ -47,9 +47,19 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, args string) (communit
 	progress := communitybot.NoProgress
 	noteFrom := statusAt + 1
 	if noteFrom < len(toks) {
-		n, ok, err := parseProgress(toks[noteFrom].text)
+		tok := toks[noteFrom].text
+		n, ok, err := parseProgress(tok)
 		if err != nil {
-			return communitybot.Reply{}, err
+			return communitybot.Reply{}, usageError(UsageSetStatus, mustMessage(err))
+		}
+		if !ok {
+			// A bare number right after the status is the progress only
+			// when a note follows: "60 3号楼…" is 60%, while "60" alone is
+			// more likely a progress without its note than a note.
+			n, ok = parseBareProgress(tok)
+			if ok && noteFrom+1 >= len(toks) {
+				return communitybot.Reply{}, usageError(UsageSetStatus, fmt.Sprintf("只写了“%s”：如果这是进度，请在后面写上说明，例如 /setstatus %s %s %d%% 说明。", tok, strings.TrimSpace(args[:toks[statusAt-1].end]), status, n))
+			}
 		}
 		if ok {
 			progress = n
@@ -59,11 +69,19 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, args string) (communit
 	if noteFrom >= len(toks) {
 		return communitybot.Reply{}, usageError(UsageSetStatus, "请写上说明，居民会在项目动态里看到它。")
 	}
+	ev := communitybot.ProjectEvent{At: s.cfg.Now(), By: a.Name, Status: status, Progress: progress, Note: strings.TrimSpace(args[toks[noteFrom].start:])}
+	switch {
+	case status == communitybot.StatusPlanning && progress == communitybot.NoProgress:
+		ev.ClearProgress = true // back to planning: no figure to show
+	case status == communitybot.StatusDone && progress == communitybot.NoProgress:
+		ev.Progress = 100
+	case status == communitybot.StatusDone && progress != 100:
+		return communitybot.Reply{}, usageError(UsageSetStatus, fmt.Sprintf("“已完工”的进度应为 100%%，这里写的是 %d%%。如果还没有全部完工，请用“推进中”。", progress))
+	}
 	p, err := resolveProject(ctx, s.d.Store, args[:toks[statusAt-1].end])
 	if err != nil {
 		return communitybot.Reply{}, err
 	}
-	ev := communitybot.ProjectEvent{At: s.cfg.Now(), By: a.Name, Status: status, Progress: progress, Note: strings.TrimSpace(args[toks[noteFrom].start:])}
 	return s.applyEvent(ctx, a, "setstatus", p, ev)
 }
 
@@ -114,9 +132,16 @@ func (s *Service) push(ctx context.Context, a Actor, p communitybot.Project, ev 
 	if s.d.Notifier == nil {
 		return "（推送功能尚未接入，本次更新没有推送给订阅者。）"
 	}
+	topic := communitybot.ProjectTopic(p.ID)
+	if n, err := s.d.Store.SubscriberCount(ctx, topic); err == nil && n == 0 {
+		// Nobody to tell: a broadcast to no one would only clutter
+		// /broadcasts. (A failed count pushes as usual: the engine reads
+		// the audience itself.)
+		return "目前还没有居民订阅这个项目，更新已保存，居民查询时就能看到。"
+	}
 	b := communitybot.Broadcast{
 		Kind:      "project-update",
-		Topic:     communitybot.ProjectTopic(p.ID),
+		Topic:     topic,
 		Reply:     ProjectUpdateMessage(p, ev),
 		CreatedBy: a.UserID,
 		CreatedAt: s.cfg.Now(),
@@ -152,6 +177,9 @@ func describeEvent(ev communitybot.ProjectEvent) string {
 	if ev.Progress != communitybot.NoProgress {
 		parts = append(parts, fmt.Sprintf("%d%%", ev.Progress))
 	}
+	if ev.ClearProgress {
+		parts = append(parts, "不再显示进度")
+	}
 	if ev.Note != "" {
 		parts = append(parts, "说明："+ev.Note)
 	}
@@ -182,8 +210,14 @@ func (s *Service) AddProject(ctx context.Context, a Actor, args string) (communi
 	status := communitybot.StatusPlanning
 	name := parts[0]
 	if toks := tokenize(name); len(toks) > 1 {
-		if st, err := communitybot.ParseProjectStatus(toks[0].text); err == nil {
+		st, err := communitybot.ParseProjectStatus(toks[0].text)
+		switch {
+		case err == nil:
 			status, name = st, strings.TrimSpace(name[toks[0].end:])
+		case looksLikeStatus(toks[0].text):
+			return communitybot.Reply{}, usageError(UsageAddProject, fmt.Sprintf(
+				"“%s”不是可用的状态。状态只能是：规划中、推进中、已完工、暂停；不写状态时为“规划中”。如果“%s”本来就是项目名称的一部分，请去掉名称里的空格。",
+				toks[0].text, toks[0].text))
 		}
 	}
 	if n := utf8.RuneCountInString(name); n < 2 || n > maxProjectNameRunes {
@@ -232,29 +266,73 @@ func (s *Service) AddProject(ctx context.Context, a Actor, args string) (communi
 		added.Number, html.EscapeString(added.Name), added.Status, added.Number, added.ID, added.Number, added.Number, reloadNote)}, nil
 }
 
-// checkNamesFree refuses a name or alias that an existing project already
-// uses: /project and the admin commands must stay unambiguous.
+// checkNamesFree refuses a name or alias that residents could not reach
+// or that would take over other answers: one already used by a project
+// (as a name, an alias or a matching hint), or equal — after the matcher's
+// normalisation — to a topic's title, keyword or example question (small
+// talk included: an alias 你好 would answer every greeting with the
+// project card). /project and the admin commands must stay unambiguous.
 func (s *Service) checkNamesFree(ctx context.Context, names []string) error {
 	list, err := s.d.Store.Projects(ctx)
 	if err != nil {
 		return internal("list projects", err)
 	}
-	seen := map[string]bool{}
+	kb, err := s.knowledge(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[string]string{} // normal form → the name as staff wrote it
 	for _, n := range names {
 		k := qa.Normalize(n)
-		if seen[k] {
-			return communitybot.Errorf(communitybot.ErrInvalid, "名称和别名里“%s”重复了。", n)
+		if utf8.RuneCountInString(k) < 2 {
+			return communitybot.Errorf(communitybot.ErrInvalid, "“%s”太短了：名称和别名至少要有 2 个字（标点和空格不算）。", truncate(n, 40))
 		}
-		seen[k] = true
+		if _, dup := seen[k]; dup {
+			return communitybot.Errorf(communitybot.ErrInvalid, "名称和别名里“%s”重复了。", truncate(n, 40))
+		}
+		seen[k] = truncate(n, 40)
 	}
 	for _, p := range list {
 		for _, taken := range append([]string{p.Name}, p.Aliases...) {
-			if seen[qa.Normalize(taken)] {
-				return communitybot.Errorf(communitybot.ErrConflict, "“%s”已被项目 %d.「%s」使用，请换一个名称或别名。", taken, p.Number, p.Name)
+			if n, ok := seen[qa.Normalize(taken)]; ok {
+				return communitybot.Errorf(communitybot.ErrConflict, "“%s”已被项目 %d.「%s」使用，请换一个名称或别名。", n, p.Number, p.Name)
+			}
+		}
+		for _, kw := range kb.ProjectHints[p.ID].Keywords {
+			if n, ok := seen[qa.Normalize(kw)]; ok {
+				return communitybot.Errorf(communitybot.ErrConflict, "“%s”是项目 %d.「%s」的检索关键词，居民这样问时会查到那个项目。请换一个名称或别名。", n, p.Number, p.Name)
+			}
+		}
+	}
+	for _, t := range kb.Topics {
+		for _, c := range []struct {
+			what    string
+			phrases []string
+		}{{"标题", []string{t.Title}}, {"关键词", t.Keywords}, {"问法", t.Questions}} {
+			for _, ph := range c.phrases {
+				if n, ok := seen[qa.Normalize(ph)]; ok {
+					return communitybot.Errorf(communitybot.ErrConflict,
+						"“%s”与问答条目「%s」的%s相同，居民这样问时会得到那条回答，查不到新项目。请换一个名称或别名。", n, t.Title, c.what)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// statusLike are words staff may type for a status that is not one of the
+// fixed four.
+var statusLike = map[string]bool{
+	"完成": true, "已完成": true, "完工": true, "竣工": true, "已竣工": true, "建成": true, "已建成": true,
+	"进行中": true, "推进": true, "施工中": true, "在建": true, "建设中": true, "实施中": true, "开工": true, "已开工": true,
+	"规划": true, "计划": true, "计划中": true, "筹备中": true, "筹划中": true, "待定": true, "未开始": true,
+	"停工": true, "暂停中": true, "已暂停": true, "中止": true, "终止": true,
+}
+
+// looksLikeStatus reports whether the first word of /addproject's name is
+// probably a mistyped status rather than part of the name.
+func looksLikeStatus(w string) bool {
+	return statusLike[w] || (strings.HasSuffix(w, "中") && utf8.RuneCountInString(w) <= 4)
 }
 
 // checkProjectFits validates the knowledge base as it would be with p.

@@ -203,31 +203,6 @@ func (s *Service) posterReady() <-chan struct{} {
 	return done
 }
 
-// audit writes an admin action to the audit log. A failure is logged, not
-// returned: the action itself succeeded and must not be reported as failed.
-func (s *Service) audit(ctx context.Context, a Actor, action, target, detail string) {
-	s.obs.ObserveAdminAction(action)
-	e := communitybot.AuditEntry{At: s.cfg.Now(), UserID: a.UserID, Name: a.Name, Action: action, Target: target, Detail: truncate(detail, 200)}
-	if err := s.d.Store.AppendAudit(ctx, e); err != nil {
-		s.obs.Fault("redis")
-		s.log.Error("audit entry lost", "action", action, "user_id", a.UserID, "target", target, "err", err)
-	}
-}
-
-// RecordDenied audits a command refused for lack of a role.
-func (s *Service) RecordDenied(ctx context.Context, a Actor, command string) {
-	s.audit(ctx, a, "denied", "/"+command, "没有权限，未执行")
-}
-
-// Audit renders the latest n audit entries (/audit).
-func (s *Service) Audit(ctx context.Context, n int) (communitybot.Reply, error) {
-	list, err := s.d.Store.Audit(ctx, n)
-	if err != nil {
-		return communitybot.Reply{}, err
-	}
-	return renderAudit(list, s.cfg.Location), nil
-}
-
 func (s *Service) fmtTime(t time.Time) string { return t.In(s.cfg.Location).Format("2006-01-02 15:04") }
 
 // internal wraps an unexpected error with context; the bot logs it and

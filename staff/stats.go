@@ -87,7 +87,11 @@ func (s *Service) Stats(ctx context.Context) (communitybot.Reply, error) {
 	} else if len(top) > 0 {
 		b.WriteString("未答热门问题：\n")
 		for i, q := range top {
-			fmt.Fprintf(&b, "%d. %s（%d 次）\n", i+1, html.EscapeString(truncate(q.Normalized, 40)), q.Count)
+			text := q.Text
+			if strings.TrimSpace(text) == "" {
+				text = q.Normalized // asked long ago: only its normal form is left
+			}
+			fmt.Fprintf(&b, "%d. %s（%d 次）\n", i+1, html.EscapeString(truncate(oneLine(text), 40)), q.Count)
 		}
 	}
 	if n, oldest, err := s.d.Store.OpenTicketCount(ctx); err != nil {
@@ -187,22 +191,5 @@ func (s *Service) studyLines(ctx context.Context, now time.Time) string {
 		st.Members, st.ParticipantsToday, share(st.ParticipantsToday), st.ParticipantsWeek, share(st.ParticipantsWeek))
 }
 
-// renderAudit renders audit entries, newest first.
-func renderAudit(list []communitybot.AuditEntry, loc *time.Location) communitybot.Reply {
-	if len(list) == 0 {
-		return communitybot.Reply{Text: "审计日志还是空的。"}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "<b>最近 %d 条管理操作</b>（新的在前）", len(list))
-	for _, e := range list {
-		what := "/" + e.Action + " " + e.Target
-		if e.Action == "denied" {
-			what = "被拒绝：" + e.Target
-		}
-		fmt.Fprintf(&b, "\n• %s %s（%d）%s", e.At.In(loc).Format("01-02 15:04"), html.EscapeString(e.Name), e.UserID, html.EscapeString(what))
-		if e.Detail != "" {
-			fmt.Fprintf(&b, "：%s", html.EscapeString(truncate(e.Detail, 80)))
-		}
-	}
-	return communitybot.Reply{Text: b.String()}
-}
+// oneLine folds a multi-line question into one line for a list.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -24,6 +24,7 @@ type projectStore interface {
 	UpdateProject(ctx context.Context, id string, ev communitybot.ProjectEvent) error
 	AddProject(ctx context.Context, p communitybot.Project) (communitybot.Project, error)
 	AddedProjects(ctx context.Context) ([]communitybot.Project, error)
+	DeleteProject(ctx context.Context, id string) error
 }
 
 type ticketStore interface {
@@ -44,6 +45,7 @@ type ticketStore interface {
 
 type knowledgeStore interface {
 	Learn(ctx context.Context, e communitybot.LearnedEntry) error
+	Unlearn(ctx context.Context, id string) (communitybot.LearnedEntry, error)
 	LearnedEntries(ctx context.Context) ([]communitybot.LearnedEntry, error)
 	KnowledgeVersion(ctx context.Context) (int64, error)
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/qa"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -38,6 +39,33 @@ func (s *Service) Escalate(ctx context.Context, q communitybot.Question) (string
 		}
 	}
 	return communitybot.TicketNo(t.No), nil
+}
+
+// MaxAskRunes bounds a question handed to staff with /ask, as the
+// assistant bounds the questions it matches.
+const MaxAskRunes = 500
+
+// UsageAsk explains /ask.
+const UsageAsk = "请在 /ask 后面写上您的问题，例如：/ask 小区门口的路灯坏了，请问找谁修？\n问题会直接转交街道工作人员，答复后我会在这里告诉您。"
+
+// Ask hands a question to staff as a ticket at once (/ask), without
+// trying the Q&A first: for a resident who wants a person to answer. It
+// is the same ticket flow, with the same per-user cap, as a question the
+// bot could not answer; asking the same again gives the same ticket.
+func (s *Service) Ask(ctx context.Context, chatID, userID int64, text string) (communitybot.Reply, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid, "%s", UsageAsk)
+	}
+	if n := utf8.RuneCountInString(text); n > MaxAskRunes {
+		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid, "问题太长了（%d 字），请精简到 %d 字以内再发送 /ask。", n, MaxAskRunes)
+	}
+	no, err := s.Escalate(ctx, communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), At: s.cfg.Now()})
+	if err != nil {
+		return communitybot.Reply{}, err
+	}
+	return communitybot.Reply{Text: fmt.Sprintf(
+		"好的，您的问题已转交街道工作人员，问题编号 <b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。", no, no)}, nil
 }
 
 func (s *Service) posting() bool { return s.cfg.StaffChatID != 0 && s.d.Poster != nil }
@@ -256,7 +284,7 @@ func (s *Service) MyTicket(ctx context.Context, userID int64, admin bool, ref st
 	}
 	no, err := communitybot.ParseTicketNo(ref)
 	if err != nil {
-		return communitybot.Reply{}, err
+		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid, "%s只发送 /ticket 可查看您的问题列表。", mustMessage(err))
 	}
 	t, err := s.d.Store.Ticket(ctx, no)
 	if err != nil && !errors.Is(err, communitybot.ErrNotFound) {
@@ -282,14 +310,14 @@ func (s *Service) myTickets(ctx context.Context, userID int64) (communitybot.Rep
 		return communitybot.Reply{}, err
 	}
 	if len(list) == 0 {
-		return communitybot.Reply{Text: "您还没有转交给工作人员的问题。我回答不了的问题会自动登记并转交，届时会告诉您问题编号。"}, nil
+		return communitybot.Reply{Text: "您还没有转交给工作人员的问题。我回答不了的问题会自动登记并转交，届时会告诉您问题编号；想直接请工作人员答复，可以发送 /ask 您的问题。"}, nil
 	}
 	var b strings.Builder
 	b.WriteString("<b>您最近提交的问题</b>")
 	for _, t := range list {
 		fmt.Fprintf(&b, "\n• %s（%s）%s", communitybot.TicketNo(t.No), t.Status.Label(), html.EscapeString(truncate(t.Question, 40)))
 	}
-	b.WriteString("\n\n发送 /ticket 编号 查看详情，例如 /ticket " + communitybot.TicketNo(list[0].No) + "。")
+	b.WriteString("\n\n发送 /ticket 编号 查看详情，例如 /ticket " + communitybot.TicketNo(list[0].No) + "；有新问题想请工作人员答复，可以发送 /ask 您的问题。")
 	return communitybot.Reply{Text: b.String()}, nil
 }
 

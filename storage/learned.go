@@ -84,8 +84,7 @@ func (s *Store) LearnedEntries(ctx context.Context) ([]communitybot.LearnedEntry
 		if err := json.Unmarshal([]byte(raw), &r); err != nil {
 			continue
 		}
-		out = append(out, communitybot.LearnedEntry{ID: r.ID, Kind: communitybot.LearnKind(r.Kind), Target: r.Target,
-			Question: r.Question, Title: r.Title, Answer: r.Answer, Ticket: r.Ticket, By: r.By, ByID: r.ByID, At: time.UnixMilli(r.At)})
+		out = append(out, r.entry())
 	}
 	return out, nil
 }
@@ -110,4 +109,50 @@ func (s *Store) BumpKnowledgeVersion(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("bump knowledge version: %w", err)
 	}
 	return n, nil
+}
+
+// unlearn removes one learned record (ARGV[1], the exact stored JSON) and,
+// if its ticket still names it (ARGV[2]), clears the ticket's mark so the
+// ticket can be learned again. Returns the number of records removed.
+//
+// KEYS: learned list, ticket.
+var unlearn = redis.NewScript(`
+local n = redis.call('LREM', KEYS[1], 1, ARGV[1])
+if n > 0 and redis.call('HGET', KEYS[2], 'learned') == ARGV[2] then
+  redis.call('HSET', KEYS[2], 'learned', '')
+end
+return n`)
+
+// Unlearn removes the learned entry with this id, frees its ticket to be
+// learned again, bumps the knowledge version and returns the entry. An
+// unknown id (or one removed meanwhile) gives an error wrapping
+// communitybot.ErrNotFound.
+func (s *Store) Unlearn(ctx context.Context, id string) (communitybot.LearnedEntry, error) {
+	raws, err := s.rdb.LRange(ctx, s.learnedKey(), 0, -1).Result()
+	if err != nil {
+		return communitybot.LearnedEntry{}, fmt.Errorf("learned entries: %w", err)
+	}
+	for _, raw := range raws {
+		var r learnedRecord
+		if json.Unmarshal([]byte(raw), &r) != nil || r.ID != id {
+			continue
+		}
+		n, err := s.runScript(ctx, unlearn, []string{s.learnedKey(), s.ticketKey(r.Ticket)}, raw, r.ID).Int()
+		if err != nil {
+			return communitybot.LearnedEntry{}, fmt.Errorf("unlearn %s: %w", id, err)
+		}
+		if n == 0 {
+			break // removed by someone else between the read and the script
+		}
+		if _, err := s.BumpKnowledgeVersion(ctx); err != nil {
+			return communitybot.LearnedEntry{}, err
+		}
+		return r.entry(), nil
+	}
+	return communitybot.LearnedEntry{}, fmt.Errorf("learned entry %s: %w", id, communitybot.ErrNotFound)
+}
+
+func (r learnedRecord) entry() communitybot.LearnedEntry {
+	return communitybot.LearnedEntry{ID: r.ID, Kind: communitybot.LearnKind(r.Kind), Target: r.Target,
+		Question: r.Question, Title: r.Title, Answer: r.Answer, Ticket: r.Ticket, By: r.By, ByID: r.ByID, At: time.UnixMilli(r.At)}
 }

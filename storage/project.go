@@ -42,7 +42,8 @@ return 0`)
 var updateProject = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
-if ARGV[2] ~= '-1' then redis.call('HSET', KEYS[1], 'progress', ARGV[2]) end
+if ARGV[7] == '1' then redis.call('HSET', KEYS[1], 'progress', '-1')
+elseif ARGV[2] ~= '-1' then redis.call('HSET', KEYS[1], 'progress', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'note', ARGV[3]) end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[4], 'updated_by', ARGV[5])
 redis.call('RPUSH', KEYS[2], ARGV[6])
@@ -53,11 +54,12 @@ type eventRecord struct {
 	By       string `json:"by"`
 	Status   string `json:"s,omitempty"`
 	Progress int    `json:"p"`
+	Cleared  bool   `json:"pc,omitempty"` // ClearProgress
 	Note     string `json:"n,omitempty"`
 }
 
 func encodeEvent(e communitybot.ProjectEvent) (string, error) {
-	raw, err := json.Marshal(eventRecord{At: e.At.UnixMilli(), By: e.By, Status: string(e.Status), Progress: e.Progress, Note: e.Note})
+	raw, err := json.Marshal(eventRecord{At: e.At.UnixMilli(), By: e.By, Status: string(e.Status), Progress: e.Progress, Cleared: e.ClearProgress, Note: e.Note})
 	return string(raw), err
 }
 
@@ -156,7 +158,7 @@ func (s *Store) UpdateProject(ctx context.Context, id string, ev communitybot.Pr
 		return err
 	}
 	n, err := s.runScript(ctx, updateProject, []string{s.projectKey(id), s.projectHistoryKey(id)},
-		string(ev.Status), ev.Progress, ev.Note, ev.At.UnixMilli(), ev.By, raw).Int()
+		string(ev.Status), ev.Progress, ev.Note, ev.At.UnixMilli(), ev.By, raw, flag(ev.ClearProgress)).Int()
 	if err != nil {
 		return fmt.Errorf("update project %s: %w", id, err)
 	}
@@ -179,7 +181,7 @@ func (s *Store) ProjectHistory(ctx context.Context, id string, n int) ([]communi
 			continue
 		}
 		out = append(out, communitybot.ProjectEvent{
-			At: time.UnixMilli(r.At), By: r.By, Status: communitybot.ProjectStatus(r.Status), Progress: r.Progress, Note: r.Note,
+			At: time.UnixMilli(r.At), By: r.By, Status: communitybot.ProjectStatus(r.Status), Progress: r.Progress, ClearProgress: r.Cleared, Note: r.Note,
 		})
 	}
 	return out, nil
@@ -204,4 +206,12 @@ func decodeProject(m map[string]string, number int) communitybot.Project {
 		p.UpdatedAt = time.UnixMilli(v)
 	}
 	return p
+}
+
+// flag passes a bool to a script as "1" or "0".
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }

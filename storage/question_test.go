@@ -58,8 +58,8 @@ func TestUnansweredCountsAreCapped(t *testing.T) {
 		t.Fatalf("%d questions counted, want at most %d", len(all), storage.MaxUnansweredTop+storage.UnansweredTopSlack)
 	}
 	top, err := s.TopUnanswered(ctx, 3)
-	if err != nil || len(top) != 3 || top[0] != (storage.RepeatedQuestion{Normalized: "食堂几点开门", Count: 3}) ||
-		top[1] != (storage.RepeatedQuestion{Normalized: "快递柜坏了找谁", Count: 2}) || top[2].Count != 1 {
+	if err != nil || len(top) != 3 || top[0] != (storage.RepeatedQuestion{Normalized: "食堂几点开门", Count: 3, Text: "食堂几点开门"}) ||
+		top[1] != (storage.RepeatedQuestion{Normalized: "快递柜坏了找谁", Count: 2, Text: "快递柜坏了找谁"}) || top[2].Count != 1 {
 		t.Fatalf("TopUnanswered(3) = %+v, %v", top, err)
 	}
 	kept := map[string]bool{}

@@ -27,6 +27,12 @@ B. 文明张庙
 // ParseItem reads an item in /addstudy's format (see AddUsage). It checks
 // the form line by line; content.ValidateStudyItem checks the rest.
 func ParseItem(text string) (communitybot.StudyItem, error) {
+	if !strings.Contains(strings.TrimSpace(text), "\n") {
+		// A whole item on one line ("标题：… 内容：… 题目：…") would be read
+		// as one long title: an item needs at least five lines.
+		return communitybot.StudyItem{}, communitybot.Errorf(communitybot.ErrInvalid,
+			"学习内容要分行写：标题、内容、题目、每个选项、答案、解析各占一行（手机上直接换行；电脑上按 Shift+Enter 换行）。\n\n%s", AddUsage)
+	}
 	var it communitybot.StudyItem
 	var q *communitybot.StudyQuestion
 	var field *string // the field a continuation line extends

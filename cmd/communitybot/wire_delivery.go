@@ -86,7 +86,7 @@ func wireDelivery(ctx context.Context, cfg Config, store *storage.Store, router 
 		Location: cfg.Location, ReplicaID: replica, Logger: log.With("component", "scheduler"),
 	})
 	bot.RegisterSubscriptions(router, store, asst)
-	bot.RegisterAdminBroadcast(router, engine, sched, cfg.Location)
+	bot.RegisterAdminBroadcast(router, engine, sched, store, cfg.Location)
 	return &deliveryWiring{Engine: engine, Scheduler: sched, log: log}
 }
 

@@ -107,6 +107,16 @@ func TestRunServesStaffSide(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no post in the staff chat: %v\nlogs: %s", err, logs.String())
 	}
+	// The desk records the post just after Telegram accepted it; a reply
+	// before that would not be taken for an answer.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := seed.TicketByStaffMessage(wctx, staffChat.ID, posts[0].Model.ID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the staff post was never recorded as the ticket's")
+		}
+	}
 	api.ReplyText(staffChat, admin, posts[0].Model, "食堂今天有面条。")
 	msgs, err := api.WaitSent(wctx, u.ID, 2)
 	if err != nil {

@@ -44,6 +44,6 @@ func wireStudy(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 			return kb.Study, nil
 		}
 	}
-	bot.RegisterStudy(router, svc, bot.StudyOptions{Reload: reload})
+	bot.RegisterStudy(router, svc, bot.StudyOptions{Reload: reload, Replies: store})
 	return svc, nil
 }

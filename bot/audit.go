@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/zhangmiao/communitybot"
+)
+
+// AuditLog records what admins do (staff.Service). Record must not fail
+// the action it records: the action has happened, so a lost entry is
+// logged by the implementation, not returned.
+type AuditLog interface {
+	Record(ctx context.Context, e communitybot.AuditEntry)
+}
+
+// SetAuditLog makes the router's handlers record admin actions in a, and
+// records on a the admin commands refused for lack of the admin role. Call
+// it before the bot runs; until then (and in tests without the staff
+// side) actions are simply not recorded.
+func (rt *Router) SetAuditLog(a AuditLog) {
+	if rt.audit == nil {
+		rt.Use(rt.auditDenied)
+	}
+	rt.audit = a
+}
+
+// record writes an admin action of r's user to the audit log: action is
+// the command's name (the /audit view shows it in Chinese), target what it
+// acted on, detail a human-readable summary.
+//
+// Handlers call it inside replyOnce's change (or after a change that
+// cannot happen twice), so an update handled again records nothing more.
+func (rt *Router) record(ctx context.Context, r *Request, action, target, detail string) {
+	if rt.audit == nil {
+		return
+	}
+	a := actorOf(r)
+	rt.audit.Record(ctx, communitybot.AuditEntry{UserID: a.UserID, Name: a.Name, Action: action, Target: target, Detail: detail})
+}
+
+// AuditDenied is the action recorded for a command refused for lack of a
+// role.
+const AuditDenied = "denied"
+
+// auditDenied records an admin command refused because the user is not an
+// admin, so staff see such attempts. A refusal by the command's own rules
+// (an admin demoting themselves, a wrong invite code) is not a permission
+// denial and is not recorded as one.
+func (rt *Router) auditDenied(next HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, r *Request) error {
+		err := next(ctx, r)
+		if r.Command == "" || !errors.Is(err, errRoleMissing) {
+			return err
+		}
+		if c, known := rt.commands[r.Command]; known && c.Role == communitybot.RoleAdmin {
+			rt.record(ctx, r, AuditDenied, "/"+r.Command, "没有管理员权限，未执行")
+		}
+		return err
+	}
+}
+
+// userRef names a user in an audit entry: display name and id, so the
+// entry stays readable after the user renames themselves.
+func userRef(u communitybot.User) string {
+	return fmt.Sprintf("%s [ID %d]", u.DisplayName(), u.ID)
+}
