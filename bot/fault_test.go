@@ -38,6 +38,12 @@ func TestRedisOutage(t *testing.T) {
 	r := h.ask(chat, u, "电梯加装进展怎么样")
 	mustContain(t, "before the outage", r.PlainText, "状态：推进中")
 
+	// Stop Redis only once that answer is acknowledged: stopping it in
+	// between would (rightly) have the question answered again afterwards.
+	eventually(t, func() bool {
+		n, err := store.InboxBacklog(context.Background(), bot.Partitions)
+		return err == nil && n == 0
+	})
 	srv.Stop()
 	down := time.Now()
 	r = h.ask(chat, u, "五个张庙是什么")

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"flag"
 	"log/slog"
 	"os"
 	"strings"
@@ -48,6 +49,14 @@ func TestMain(m *testing.M) {
 	// go-redis logs failed dials to stderr by itself; tests that stop Redis
 	// would flood the output.
 	storage.RouteLogs(testLogger())
+	// The end-to-end tests mostly wait (long polls, shutdowns), so more of
+	// them than CPUs run at once, unless -parallel says otherwise.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "6")
+	}
 	os.Exit(m.Run())
 }
 
@@ -66,6 +75,10 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 // newHarnessOn is newHarness on a given store (a private Redis server).
 func newHarnessOn(t *testing.T, store *storage.Store, opts ...harnessOption) *harness {
 	t.Helper()
+	// Each harness has its own fake Telegram and key prefix, and most of
+	// a test's time is waiting (long polls, blocked reads, shutdowns), so
+	// they run side by side.
+	t.Parallel()
 	api := tgtest.New()
 	t.Cleanup(api.Close)
 	kb, err := content.Default()

@@ -172,7 +172,7 @@ func TestNonAdminsChangeNothing(t *testing.T) {
 		}
 	}
 	// The same in the staff chat: a non-admin's reply to a ticket post.
-	post := e.waitStaffPost(1)
+	post := e.waitTicketPost(1)
 	outsider := resident()
 	before2 := len(e.api.Sent(e.staffChat.ID))
 	e.api.ReplyText(e.staffChat, outsider, post.Model, "我来答：吃面")
@@ -658,7 +658,7 @@ func TestAskHandsQuestionToStaff(t *testing.T) {
 	// A question the Q&A could answer still goes to a person.
 	r := e.ask(chat, u, "/ask 五个张庙是什么？我想听工作人员讲讲")
 	mustContain(t, "/ask", r.PlainText, "已转交街道工作人员，问题编号 Q-0001", "/ticket Q-0001")
-	post := e.waitStaffPost(1)
+	post := e.waitTicketPost(1)
 	mustContain(t, "staff post", post.PlainText, "Q-0001", "五个张庙是什么？我想听工作人员讲讲")
 	mustContain(t, "same again", e.ask(chat, u, "/ask 五个张庙是什么？我想听工作人员讲讲").PlainText, "Q-0001")
 

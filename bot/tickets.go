@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -114,6 +115,15 @@ func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware
 			if err != nil {
 				return fmt.Errorf("ticket of staff message: %w: %w", ErrTemporary, err)
 			}
+			if !ok && r.ReplyTo.FromBot {
+				// The post is recorded just after Telegram accepts it; a
+				// reply in that instant still names its ticket in the text.
+				if m := ticketInPost.FindString(r.ReplyTo.Text); m != "" {
+					if n, err := communitybot.ParseTicketNo(m); err == nil {
+						no, ok = n, true
+					}
+				}
+			}
 			if !ok {
 				return next(ctx, r)
 			}
@@ -126,6 +136,9 @@ func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware
 		}
 	}
 }
+
+// ticketInPost finds the ticket number in a staff-chat post (居民提问 Q-0042).
+var ticketInPost = regexp.MustCompile(`Q-\d+`)
 
 // messageSource identifies the staff message carrying an answer.
 func messageSource(r *Request) string { return fmt.Sprintf("%d:%d", r.ChatID, r.MessageID) }

@@ -29,7 +29,7 @@ func TestTicketRoundTrip(t *testing.T) {
 	r = e.ask(chat, u, "小区门口的垃圾桶<什么时候>清运？")
 	mustContain(t, "repeat", r.PlainText, "Q-0001")
 
-	post := e.waitStaffPost(1)
+	post := e.waitTicketPost(1)
 	mustContain(t, "staff post", post.PlainText, "居民提问 Q-0001", "小区门口的垃圾桶<什么时候>清运？", "回复本条消息")
 	if _, err := e.api.WaitSent(ctxT(t), e.staffChat.ID, 1); err != nil || len(e.api.Sent(e.staffChat.ID)) != 1 {
 		t.Fatalf("staff chat has %d posts, want 1 (the repeat must not post again)", len(e.api.Sent(e.staffChat.ID)))
@@ -241,7 +241,7 @@ func TestStaffChatOrResidentUnreachable(t *testing.T) {
 	mustContain(t, "/tickets while unposted", list.PlainText, "Q-0001")
 
 	e.api.SetBlocked(e.staffChat.ID, false)
-	post := e.waitStaffPost(1) // posted by the retry loop
+	post := e.waitTicketPost(1) // posted by the retry loop
 	mustContain(t, "late post", post.PlainText, "Q-0001", "今天午饭吃什么好")
 
 	e.api.SetBlocked(u.ID, true)
