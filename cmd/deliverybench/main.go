@@ -29,14 +29,17 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 10000, "recipients")
-	rate := flag.Int("rate", 5000, "DELIVERY_RATE: messages per second in total")
-	workers := flag.Int("workers", 8, "delivery workers")
-	chunk := flag.Int("chunk", 50, "recipients per chunk")
-	flood := flag.Bool("flood", false, "make the fake Bot API enforce Telegram's limits (429 past them)")
-	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
-	verbose := flag.Bool("v", false, "log the engine's warnings")
-	flag.Parse()
+	// A flag set of our own: the OpenCC package (through qa) registers a
+	// global -dir flag that has nothing to do with this tool.
+	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
+	n := flags.Int("n", 10000, "recipients")
+	rate := flags.Int("rate", 5000, "DELIVERY_RATE: messages per second in total")
+	workers := flags.Int("workers", 8, "delivery workers")
+	chunk := flags.Int("chunk", 50, "recipients per chunk")
+	flood := flags.Bool("flood", false, "make the fake Bot API enforce Telegram's limits (429 past them)")
+	redisURL := flags.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
+	verbose := flags.Bool("v", false, "log the engine's warnings")
+	_ = flags.Parse(os.Args[1:])
 	if err := bench(*n, *rate, *workers, *chunk, *flood, *redisURL, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)

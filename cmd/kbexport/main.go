@@ -29,8 +29,11 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "-", "output file (- for standard output)")
-	flag.Parse()
+	// A flag set of our own: the OpenCC package (through qa) registers a
+	// global -dir flag that has nothing to do with this tool.
+	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
+	out := flags.String("o", "-", "output file (- for standard output)")
+	_ = flags.Parse(os.Args[1:])
 	if err := run(context.Background(), os.Getenv, *out, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kbexport:", err)
 		os.Exit(1)

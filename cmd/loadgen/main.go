@@ -46,13 +46,16 @@ var mixes = map[string][]string{
 }
 
 func main() {
-	users := flag.Int("users", 200, "simulated residents, each in a private chat")
-	perUser := flag.Int("questions", 10, "questions each resident asks, one after the other")
-	workers := flag.Int("workers", 8, "inbox partitions (WORKERS)")
-	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
-	mix := flag.String("mix", "mixed", "question mix: mixed or plain")
-	startup := flag.String("startup", "", "measure startup, idle RSS and shutdown of this communitybot binary instead")
-	flag.Parse()
+	// A flag set of our own: the OpenCC package (through qa) registers a
+	// global -dir flag that has nothing to do with this tool.
+	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
+	users := flags.Int("users", 200, "simulated residents, each in a private chat")
+	perUser := flags.Int("questions", 10, "questions each resident asks, one after the other")
+	workers := flags.Int("workers", 8, "inbox partitions (WORKERS)")
+	redisURL := flags.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
+	mix := flags.String("mix", "mixed", "question mix: mixed or plain")
+	startup := flags.String("startup", "", "measure startup, idle RSS and shutdown of this communitybot binary instead")
+	_ = flags.Parse(os.Args[1:])
 	if *startup != "" {
 		if err := measureStartup(*startup, *redisURL); err != nil {
 			fmt.Fprintln(os.Stderr, "error:", err)
