@@ -33,15 +33,6 @@ func (c *child) kill(t *testing.T) {
 	_ = c.cmd.Wait()
 }
 
-// testPrefix gives the children a key prefix that is removed at the end.
-func testPrefix(t *testing.T) string {
-	prefix := storagetest.Prefix(t)
-	t.Cleanup(func() {
-		s := storagetest.New(t)
-		storagetest.Cleanup(t, s.Client(), prefix)
-	})
-	return prefix
-}
 
 func waitCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -56,7 +47,7 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 func TestKillDuringBurst(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
-	prefix := testPrefix(t)
+	prefix := storagetest.Reserve(t)
 	first := startChild(t, "first", botEnv(api, prefix))
 
 	const chats = 20
@@ -118,7 +109,7 @@ func TestKillDuringBurst(t *testing.T) {
 func TestLeaderTakeover(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
-	prefix := testPrefix(t)
+	prefix := storagetest.Reserve(t)
 	a := startChild(t, "a", botEnv(api, prefix))
 	b := startChild(t, "b", botEnv(api, prefix))
 	u := tgtest.User{ID: 8100, FirstName: "居民"}

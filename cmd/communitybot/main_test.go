@@ -58,11 +58,7 @@ func TestConsoleMode(t *testing.T) {
 func TestRunPolling(t *testing.T) {
 	api := tgtest.New(tgtest.WithToken("424242:VERY-SECRET-TOKEN"))
 	defer api.Close()
-	prefix := storagetest.Prefix(t)
-	t.Cleanup(func() {
-		s := storagetest.New(t) // a client to clean the run's own prefix
-		storagetest.Cleanup(t, s.Client(), prefix)
-	})
+	prefix := storagetest.Reserve(t)
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -100,11 +96,7 @@ func TestRunPolling(t *testing.T) {
 func TestRunExitsWhenTelegramRejectsTheToken(t *testing.T) {
 	api := tgtest.New() // its token differs from the one below: every call gets 401
 	defer api.Close()
-	prefix := storagetest.Prefix(t)
-	t.Cleanup(func() {
-		s := storagetest.New(t)
-		storagetest.Cleanup(t, s.Client(), prefix)
-	})
+	prefix := storagetest.Reserve(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -18,11 +18,7 @@ import (
 func TestRunStudyWiring(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
-	prefix := storagetest.Prefix(t)
-	t.Cleanup(func() {
-		s := storagetest.New(t)
-		storagetest.Cleanup(t, s.Client(), prefix)
-	})
+	prefix := storagetest.Reserve(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

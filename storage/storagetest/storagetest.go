@@ -77,3 +77,25 @@ func Cleanup(t testing.TB, rdb redis.UniversalClient, prefix string) {
 		t.Errorf("storagetest: cleanup: %v", err)
 	}
 }
+
+// Reserve returns a fresh prefix whose keys are deleted when the test
+// ends, for code under test that opens its own connection under it (the
+// program's run function, a child process).
+func Reserve(t testing.TB) string {
+	t.Helper()
+	prefix := Prefix(t)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := storage.Open(ctx, URL(), storage.Options{Prefix: prefix})
+		if err != nil {
+			t.Errorf("storagetest: cleanup of %s: %v", prefix, err)
+			return
+		}
+		defer s.Close()
+		if err := s.DropPrefix(ctx); err != nil {
+			t.Errorf("storagetest: cleanup of %s: %v", prefix, err)
+		}
+	})
+	return prefix
+}
