@@ -33,7 +33,6 @@ func (c *child) kill(t *testing.T) {
 	_ = c.cmd.Wait()
 }
 
-
 func waitCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
