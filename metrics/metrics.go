@@ -80,7 +80,7 @@ func New(log *slog.Logger) *Metrics {
 		}, []string{"action"}),
 		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "faults_total",
-			Help: "Faults as they happen, by source (telegram, handler, redis, staff_chat, delivery).",
+			Help: "Faults as they happen, by source (telegram, handler, redis, redis_inbox, degraded, telegram_poll, duplicate_update, flood, panic, update_dropped, staff_chat, delivery).",
 		}, []string{"source"}),
 	}
 	m.queues = &queueCollector{
