@@ -136,7 +136,7 @@ func TestAdminCommandsHandledTwiceAuditOnce(t *testing.T) {
 		return first
 	}
 	twice("/schedule 2h 下午三点开会", "已安排提醒 #1")
-	twice("/cancel 1", "已取消定时任务 #1")
+	twice("/cancel 1", "已取消提醒 #1")
 	twice("/grant "+uid+" member 第一党支部", "已将")
 	twice("/revoke "+uid, "已撤销")
 	twice("/invite 第一党支部", "邀请码")

@@ -4,21 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 var weekdayLabels = []string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
-
-// FormatTime renders a one-off time as admins read it in a confirmation:
-// 12月7日（周一）09:00, with the year when it is not now's (2027年1月5日（周二）09:00).
-func FormatTime(t, now time.Time, loc *time.Location) string {
-	t, now = t.In(loc), now.In(loc)
-	s := fmt.Sprintf("%d月%d日（%s）%s", t.Month(), t.Day(), weekdayLabels[t.Weekday()], t.Format("15:04"))
-	if t.Year() != now.Year() {
-		s = fmt.Sprintf("%d年", t.Year()) + s
-	}
-	return s
-}
 
 // Describe renders a recurring spec in Chinese (每天 08:00, 每周一 09:00,
 // 工作日（周一至周五）08:00, 每月1日 10:00), so an admin can check that the
