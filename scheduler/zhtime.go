@@ -187,8 +187,13 @@ func (sc *zhScanner) clock() (hour, minute int, ok bool) {
 	}
 	at := sc.i
 	if m, ok := sc.number(2); ok {
-		sc.lit("分钟", "分")
-		return h, m, true
+		if _, ok := sc.lit("分钟", "分"); ok {
+			return h, m, true
+		}
+		// 9点3号楼停水: the number belongs to the text, not the clock.
+		if _, counted := sc.lit("号", "楼", "栋", "幢", "个", "人", "名", "位", "次", "天", "日", "月", "年", "户", "%", "％"); !counted {
+			return h, m, true
+		}
 	}
 	sc.i = at
 	return h, 0, true
