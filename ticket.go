@@ -37,6 +37,28 @@ type Ticket struct {
 	RatedAt time.Time
 
 	Learned string // id of the FAQ entry made from this ticket, if any
+
+	// Kind is a question (the zero value; tickets stored before kinds
+	// existed read as questions) or a request: a complaint or a service
+	// request that someone has to act on (楼道堆物, 路灯坏了).
+	Kind TicketKind
+}
+
+// TicketKind is what a ticket asks of staff.
+type TicketKind string
+
+// Ticket kinds.
+const (
+	TicketQuestion TicketKind = ""
+	TicketRequest  TicketKind = "request"
+)
+
+// Label is the kind as staff read it in the staff chat and in /tickets.
+func (k TicketKind) Label() string {
+	if k == TicketRequest {
+		return "诉求"
+	}
+	return "提问"
 }
 
 // TicketStatus is where a ticket stands.

@@ -556,6 +556,9 @@ func (e *Engine) decide(q query, r *Result) {
 		quote := ix.quote(s, qt, toks, countWanted(q), cov)
 		use := false
 		switch {
+		case (qt == QWho || qt == QWhen || qt == QCount) && !carries(quote.Text, qt):
+			// 一共有多少个居民区: a sentence without a figure does not
+			// answer how many.
 		case en == nil:
 			use = true
 		case en.project && r.Intent != IntentAbout:

@@ -139,7 +139,7 @@ var detailCues = map[Detail][]string{
 	DetailProcedure: {"怎么申请", "如何申请", "申请", "怎么办理", "如何办理", "办理", "手续", "流程", "材料", "怎么报名", "报名", "怎么买", "怎么领", "领取", "预约"},
 	DetailLocation:  {"在哪", "在哪里", "在哪儿", "地址", "位置", "怎么去", "怎么走", "哪条路", "什么地方", "啥地方"},
 	DetailContact:   {"电话", "号码", "联系方式", "手机号", "微信", "邮箱", "热线", "谁负责", "负责人是谁", "找谁", "联系谁"},
-	DetailQuantity:  {"多少户", "几户", "多少人", "几栋", "多少栋", "多少幢", "几幢", "多少家", "几家", "多少台", "几台", "多少部", "几部", "多少个小区", "几个小区"},
+	DetailQuantity:  {"多少户", "几户", "多少人", "人口", "多少居民", "多少个居民区", "几个居民区", "几栋", "多少栋", "多少幢", "几幢", "多少家", "几家", "多少台", "几台", "多少部", "几部", "多少个小区", "几个小区"},
 	DetailRule:      {"什么条件", "条件", "资格", "符合", "同意", "签字", "规定"},
 	DetailPersonal:  {"多大岁数", "岁数", "多大年纪", "年纪", "年龄", "几岁", "老家", "籍贯", "哪里人", "哪儿人", "出生", "生日", "现任", "现在在哪", "在哪当官", "当官", "升职", "调到哪", "家住", "工资", "收入"},
 	DetailImpact:    {"停电", "停水", "断电", "断水", "停气", "封路", "施工噪音", "影响出行", "绕行"},
@@ -193,7 +193,7 @@ var requestCues = []string{
 
 // privateWords make a broken thing someone's own business (家里电视坏了),
 // not a request for the subdistrict.
-var privateWords = []string{"家里", "我家", "屋里的电视", "电视", "电脑", "手机", "冰箱", "洗衣机", "空调", "汽车", "自行车"}
+var privateWords = []string{"电视", "电脑", "手机", "冰箱", "洗衣机", "空调", "汽车", "自行车", "电动车", "热水器"}
 
 // quoteCues are how a resident asks for the words of the source itself:
 // what comes next, the words before, the exact wording. They are no
@@ -253,7 +253,7 @@ var (
 // agentWords mark a sentence that names who did or said something.
 var agentWords = []string{
 	"书记", "主任", "区委", "区政府", "党工委", "办事处", "负责人", "成员", "干部", "部门", "党员", "领导",
-	"李强", "施永根", "班子", "街道", "同志们", "朋友们",
+	"李强", "施永根", "班子",
 }
 
 // questionParticles end or glue a question and never belong to a quote.
@@ -265,6 +265,7 @@ var passageFillers = []string{
 	"谢谢啦", "请问", "一下", "什么什么", "那个", "这个", "那些", "这些", "咱说", "说具体点", "具体点", "呗",
 	"里头", "里面", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
 	"当时", "担任", "职务", "身份", "什么官", "形容", "描述", "评价", "怎么说", "咋说", "咋讲",
+	"之后", "以后", "然后", "接着",
 }
 
 // functionChars glue words together; a question bigram with one of them

@@ -248,6 +248,11 @@ func (ix *passageIndex) passageQuery(q query) []qtoken {
 					if strings.ContainsRune(functionChars, prev) || strings.ContainsRune(functionChars, r) {
 						w /= 2
 					}
+					if placeChars[k] {
+						// 张庙 is in half of the sentences and in most
+						// questions; it places a quote, it does not pick one.
+						w *= placeShare
+					}
 					out = append(out, qtoken{key: k, sounds: sounds, w: w})
 				}
 			}
@@ -274,6 +279,20 @@ func (ix *passageIndex) weight(k uint64, sounds []uint64) float64 {
 	}
 	return ix.maxIDF
 }
+
+// placeChars are the bigrams of our place names, weighed placeShare.
+var placeChars = func() map[uint64]bool {
+	m := map[uint64]bool{}
+	for _, p := range append(append([]string{}, ourPlaces...), "街道", "上海") {
+		rs := []rune(p)
+		for i := 0; i+1 < len(rs); i++ {
+			m[pairKey(rs[i], rs[i+1])] = true
+		}
+	}
+	return m
+}()
+
+const placeShare = 0.3
 
 // soundShare is what a bigram found only by pronunciation counts, against
 // the same characters: a homophone is likely a typo, but not surely.
@@ -585,6 +604,14 @@ func (ix *passageIndex) clausesAfter(s int32, i, k int) (string, bool) {
 func (ix *passageIndex) span(s int32, lo, hi int) string {
 	ps := ix.sents[s]
 	lo, hi = max(lo, 0), min(hi, len(ps.clauses)-1)
+	// Never cut inside a quotation: “聚合力、…、谋新篇”工作主线 is one
+	// phrase, though commas cut it into clauses.
+	for lo > 0 && strings.Count(ps.text[:ps.clauses[lo][0]], "“") > strings.Count(ps.text[:ps.clauses[lo][0]], "”") {
+		lo--
+	}
+	for hi < len(ps.clauses)-1 && strings.Count(ps.text[:ps.clauses[hi][1]], "“") > strings.Count(ps.text[:ps.clauses[hi][1]], "”") {
+		hi++
+	}
 	start, end := ps.clauses[lo][0], ps.clauses[hi][1]
 	// Keep the delimiter after the last clause (。，) and any closing
 	// quote the clause range excluded.
