@@ -143,9 +143,13 @@ type LearnedEntry struct {
 	Target string // for LearnQuestion: the topic or project id it extends
 	// Question is the resident's question, added as an example phrasing.
 	Question string
-	// Title and Answer make the new topic (LearnTopic only).
-	Title  string
-	Answer string
+	// Title makes the new topic (LearnTopic only). Answer is the staff
+	// answer the bot gives from then on (both kinds; a LearnQuestion
+	// stored before answers were kept has none and only adds a phrasing),
+	// attributed with AnsweredAt's date.
+	Title      string
+	Answer     string
+	AnsweredAt time.Time
 	Ticket int64
 	By     string
 	ByID   int64

@@ -489,3 +489,11 @@ func truncateRunes(s string, n int) string {
 	}
 	return s
 }
+
+// Classify tells whether a text is off-topic (outside what the bot and
+// staff cover) or a complaint or service request, as Ask would take it
+// without context. staff.Service uses it for /ask.
+func (a *Assistant) Classify(text string) (offTopic, request bool) {
+	r := a.know.Load().engine.Match(truncateRunes(strings.TrimSpace(text), MaxQuestionRunes), qa.Context{})
+	return r.OffTopic, r.Request
+}
