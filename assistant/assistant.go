@@ -490,10 +490,13 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-// Classify tells whether a text is off-topic (outside what the bot and
-// staff cover) or a complaint or service request, as Ask would take it
-// without context. staff.Service uses it for /ask.
+// Classify tells whether a text is clearly off-topic (a subject the bot
+// and staff do not cover: the weather, another city) or a complaint or
+// service request, as Ask would take it without context. staff.Service
+// uses it for /ask.
 func (a *Assistant) Classify(text string) (offTopic, request bool) {
-	r := a.know.Load().engine.Match(truncateRunes(strings.TrimSpace(text), MaxQuestionRunes), qa.Context{})
-	return r.OffTopic, r.Request
+	e := a.know.Load().engine
+	text = truncateRunes(strings.TrimSpace(text), MaxQuestionRunes)
+	r := e.Match(text, qa.Context{})
+	return r.OffTopic && e.ClearlyOffTopic(text), r.Request
 }

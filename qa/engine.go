@@ -600,6 +600,18 @@ func (e *Engine) inDomain(q query, cov float64) bool {
 	return hasAny(q, ourPlaces) || hasAny(q, localWords) || len(e.termHits(q, e.synonymSpans(q))) > 0 || cov >= nearMissCoverage
 }
 
+// ClearlyOffTopic reports whether a question names a subject the bot and
+// staff do not cover (the weather, films, another city): not merely one it
+// cannot place. /ask refuses only these; a resident who asks staff about
+// something unplaceable still gets a ticket.
+func (e *Engine) ClearlyOffTopic(question string) bool {
+	q := newQuery(e.vocab.fold(Normalize(truncateRunes(question, MaxQuestionRunes))))
+	if isRequest(q) {
+		return false
+	}
+	return hasAny(q, offTopicCues) || !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces)
+}
+
 // isHelp reports whether id is the topic about reaching staff or about
 // the bot: 怎么找街道反映问题 is a question about them, not a request.
 func (e *Engine) isHelp(id string) bool {
