@@ -211,7 +211,8 @@ type entry struct {
 	project   bool
 	smallTalk bool
 	length    float64 // bigram count of the entry's text, for BM25
-	answer    string  // what the reply will say (title and answer, name and summary)
+	answer    string   // what the reply will say (title and answer, name and summary)
+	atoks     []uint64 // answer's passage tokens, sorted
 	staff     bool    // a staff-written answer (learned)
 	about     int32   // for a staff answer learned onto an entry: that entry, else -1
 	detail    Detail  // the detail its example question asked for (staff answers)
@@ -401,6 +402,9 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 			}
 		}
 	}
+	for i := range e.entries {
+		e.entries[i].atoks = answerTokens(e.entries[i].answer)
+	}
 	words := make([]string, 0, len(e.terms)+len(e.synonyms))
 	for t := range e.terms {
 		words = append(words, t)
@@ -568,10 +572,10 @@ func (e *Engine) decide(q query, r *Result) {
 		case en.smallTalk:
 			use = true
 		default:
-			ansCov := ix.answerCoverage(en.answer, toks)
+			ansCov := ix.answerCoverage(en.atoks, toks)
 			use = cov >= minQuoteOverEntry && cov-ansCov >= quoteMargin ||
 				cov >= minQuoteOverEntry && cov-ansCov >= minQuoteGain && utf8.RuneCountInString(quote.Text) <= maxAddingQuote &&
-					ix.adds(quote.Text, en.answer, toks) ||
+					ix.adds(quote.Text, en.atoks, toks) ||
 				qt == QComplete && ansCov < cov ||
 				!carries(en.answer, qt) && carries(quote.Text, qt)
 		}

@@ -82,6 +82,7 @@ type psent struct {
 	idx     int32 // sentence index within its source
 	text    string
 	clauses [][2]int // byte ranges of the clauses in text, delimiters excluded
+	ctoks   [][]uint64 // each clause's tokens, sorted
 	ntok    int
 }
 
@@ -115,7 +116,11 @@ func newPassageIndex(sources []Source) *passageIndex {
 			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), text: sn.Text, clauses: splitClauses(sn.Text)}
 			toks = toks[:0]
 			for _, c := range ps.clauses {
-				toks = appendTextTokens(toks, sn.Text[c[0]:c[1]])
+				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
+				slices.Sort(ct)
+				ct = slices.Clip(slices.Compact(ct))
+				ps.ctoks = append(ps.ctoks, ct)
+				toks = append(toks, ct...)
 			}
 			slices.Sort(toks)
 			toks = slices.Compact(toks)
@@ -423,11 +428,9 @@ func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
 func (ix *passageIndex) clauseMatches(s int32, toks []qtoken) []int {
 	ps := ix.sents[s]
 	out := make([]int, len(ps.clauses))
-	var ctoks []uint64
-	for ci, c := range ps.clauses {
-		ctoks = appendTextTokens(ctoks[:0], ps.text[c[0]:c[1]])
+	for ci, ctoks := range ps.ctoks {
 		for _, t := range toks {
-			if slices.Contains(ctoks, t.key) || slices.ContainsFunc(t.sounds, func(k uint64) bool { return slices.Contains(ctoks, k) }) {
+			if hasToken(ctoks, t) {
 				out[ci]++
 			}
 		}
@@ -590,7 +593,13 @@ func (ix *passageIndex) clausesAfter(s int32, i, k int) (string, bool) {
 			cur, ci = n, 0
 			continue
 		}
-		parts = append(parts, ix.span(cur, ci, ci))
+		// The clause with the delimiter the source puts after it.
+		c := ps.clauses[ci]
+		end := c[1]
+		if ci+1 < len(ps.clauses) {
+			end = ps.clauses[ci+1][0]
+		}
+		parts = append(parts, ps.text[c[0]:end])
 		ci++
 	}
 	if len(parts) == 0 {
@@ -681,9 +690,7 @@ func detectQType(q query) QType {
 
 // answerCoverage is the IDF share of the question's tokens that text has:
 // how much of what was asked a curated answer actually contains.
-func (ix *passageIndex) answerCoverage(text string, toks []qtoken) float64 {
-	atoks := appendTextTokens(nil, text)
-	slices.Sort(atoks)
+func (ix *passageIndex) answerCoverage(atoks []uint64, toks []qtoken) float64 {
 	var norm, got float64
 	for _, t := range toks {
 		norm += t.w
@@ -707,13 +714,11 @@ func (ix *passageIndex) answerCoverage(text string, toks []qtoken) float64 {
 // adds reports whether quote says something the curated answer does not:
 // most of the quote's own words (those the question did not bring) are
 // missing from answer.
-func (ix *passageIndex) adds(quote, answer string, toks []qtoken) bool {
+func (ix *passageIndex) adds(quote string, atoks []uint64, toks []qtoken) bool {
 	asked := map[uint64]bool{}
 	for _, t := range toks {
 		asked[t.key] = true
 	}
-	atoks := appendTextTokens(nil, answer)
-	slices.Sort(atoks)
 	var novel, kept int
 	for _, k := range appendTextTokens(nil, quote) {
 		if k&(1<<62) != 0 || asked[k] {
@@ -725,4 +730,26 @@ func (ix *passageIndex) adds(quote, answer string, toks []qtoken) bool {
 		}
 	}
 	return novel > 0 && 2*kept < novel
+}
+
+// hasToken reports whether the sorted tokens have t, by its characters or
+// its pronunciation.
+func hasToken(sorted []uint64, t qtoken) bool {
+	if _, ok := slices.BinarySearch(sorted, t.key); ok {
+		return true
+	}
+	for _, k := range t.sounds {
+		if _, ok := slices.BinarySearch(sorted, k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// answerTokens returns the sorted tokens of a curated answer, for
+// answerCoverage and adds.
+func answerTokens(text string) []uint64 {
+	t := appendTextTokens(nil, text)
+	slices.Sort(t)
+	return slices.Clip(slices.Compact(t))
 }

@@ -33,6 +33,9 @@ type syllable uint16
 const maxReadings = 1
 
 type pinyinTable struct {
+	// dense holds the common CJK block (U+3400..U+9FFF), the characters
+	// of nearly every question, without a map lookup; readings the rest.
+	dense    [][]syllable
 	readings map[rune][]syllable
 	ids      map[string]syllable
 	plain    map[rune]string // the first reading, toneless and unfolded
@@ -70,8 +73,16 @@ func buildPinyinTable() *pinyinTable {
 			t.readings[rune(code)] = syls
 		}
 	}
+	t.dense = make([][]syllable, denseEnd-denseStart)
+	for r, syls := range t.readings {
+		if r >= denseStart && r < denseEnd {
+			t.dense[r-denseStart] = syls
+		}
+	}
 	return t
 }
+
+const denseStart, denseEnd = 0x3400, 0xA000
 
 // toneless strips tone marks from a reading: "zhuāng" → "zhuang", "lǜ" →
 // "lv".
@@ -110,10 +121,14 @@ func foldSyllable(s string) string {
 // readings returns the folded readings of r, nil if it has none (not a Han
 // character, or one the dictionary lacks).
 func readings(r rune) []syllable {
-	if r < 0x3400 {
+	if r < denseStart {
 		return nil
 	}
-	return pinyinTab().readings[r]
+	t := pinyinTab()
+	if r < denseEnd {
+		return t.dense[r-denseStart]
+	}
+	return t.readings[r]
 }
 
 // sameSound reports whether a and b share a folded reading.
