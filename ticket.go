@@ -150,10 +150,10 @@ type LearnedEntry struct {
 	Title      string
 	Answer     string
 	AnsweredAt time.Time
-	Ticket int64
-	By     string
-	ByID   int64
-	At     time.Time
+	Ticket     int64
+	By         string
+	ByID       int64
+	At         time.Time
 }
 
 // LearnKind is what a learned entry does to the knowledge base.

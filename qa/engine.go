@@ -210,12 +210,12 @@ type entry struct {
 	id        string
 	project   bool
 	smallTalk bool
-	length    float64 // bigram count of the entry's text, for BM25
+	length    float64  // bigram count of the entry's text, for BM25
 	answer    string   // what the reply will say (title and answer, name and summary)
 	atoks     []uint64 // answer's passage tokens, sorted
-	staff     bool    // a staff-written answer (learned)
-	about     int32   // for a staff answer learned onto an entry: that entry, else -1
-	detail    Detail  // the detail its example question asked for (staff answers)
+	staff     bool     // a staff-written answer (learned)
+	about     int32    // for a staff answer learned onto an entry: that entry, else -1
+	detail    Detail   // the detail its example question asked for (staff answers)
 }
 
 type posting struct {

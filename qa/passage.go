@@ -81,7 +81,7 @@ type psent struct {
 	sec     int32
 	idx     int32 // sentence index within its source
 	text    string
-	clauses [][2]int // byte ranges of the clauses in text, delimiters excluded
+	clauses [][2]int   // byte ranges of the clauses in text, delimiters excluded
 	ctoks   [][]uint64 // each clause's tokens, sorted
 	ntok    int
 }
