@@ -251,6 +251,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 // topicDetails are the details a campaign topic is never the answer to.
 var topicDetails = map[qa.Detail]bool{
 	qa.DetailContact: true, qa.DetailCost: true, qa.DetailPersonal: true, qa.DetailImpact: true,
+	qa.DetailQuantity: true, qa.DetailLocation: true,
 }
 
 // isStaffAnswer reports whether id is an entry whose answer staff wrote.

@@ -177,6 +177,14 @@ func TestThreeOutcomes(t *testing.T) {
 		}
 	}
 
+	// 张庙街道在哪里 right after a project is about the subdistrict.
+	if _, err := a.Ask(ctx, 250, 250, "电梯加装进展怎么样"); err != nil {
+		t.Fatal(err)
+	}
+	if ans, err := a.Ask(ctx, 250, 250, "张庙街道在哪里"); err != nil || strings.Contains(ans.Reply.Text, "电梯加装") || ans.Ticket == "" {
+		t.Errorf("张庙街道在哪里 after a project = %+v, %v", ans, err)
+	}
+
 	for i, q := range []string{"我想反映一下楼道里有人堆东西", "楼道堆物谁来管？", "小区门口的路灯坏了", "楼上装修噪音太大了", "家里天花板漏水了", "电梯坏了没人修"} {
 		ans, err := a.Ask(ctx, int64(300+i), int64(300+i), q)
 		if err != nil {

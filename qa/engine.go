@@ -676,8 +676,10 @@ func (e *Engine) match(q query, c Context) Result {
 	}
 	residual, more, elliptical, about, detail := scanResidual(q, covered)
 	_, _, usable := e.context(c)
+	// A question naming only our place (张庙街道在哪里) is about the place,
+	// not about the project just discussed.
 	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more || about || detail) &&
-		(usable || !hasAny(q, demonstrativeNouns)) {
+		(usable || !hasAny(q, demonstrativeNouns)) && !hasAny(q, ourPlaces) {
 		if !usable && about && hasAny(q, secondPerson) {
 			// 你们是做什么的: about the bot itself.
 			if i, ok := e.byID[content.AboutTopicID]; ok && !e.entries[i].project {
