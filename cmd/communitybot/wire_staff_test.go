@@ -102,7 +102,7 @@ func TestRunServesStaffSide(t *testing.T) {
 	defer wcancel()
 
 	u := tgtest.User{ID: 88, FirstName: "居民"}
-	api.SendText(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	api.SendText(tgtest.PrivateChat(u), u, "居委会几点上班")
 	posts, err := api.WaitSent(wctx, staffChat.ID, 1)
 	if err != nil {
 		t.Fatalf("no post in the staff chat: %v\nlogs: %s", err, logs.String())
