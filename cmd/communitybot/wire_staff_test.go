@@ -96,7 +96,7 @@ func TestRunServesStaffSide(t *testing.T) {
 	})
 
 	u := tgtest.User{ID: 88, FirstName: "居民"}
-	api.SendText(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	api.SendText(tgtest.PrivateChat(u), u, "居委会几点上班")
 	posts, err := api.WaitSent(wctx, staffChat.ID, 1)
 	p.check("a post in the staff chat", err)
 	// The desk records the post just after Telegram accepted it; a reply
