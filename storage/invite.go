@@ -135,6 +135,7 @@ func (s *Store) AddJoinFailure(ctx context.Context, userID int64, window time.Du
 }
 
 // incrWindow counts in a window that starts with the first count.
+//
 //go:embed lua/incr_window.lua
 var incrWindowLua string
 
