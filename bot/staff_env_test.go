@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -130,13 +131,20 @@ func (e *staffEnv) scrape() string {
 	return string(body)
 }
 
-// auditActions returns the actions of the audit log, oldest first.
+// auditActions returns the actions of the audit log, admin actions and
+// denied attempts merged, oldest first.
 func (e *staffEnv) auditActions() []string {
 	e.t.Helper()
 	list, err := e.store.Audit(context.Background(), 100)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	denied, _, err := e.store.DeniedAudit(context.Background(), 100)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	list = append(list, denied...)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].At.After(list[j].At) }) // newest first, as read
 	out := make([]string, 0, len(list))
 	for i := len(list) - 1; i >= 0; i-- {
 		out = append(out, list[i].Action+" "+list[i].Target)

@@ -53,6 +53,7 @@ type knowledgeStore interface {
 type auditStore interface {
 	AppendAudit(ctx context.Context, e communitybot.AuditEntry) error
 	Audit(ctx context.Context, n int) ([]communitybot.AuditEntry, error)
+	DeniedAudit(ctx context.Context, n int) ([]communitybot.AuditEntry, int64, error)
 }
 
 type statsStore interface {
