@@ -60,21 +60,6 @@ func TestNewClientURLs(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := map[string]string{
-		"redis://:hunter2@h:6379/0":              "redis://:xxxxx@h:6379/0",
-		"rediss://bob:hunter2@h:6379":            "rediss://bob:xxxxx@h:6379",
-		"redis://h:6379?password=hunter2":        "redis://h:6379?password=xxxxx",
-		"redis://h:6379/0":                       "redis://h:6379/0",
-		"redis+sentinel://h?sentinel_password=x": "redis+sentinel://h?sentinel_password=xxxxx",
-	}
-	for in, want := range tests {
-		if got := storage.RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestOpenUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
