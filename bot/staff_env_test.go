@@ -18,6 +18,8 @@ import (
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/metrics"
 	"github.com/zhangmiao/communitybot/staff"
+	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 // recordingNotifier stands in for the delivery engine: it records every
@@ -61,6 +63,12 @@ type staffEnv struct {
 
 func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 	t.Helper()
+	return newStaffEnvOn(t, storagetest.New(t), opts...)
+}
+
+// newStaffEnvOn is newStaffEnv on a given store (a private Redis server).
+func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *staffEnv {
+	t.Helper()
 	e := &staffEnv{
 		notifier:  &recordingNotifier{},
 		poster:    bot.NewDeskPoster(),
@@ -96,7 +104,7 @@ func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 			t.Fatal(err)
 		}
 	}
-	e.harness = newHarness(t, append([]harnessOption{setup}, opts...)...)
+	e.harness = newHarnessOn(t, store, append([]harnessOption{setup}, opts...)...)
 	return e
 }
 
