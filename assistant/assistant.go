@@ -126,6 +126,12 @@ type Answer struct {
 	OffTopic  bool   // outside what the bot covers: told so, no ticket
 }
 
+// NotHandedToStaff ends the fallback when the question could not be handed
+// to staff (no ticket could be stored): the resident is told so and asked
+// to send it again, rather than left waiting for an answer that will not
+// come.
+const NotHandedToStaff = "抱歉，系统暂时无法把您的问题转交给街道工作人员，这个问题没有登记。请稍后再发送一次，我会为您转交。给您带来不便，敬请谅解！"
+
 // Ask answers a free-text question from a user in a chat.
 func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) (Answer, error) {
 	k := a.know.Load()
@@ -236,7 +242,13 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 			escalated = true
 			ans.Reply.Text += "\n\n" + html.EscapeString(msg)
 		default:
-			a.log.Error("question not handed to staff", "chat_id", chatID, "err", err)
+			// Redis is down (or the ticket could not be stored): nothing
+			// keeps the question for staff, so the resident must know, and
+			// keeps it by sending it again. The question's record is
+			// deferred and may not be written either.
+			a.log.Error("question not handed to staff; the resident was asked to send it again", "chat_id", chatID, "err", err)
+			ans.Reply.Text += "\n\n" + NotHandedToStaff
+			return ans, nil
 		}
 	}
 	switch {

@@ -274,3 +274,20 @@ func TestParaphrasesAreAnswered(t *testing.T) {
 		t.Errorf("answered %d/%d, want at least 147", answered, len(set.OnTopic))
 	}
 }
+
+// TestEscalationFailureIsTold: when the question cannot be handed to staff
+// (the ticket cannot be stored), the fallback says so and asks to send it
+// again; it promises no ticket.
+func TestEscalationFailureIsTold(t *testing.T) {
+	a, _ := newAssistant(t)
+	a.SetHooks(assistant.Hooks{Escalate: func(context.Context, communitybot.Question) (string, error) {
+		return "", errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+	}})
+	ans, err := a.Ask(context.Background(), 1, 1, "今天午饭吃什么好")
+	if err != nil || ans.Answered || ans.Ticket != "" {
+		t.Fatalf("Ask = %+v, %v", ans, err)
+	}
+	if !strings.Contains(ans.Reply.Text, assistant.NotHandedToStaff) || strings.Contains(ans.Reply.Text, "问题编号") || strings.Contains(ans.Reply.Text, "已转交") {
+		t.Fatalf("reply when the question could not be handed to staff:\n%s", ans.Reply.Text)
+	}
+}

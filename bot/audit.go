@@ -37,12 +37,12 @@ func (rt *Router) record(ctx context.Context, r *Request, action, target, detail
 		return
 	}
 	a := actorOf(r)
-	rt.audit.Record(ctx, communitybot.AuditEntry{UserID: a.UserID, Name: a.Name, Action: action, Target: target, Detail: detail})
+	rt.audit.Record(ctx, communitybot.AuditEntry{UserID: a.UserID, Name: a.Name, Role: a.Role, Action: action, Target: target, Detail: detail})
 }
 
 // AuditDenied is the action recorded for a command refused for lack of a
-// role.
-const AuditDenied = "denied"
+// role (kept apart from admin actions, see communitybot.AuditDenied).
+const AuditDenied = communitybot.AuditDenied
 
 // auditDenied records an admin command refused because the user is not an
 // admin, so staff see such attempts. A refusal by the command's own rules

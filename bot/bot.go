@@ -146,6 +146,7 @@ type Bot struct {
 	redisDown    atomic.Bool   // a Redis outage was logged (partition leases)
 	slots        chan struct{} // one per update being handled: at most Workers at once
 	onFault      func(kind string)
+	unauthorized *logThrottle // the log line of webhook requests without the secret
 	store        *storage.Store
 	log          *slog.Logger
 	router       *Router
@@ -176,6 +177,7 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router,
 		poller: &http.Client{Transport: cfg.Transport}, flood: newFloodGuard(cfg.FloodLimit, cfg.FloodWindow),
 		floodButtons: newFloodGuard(3*cfg.FloodLimit, cfg.FloodWindow),
+		unauthorized: newLogThrottle(unauthorizedLogEvery),
 		slots:        make(chan struct{}, cfg.Workers)}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
@@ -200,13 +202,29 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 // "telegram_poll" (getUpdates failed), "duplicate_update" (Telegram sent an
 // update again), "flood" (a user slowed down), "panic" (a handler
 // panicked), "update_dropped" (an update given up after GiveUpAfter and
-// moved to the dead-letter stream). Each is
-// also logged where it happens. Call it before Run.
+// moved to the dead-letter stream), "webhook_unauthorized" (a webhook
+// request without the right secret). Each is also logged where it happens
+// (webhook_unauthorized at most once per 10 s, with the number held back).
+// Call it before Run.
 func (b *Bot) OnFault(f func(kind string)) { b.onFault = f }
 
 func (b *Bot) fault(kind string) {
 	if b.onFault != nil {
 		b.onFault(kind)
+	}
+}
+
+// unauthorizedLogEvery bounds the log lines of rejected webhook requests.
+const unauthorizedLogEvery = 10 * time.Second
+
+// rejectedWebhook counts a webhook request without the right secret and
+// logs it, at most once per unauthorizedLogEvery: anyone can post to a
+// public URL, and a line per request would let them fill the log.
+func (b *Bot) rejectedWebhook(log *slog.Logger, remote string) {
+	b.fault("webhook_unauthorized")
+	if ok, held := b.unauthorized.allow(); ok {
+		log.Warn("webhook request with a wrong or missing secret", "remote", remote,
+			"held_back_since_last_line", held, "next_line_in_at_most", unauthorizedLogEvery)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -284,11 +285,15 @@ func (b *Bot) handleUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) 
 	}
 	if r.IsGroup() && !r.IsCallback() && r.Command == "" {
 		// In a group the bot answers plain text only when spoken to: a
-		// mention or a reply to one of its messages.
-		mention := "@" + b.Username()
+		// mention of its exact username or a reply to one of its messages.
+		// A command addressed to another bot is that bot's, even when the
+		// text also mentions us.
+		text, mentioned, otherBot := addressed(u.Message, b.Username())
 		switch {
-		case b.Username() != "" && strings.Contains(strings.ToLower(r.Text), strings.ToLower(mention)):
-			r.Text = strings.TrimSpace(replaceFold(r.Text, mention, " "))
+		case otherBot:
+			return
+		case mentioned:
+			r.Text = text
 		case r.ReplyTo != nil && r.ReplyTo.FromBot:
 		default:
 			return
@@ -371,24 +376,58 @@ func (b *Bot) recoverMiddleware(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 	}
 }
 
-// replaceFold replaces every case-insensitive occurrence of old in s.
-func replaceFold(s, old, repl string) string {
-	if old == "" {
-		return s
+// addressed reads a group message's entities, as Telegram marked them: it
+// reports whether the message mentions the bot by its exact username (a
+// mention entity "@ourname", or a text_mention of the bot), and returns the
+// text with those mentions removed; otherBot reports a message starting
+// with a command addressed to another bot ("/help@ournameHelper"). A
+// username that merely starts with ours ("@ournameHelper") is someone else.
+// Entity offsets count UTF-16 code units.
+func addressed(m *models.Message, username string) (text string, mentioned, otherBot bool) {
+	if m == nil || username == "" {
+		return "", false, false
 	}
-	lower, lowOld := strings.ToLower(s), strings.ToLower(old)
-	if len(lower) != len(s) { // case mapping changed byte lengths: fall back to exact
-		return strings.ReplaceAll(s, old, repl)
+	text, ents := m.Text, m.Entities
+	if text == "" {
+		text, ents = m.Caption, m.CaptionEntities
 	}
-	var out strings.Builder
-	for {
-		i := strings.Index(lower, lowOld)
-		if i < 0 {
-			out.WriteString(s)
-			return out.String()
+	units := utf16.Encode([]rune(text))
+	span := func(e models.MessageEntity) (string, bool) {
+		if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > len(units) {
+			return "", false
 		}
-		out.WriteString(s[:i])
-		out.WriteString(repl)
-		s, lower = s[i+len(old):], lower[i+len(old):]
+		return string(utf16.Decode(units[e.Offset : e.Offset+e.Length])), true
 	}
+	var ours []models.MessageEntity
+	for _, e := range ents {
+		switch e.Type {
+		case models.MessageEntityTypeBotCommand:
+			cmd, ok := span(e)
+			_, bot, named := strings.Cut(cmd, "@")
+			if ok && e.Offset == 0 && named && !strings.EqualFold(bot, username) {
+				return text, false, true
+			}
+		case models.MessageEntityTypeMention:
+			if s, ok := span(e); ok && strings.EqualFold(s, "@"+username) {
+				ours = append(ours, e)
+			}
+		case models.MessageEntityTypeTextMention:
+			if e.User != nil && e.User.IsBot && strings.EqualFold(e.User.Username, username) {
+				if _, ok := span(e); ok {
+					ours = append(ours, e)
+				}
+			}
+		}
+	}
+	if len(ours) == 0 {
+		return text, false, false
+	}
+	// Cut the mentions out, last first so earlier offsets stay valid. A
+	// text_mention is a name in the sentence ("王助手，…"): it goes too, as
+	// an @mention would.
+	for i := len(ours) - 1; i >= 0; i-- {
+		e := ours[i]
+		units = append(units[:e.Offset:e.Offset], append([]uint16{' '}, units[e.Offset+e.Length:]...)...)
+	}
+	return strings.TrimSpace(strings.Trim(string(utf16.Decode(units)), " ，,：:")), true, false
 }

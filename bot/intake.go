@@ -326,7 +326,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
 		if subtle.ConstantTimeCompare(got, secret) != 1 {
-			log.Warn("webhook request with a wrong or missing secret", "remote", r.RemoteAddr)
+			b.rejectedWebhook(log, r.RemoteAddr)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -133,7 +133,7 @@ func actorOf(r *Request) staff.Actor {
 	if name == "" {
 		name = fmt.Sprintf("用户%d", r.UserID)
 	}
-	return staff.Actor{UserID: r.UserID, Name: name}
+	return staff.Actor{UserID: r.UserID, Name: name, Role: r.Role}
 }
 
 // DeskPoster lets the staff desk send messages (ticket posts, relayed

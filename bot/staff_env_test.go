@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/metrics"
 	"github.com/zhangmiao/communitybot/staff"
+	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 // recordingNotifier stands in for the delivery engine: it records every
@@ -60,6 +63,12 @@ type staffEnv struct {
 
 func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 	t.Helper()
+	return newStaffEnvOn(t, storagetest.New(t), opts...)
+}
+
+// newStaffEnvOn is newStaffEnv on a given store (a private Redis server).
+func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *staffEnv {
+	t.Helper()
 	e := &staffEnv{
 		notifier:  &recordingNotifier{},
 		poster:    bot.NewDeskPoster(),
@@ -95,7 +104,7 @@ func newStaffEnv(t *testing.T, opts ...harnessOption) *staffEnv {
 			t.Fatal(err)
 		}
 	}
-	e.harness = newHarness(t, append([]harnessOption{setup}, opts...)...)
+	e.harness = newHarnessOn(t, store, append([]harnessOption{setup}, opts...)...)
 	return e
 }
 
@@ -130,13 +139,20 @@ func (e *staffEnv) scrape() string {
 	return string(body)
 }
 
-// auditActions returns the actions of the audit log, oldest first.
+// auditActions returns the actions of the audit log, admin actions and
+// denied attempts merged, oldest first.
 func (e *staffEnv) auditActions() []string {
 	e.t.Helper()
 	list, err := e.store.Audit(context.Background(), 100)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	denied, _, err := e.store.DeniedAudit(context.Background(), 100)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	list = append(list, denied...)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].At.After(list[j].At) }) // newest first, as read
 	out := make([]string, 0, len(list))
 	for i := len(list) - 1; i >= 0; i-- {
 		out = append(out, list[i].Action+" "+list[i].Target)

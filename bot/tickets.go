@@ -104,7 +104,11 @@ func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 }
 
 // staffReplies answers a ticket when a staff member replies to its post in
-// the staff chat. Other messages pass through untouched.
+// the staff chat: only a reply to a recorded ticket post (the message id the
+// desk recorded when it posted the ticket) relays and closes the ticket. A
+// reply to any other bot message there (the /tickets list, an echo that
+// happens to contain Q-0003, a confirmation) gets a short hint and changes
+// nothing. Other messages pass through untouched.
 func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, r *Request) error {
@@ -115,17 +119,26 @@ func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware
 			if err != nil {
 				return fmt.Errorf("ticket of staff message: %w: %w", ErrTemporary, err)
 			}
-			if !ok && r.ReplyTo.FromBot {
-				// The post is recorded just after Telegram accepts it; a
-				// reply in that instant still names its ticket in the text.
-				if m := ticketInPost.FindString(r.ReplyTo.Text); m != "" {
-					if n, err := communitybot.ParseTicketNo(m); err == nil {
-						no, ok = n, true
-					}
-				}
+			if !ok && !r.ReplyTo.FromBot {
+				return next(ctx, r) // staff talking among themselves
 			}
 			if !ok {
-				return next(ctx, r)
+				// The desk records a post just after Telegram accepts it: a
+				// reply in that instant is to a post not recorded yet. It is
+				// handled again shortly, when the record decides; a text that
+				// only looks like a post decides nothing.
+				if m := ticketPostHeader.FindStringSubmatch(r.ReplyTo.Text); m != nil {
+					if n, err := communitybot.ParseTicketNo(m[1]); err == nil {
+						inFlight, err := svc.PostInFlight(ctx, n)
+						if err != nil {
+							return fmt.Errorf("ticket post in flight: %w: %w", ErrTemporary, err)
+						}
+						if inFlight {
+							return fmt.Errorf("reply to %s before its post is recorded: %w", m[1], ErrTemporary)
+						}
+					}
+				}
+				return r.Reply(ctx, communitybot.Reply{Text: notATicketPost})
 			}
 			if err := rt.authorize(ctx, r, communitybot.RoleAdmin); err != nil {
 				return err
@@ -137,8 +150,13 @@ func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware
 	}
 }
 
-// ticketInPost finds the ticket number in a staff-chat post (居民提问 Q-0042).
-var ticketInPost = regexp.MustCompile(`Q-\d+`)
+// notATicketPost is the hint for a reply in the staff chat to a bot
+// message that is not a ticket post.
+const notATicketPost = "⚠️ 这条回复没有转告任何居民：您回复的不是问题工单消息。\n答复居民请直接回复「🆕 居民提问 Q-xxxx」那条工单消息，或发送 /answer 编号 答复内容（/tickets 查看待答复的问题）。"
+
+// ticketPostHeader is how a ticket post starts (staff.Service.ticketPost,
+// as Telegram returns it without markup): "🆕 居民提问 Q-0042".
+var ticketPostHeader = regexp.MustCompile(`^🆕 居民提问 (Q-\d+)\n`)
 
 // messageSource identifies the staff message carrying an answer.
 func messageSource(r *Request) string { return fmt.Sprintf("%d:%d", r.ChatID, r.MessageID) }

@@ -20,20 +20,23 @@ import (
 	"time"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/storage"
 )
 
 // Store is what membership needs from storage.
 type Store interface {
 	Account(ctx context.Context, userID int64) (communitybot.Account, error)
 	Accounts(ctx context.Context, ids []int64) ([]communitybot.Account, error)
-	SetAccount(ctx context.Context, a communitybot.Account) error
+	// ChangeRole and JoinWithInvite return a *communitybot.RefusedError
+	// when the rules refuse the change at the moment it is made.
+	ChangeRole(ctx context.Context, c storage.RoleChange) (prev, acct communitybot.Account, err error)
 	UsersWithRoles(ctx context.Context, roles ...communitybot.Role) ([]int64, error)
 	Subscribe(ctx context.Context, chatID int64, t communitybot.Topic) (bool, error)
 	Unsubscribe(ctx context.Context, chatID int64, t communitybot.Topic) (bool, error)
 
 	CreateInvite(ctx context.Context, inv communitybot.Invite) error
 	Invite(ctx context.Context, code string) (communitybot.Invite, error)
-	ClaimInvite(ctx context.Context, code string, userID int64) (communitybot.Invite, error)
+	JoinWithInvite(ctx context.Context, inv communitybot.Invite, userID int64, now time.Time) (prev communitybot.Account, err error)
 	DeleteInvite(ctx context.Context, code string) (bool, error)
 	JoinFailures(ctx context.Context, userID int64) (int64, error)
 	AddJoinFailure(ctx context.Context, userID int64, window time.Duration) error
@@ -185,8 +188,11 @@ func (s *Service) CancelInvite(ctx context.Context, code string) error {
 // the way a member changes branch without an admin's /grant). An admin
 // needs no code: they are told so and how to set a branch with /grant, and
 // the code stays unused, as it does for a member of the same branch. A
-// wrong, expired or used code changes nothing and counts against the
-// user's limit of wrong codes.
+// wrong, expired, used or void code changes nothing and counts against the
+// user's limit of wrong codes. A used code never grants again, also not to
+// the user who used it (revoked since, or moved by an admin), and a code
+// grants only while the admin who made it is still an admin: all of this
+// is decided in the one step that makes the member (storage.JoinWithInvite).
 func (s *Service) Join(ctx context.Context, userID int64, typed string) (acct, prev communitybot.Account, err error) {
 	if strings.TrimSpace(typed) == "" {
 		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "请在 /join 后面写上邀请码，例如：/join ABCD-EFGH-JKMN。邀请码请向所在党支部的管理员索取。")
@@ -197,10 +203,6 @@ func (s *Service) Join(ctx context.Context, userID int64, typed string) (acct, p
 	}
 	if failures >= s.opts.MaxJoinFailures {
 		return acct, prev, communitybot.Errorf(communitybot.ErrForbidden, "邀请码输错次数太多了，为了安全，请一小时后再试。")
-	}
-	prev, err = s.store.Account(ctx, userID)
-	if err != nil {
-		return acct, prev, err
 	}
 	fail := func(msg string) (communitybot.Account, communitybot.Account, error) {
 		if err := s.store.AddJoinFailure(ctx, userID, s.opts.JoinWindow); err != nil {
@@ -219,45 +221,64 @@ func (s *Service) Join(ctx context.Context, userID int64, typed string) (acct, p
 		return fail(unknown)
 	case err != nil:
 		return acct, prev, err
-	case inv.UsedBy != 0 && inv.UsedBy != userID:
+	}
+	prev, err = s.store.JoinWithInvite(ctx, inv, userID, s.opts.Now())
+	reason, refused := communitybot.Refusal(err)
+	switch {
+	case !refused && err != nil:
+		return acct, prev, err
+	case !refused:
+	case reason == communitybot.RefusedUsedCode:
 		return fail("这个邀请码已经被使用过了。每个邀请码只能使用一次，请向管理员重新索取。")
-	case inv.UsedBy == 0 && !s.opts.Now().Before(inv.ExpiresAt):
+	case reason == communitybot.RefusedExpiredCode:
 		return fail("这个邀请码已经过期了，请向管理员重新索取。")
-	case prev.Role == communitybot.RoleAdmin:
+	case reason == communitybot.RefusedVoidCode:
+		return fail("这个邀请码已失效（发放它的管理员已不再担任管理员），请向所在党支部的管理员重新索取。")
+	case reason == communitybot.RefusedIsAdmin:
 		// An admin needs no code: keep it for the member it was meant for.
 		// An admin who wants a branch sets it with /grant.
-		if prev.Branch == inv.Branch {
+		if cur, err := s.store.Account(ctx, userID); err == nil && cur.Branch == inv.Branch {
 			return acct, prev, communitybot.Errorf(communitybot.ErrConflict, "您已经是「%s」的管理员了，无需使用邀请码。这个邀请码没有被使用，仍可转给要登记的党员。", inv.Branch)
 		}
 		return acct, prev, communitybot.Errorf(communitybot.ErrConflict,
 			"您已经是管理员，无需使用邀请码。这个邀请码没有被使用，仍可转给要登记的党员。\n如需把自己归入「%s」，请发送：/grant %d admin %s", inv.Branch, userID, inv.Branch)
-	case prev.Role.Allows(communitybot.RoleMember) && prev.Branch == inv.Branch:
+	case reason == communitybot.RefusedSameBranch:
 		// Keep the code for someone else rather than spend it on nothing.
 		return acct, prev, communitybot.Errorf(communitybot.ErrConflict, "您已经是「%s」的党员了，无需重复登记。", inv.Branch)
-	}
-	inv, err = s.store.ClaimInvite(ctx, code, userID)
-	switch {
-	case errors.Is(err, communitybot.ErrConflict): // someone else was faster
-		return fail("这个邀请码已经被使用过了。每个邀请码只能使用一次，请向管理员重新索取。")
-	case errors.Is(err, communitybot.ErrNotFound):
+	default: // RefusedUnknownCode: withdrawn or expired for good meanwhile
 		return fail(unknown)
-	case err != nil:
-		return acct, prev, err
 	}
 	acct = communitybot.Account{UserID: userID, Role: communitybot.RoleMember, Branch: inv.Branch, GrantedBy: inv.CreatedBy, GrantedAt: s.opts.Now()}
-	if err := s.store.SetAccount(ctx, acct); err != nil {
-		return acct, prev, err
-	}
 	if _, err := s.store.Subscribe(ctx, userID, communitybot.TopicStudy); err != nil {
 		return acct, prev, err
 	}
 	return acct, prev, nil
 }
 
+// refusalError turns a refused role change into what the admin is told.
+func refusalError(err error) error {
+	reason, ok := communitybot.Refusal(err)
+	if !ok {
+		return err
+	}
+	switch reason {
+	case communitybot.RefusedNotAdmin:
+		return &communitybot.Error{Kind: communitybot.ErrForbidden, Message: "抱歉，您已不是管理员（可能刚被其他管理员撤销），这项操作没有执行。", Err: err}
+	case communitybot.RefusedSelf:
+		return &communitybot.Error{Kind: communitybot.ErrForbidden, Message: "不能降低或撤销自己的权限，请让其他管理员操作。", Err: err}
+	case communitybot.RefusedLastAdmin:
+		return &communitybot.Error{Kind: communitybot.ErrConflict, Message: "这是最后一位管理员，撤销后就没有人能管理了，操作没有执行。请先用 /grant 设立另一位管理员。", Err: err}
+	case communitybot.RefusedNoRole:
+		return &communitybot.Error{Kind: communitybot.ErrConflict, Message: "这位用户目前没有党员或管理员身份，无需撤销。", Err: err}
+	}
+	return err
+}
+
 // Grant gives target a role: a member needs a branch; an admin keeps the
-// branch they had unless one is given. Admins cannot lower their own role
-// (so the last admin cannot lock everyone out). A new member is subscribed
-// to the daily study.
+// branch they had unless one is given. by must be an admin when the change
+// is made, admins cannot lower their own role, and the last admin keeps
+// theirs (storage.ChangeRole checks all three in the step that makes the
+// change). A new member is subscribed to the daily study.
 func (s *Service) Grant(ctx context.Context, by, target int64, role communitybot.Role, branch string) (acct, prev communitybot.Account, err error) {
 	if target <= 0 {
 		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "请指定一位用户。")
@@ -265,23 +286,18 @@ func (s *Service) Grant(ctx context.Context, by, target int64, role communitybot
 	if role != communitybot.RoleMember && role != communitybot.RoleAdmin {
 		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "只能授予 member（党员）或 admin（管理员）身份；撤销身份请用 /revoke。")
 	}
-	prev, err = s.store.Account(ctx, target)
-	if err != nil {
-		return acct, prev, err
-	}
-	if target == by && !role.Allows(prev.Role) {
+	if target == by && role != communitybot.RoleAdmin {
 		return acct, prev, communitybot.Errorf(communitybot.ErrForbidden, "不能降低自己的权限，请让其他管理员操作。")
 	}
-	if branch != "" || role == communitybot.RoleMember {
+	keep := branch == "" && role != communitybot.RoleMember
+	if !keep {
 		if branch, err = communitybot.ParseBranch(branch); err != nil {
 			return acct, prev, err
 		}
-	} else {
-		branch = prev.Branch
 	}
-	acct = communitybot.Account{UserID: target, Role: role, Branch: branch, GrantedBy: by, GrantedAt: s.opts.Now()}
-	if err := s.store.SetAccount(ctx, acct); err != nil {
-		return acct, prev, err
+	prev, acct, err = s.store.ChangeRole(ctx, storage.RoleChange{Actor: by, Target: target, Role: role, Branch: branch, KeepBranch: keep, At: s.opts.Now()})
+	if err != nil {
+		return acct, prev, refusalError(err)
 	}
 	if !prev.Role.Allows(communitybot.RoleMember) {
 		if _, err := s.store.Subscribe(ctx, target, communitybot.TopicStudy); err != nil {
@@ -292,20 +308,16 @@ func (s *Service) Grant(ctx context.Context, by, target int64, role communitybot
 }
 
 // Revoke makes target a resident again and ends their daily study
-// subscription. Admins cannot revoke themselves.
+// subscription. As for Grant, by must be an admin at the moment of the
+// change, admins cannot revoke themselves and the last admin stays: two
+// admins revoking each other at once leave exactly one.
 func (s *Service) Revoke(ctx context.Context, by, target int64) (prev communitybot.Account, err error) {
 	if target == by {
 		return prev, communitybot.Errorf(communitybot.ErrForbidden, "不能撤销自己的身份，请让其他管理员操作。")
 	}
-	prev, err = s.store.Account(ctx, target)
+	prev, _, err = s.store.ChangeRole(ctx, storage.RoleChange{Actor: by, Target: target, Role: communitybot.RoleResident, At: s.opts.Now()})
 	if err != nil {
-		return prev, err
-	}
-	if prev.Role == communitybot.RoleResident {
-		return prev, communitybot.Errorf(communitybot.ErrConflict, "这位用户目前没有党员或管理员身份，无需撤销。")
-	}
-	if err := s.store.SetAccount(ctx, communitybot.Account{UserID: target, Role: communitybot.RoleResident, GrantedBy: by}); err != nil {
-		return prev, err
+		return prev, refusalError(err)
 	}
 	if _, err := s.store.Unsubscribe(ctx, target, communitybot.TopicStudy); err != nil {
 		return prev, err

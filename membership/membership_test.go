@@ -47,6 +47,9 @@ func subscribed(t *testing.T, s *storage.Store, id int64) bool {
 func TestJoin(t *testing.T) {
 	m, store, c := setup(t)
 	ctx := context.Background()
+	if err := store.SetAccount(ctx, communitybot.Account{UserID: 1, Role: communitybot.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
 	inv, err := m.NewInvite(ctx, 1, "  第一  党支部 ")
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +154,9 @@ func TestJoin(t *testing.T) {
 func TestJoinSingleUseUnderConcurrency(t *testing.T) {
 	m, store, _ := setup(t)
 	ctx := context.Background()
+	if err := store.SetAccount(ctx, communitybot.Account{UserID: 1, Role: communitybot.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
 	inv, err := m.NewInvite(ctx, 1, "一支部")
 	if err != nil {
 		t.Fatal(err)

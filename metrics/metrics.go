@@ -80,7 +80,7 @@ func New(log *slog.Logger) *Metrics {
 		}, []string{"action"}),
 		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "faults_total",
-			Help: "Faults as they happen, by source (telegram, handler, redis, redis_inbox, degraded, telegram_poll, duplicate_update, flood, panic, update_dropped, staff_chat, delivery).",
+			Help: "Faults as they happen, by source (telegram, handler, redis, redis_inbox, degraded, telegram_poll, duplicate_update, flood, panic, update_dropped, staff_chat, delivery, webhook_unauthorized: a webhook request without the secret).",
 		}, []string{"source"}),
 	}
 	m.queues = &queueCollector{
@@ -94,7 +94,7 @@ func New(log *slog.Logger) *Metrics {
 	for _, r := range []string{"answered", "fallback"} {
 		m.questions.WithLabelValues(r)
 	}
-	for _, s := range []string{"telegram", "handler", "redis", "staff_chat", "delivery"} {
+	for _, s := range []string{"telegram", "handler", "redis", "staff_chat", "delivery", "webhook_unauthorized"} {
 		m.faults.WithLabelValues(s)
 	}
 	return m

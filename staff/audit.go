@@ -27,7 +27,7 @@ func (s *Service) Record(ctx context.Context, e communitybot.AuditEntry) {
 
 // audit records an action of this package's commands.
 func (s *Service) audit(ctx context.Context, a Actor, action, target, detail string) {
-	s.Record(ctx, communitybot.AuditEntry{UserID: a.UserID, Name: a.Name, Action: action, Target: target, Detail: detail})
+	s.Record(ctx, communitybot.AuditEntry{UserID: a.UserID, Name: a.Name, Role: a.Role, Action: action, Target: target, Detail: detail})
 }
 
 // actionLabels name the audited actions in /audit. The log stores the
@@ -62,30 +62,88 @@ const (
 	maxAuditEntries     = 50
 )
 
-// Audit renders the latest audit entries (/audit [n]): 20 by default, at
-// most 50.
+// Audit renders the latest admin actions (/audit [n]): 20 by default, at
+// most 50, followed by the latest refused attempts in a few lines.
+// "/audit 拒绝 [n]" (or "denied") lists refused attempts instead. The two
+// are kept apart in storage, so refusals never crowd out admin actions,
+// neither in the log nor on this page.
 func (s *Service) Audit(ctx context.Context, args string) (communitybot.Reply, error) {
-	n, note, err := parseAuditCount(args)
+	rest, denied := cutDeniedArg(args)
+	n, note, err := parseAuditCount(rest)
 	if err != nil {
 		return communitybot.Reply{}, err
+	}
+	if denied {
+		return s.deniedAudit(ctx, n, note)
 	}
 	list, err := s.d.Store.Audit(ctx, n)
 	if err != nil {
 		return communitybot.Reply{}, err
 	}
-	if len(list) == 0 {
-		return communitybot.Reply{Text: "审计日志还是空的。管理员的每一项操作（更新项目、发布公告、授予身份等）都会记录在这里。"}, nil
+	refused, total, err := s.d.Store.DeniedAudit(ctx, deniedPreview)
+	if err != nil {
+		return communitybot.Reply{}, err
 	}
-	names := s.auditNames(ctx, list)
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>最近 %d 条管理操作</b>（新的在前）", len(list))
-	if note != "" {
+	if len(list) == 0 {
+		b.WriteString("审计日志里还没有管理操作。管理员的每一项操作（更新项目、发布公告、授予身份等）都会记录在这里。")
+	} else {
+		names := s.auditNames(ctx, list)
+		fmt.Fprintf(&b, "<b>最近 %d 条管理操作</b>（新的在前）", len(list))
 		b.WriteString(note)
+		for _, e := range list {
+			s.writeAuditLine(&b, e, names)
+		}
 	}
-	for _, e := range list {
-		fmt.Fprintf(&b, "\n• %s %s（%d）%s", e.At.In(s.cfg.Location).Format("01-02 15:04"), html.EscapeString(e.Name), e.UserID, html.EscapeString(describeAudit(e, names)))
+	if len(refused) > 0 {
+		fmt.Fprintf(&b, "\n\n<b>被拒绝的尝试</b>（没有管理员权限，未执行；共记录 %d 条，最近 %d 条如下，查看更多：/audit 拒绝）", total, len(refused))
+		for _, e := range refused {
+			s.writeAuditLine(&b, e, nil)
+		}
 	}
 	return communitybot.Reply{Text: b.String()}, nil
+}
+
+// deniedPreview is how many refused attempts /audit shows below the
+// admin actions.
+const deniedPreview = 3
+
+func (s *Service) deniedAudit(ctx context.Context, n int, note string) (communitybot.Reply, error) {
+	list, total, err := s.d.Store.DeniedAudit(ctx, n)
+	if err != nil {
+		return communitybot.Reply{}, err
+	}
+	if len(list) == 0 {
+		return communitybot.Reply{Text: "还没有被拒绝的尝试。没有管理员权限的用户尝试管理命令时，会记录在这里。"}, nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>最近 %d 条被拒绝的尝试</b>（共记录 %d 条，新的在前）", len(list), total)
+	b.WriteString(note)
+	for _, e := range list {
+		s.writeAuditLine(&b, e, nil)
+	}
+	return communitybot.Reply{Text: b.String()}, nil
+}
+
+// writeAuditLine writes one entry: when, who (role, name and id), what.
+func (s *Service) writeAuditLine(b *strings.Builder, e communitybot.AuditEntry, names map[string]string) {
+	who := html.EscapeString(e.Name)
+	if e.Role != "" {
+		who = e.Role.Label() + " " + who
+	}
+	fmt.Fprintf(b, "\n• %s %s（ID %d）%s", e.At.In(s.cfg.Location).Format("01-02 15:04"), who, e.UserID, html.EscapeString(describeAudit(e, names)))
+}
+
+// cutDeniedArg reports whether /audit's argument asks for the refused
+// attempts, and returns the rest (the count).
+func cutDeniedArg(args string) (string, bool) {
+	args = strings.TrimSpace(args)
+	for _, w := range []string{"拒绝", "被拒绝", "denied"} {
+		if rest, ok := strings.CutPrefix(args, w); ok {
+			return rest, true
+		}
+	}
+	return args, false
 }
 
 // parseAuditCount reads /audit's argument. A count over the maximum is

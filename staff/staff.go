@@ -73,6 +73,7 @@ func (noObserver) Fault(string)              {}
 type Actor struct {
 	UserID int64
 	Name   string // display name, shown in history entries and the audit log
+	Role   communitybot.Role
 }
 
 // Config tunes a Service. Zero values take the documented defaults.

@@ -38,6 +38,7 @@ type ticketStore interface {
 	DropUnposted(ctx context.Context, no int64) error
 	SetTicketPost(ctx context.Context, no, chatID int64, msgID int) error
 	TicketByStaffMessage(ctx context.Context, chatID int64, msgID int) (int64, error)
+	TicketPostInFlight(ctx context.Context, no int64) (bool, error)
 	AnswerTicket(ctx context.Context, no int64, answer, by string, byID int64, source string) (bool, error)
 	MarkTicketRelayed(ctx context.Context, no int64) error
 	RateTicket(ctx context.Context, no, userID int64, r communitybot.Rating) error
@@ -53,6 +54,7 @@ type knowledgeStore interface {
 type auditStore interface {
 	AppendAudit(ctx context.Context, e communitybot.AuditEntry) error
 	Audit(ctx context.Context, n int) ([]communitybot.AuditEntry, error)
+	DeniedAudit(ctx context.Context, n int) ([]communitybot.AuditEntry, int64, error)
 }
 
 type statsStore interface {

@@ -173,6 +173,14 @@ func (s *Service) ticketPost(t communitybot.Ticket) communitybot.Reply {
 		icon, no, mark, where, t.UserID, s.fmtTime(t.CreatedAt), html.EscapeString(t.Question), no)}
 }
 
+// PostInFlight reports whether ticket no's staff-chat post is being made
+// right now (sent, or about to be, but not recorded yet): a staff reply
+// to it in that instant is to be handled again shortly, when the post is
+// recorded, rather than refused.
+func (s *Service) PostInFlight(ctx context.Context, no int64) (bool, error) {
+	return s.d.Store.TicketPostInFlight(ctx, no)
+}
+
 // TicketForStaffMessage returns the ticket posted as message msgID in the
 // staff chat; ok is false when the message is not a ticket post.
 func (s *Service) TicketForStaffMessage(ctx context.Context, chatID int64, msgID int) (no int64, ok bool, err error) {

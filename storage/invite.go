@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strconv"
 	"time"
@@ -12,12 +13,13 @@ import (
 )
 
 // An invite is one hash per code. It outlives its expiry by inviteGrace so
-// that a late /join is told "expired" or "used" rather than "unknown"; the
-// expiry itself is checked by the caller against ExpiresAt.
+// that a late /join is told "expired" or "used" rather than "unknown".
+// Invites share the {role} hash tag with the accounts, so redeeming a code
+// and making its user a member is one script, also on Redis Cluster.
 
 const inviteGrace = 7 * 24 * time.Hour
 
-func (s *Store) inviteKey(code string) string { return s.key("invite", code) }
+func (s *Store) inviteKey(code string) string { return s.key("{role}", "invite", code) }
 func (s *Store) joinFailKey(userID int64) string {
 	return s.key("joinfail", strconv.FormatInt(userID, 10))
 }
@@ -37,11 +39,10 @@ func (s *Store) CreateInvite(ctx context.Context, inv communitybot.Invite) error
 	return nil
 }
 
-var createInvite = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`)
+//go:embed lua/create_invite.lua
+var createInviteLua string
+
+var createInvite = redis.NewScript(createInviteLua)
 
 // Invite returns the invite with the given code, or ErrNotFound.
 func (s *Store) Invite(ctx context.Context, code string) (communitybot.Invite, error) {
@@ -69,43 +70,32 @@ func inviteFrom(code string, m map[string]string) communitybot.Invite {
 	return inv
 }
 
-// ClaimInvite marks the invite as used by userID, atomically: of several
-// users racing for one code exactly one wins. Claiming a code one already
-// holds succeeds again (a retried /join must not lock its sender out).
-// It returns the invite, ErrNotFound for an unknown code, and ErrConflict
-// (with the invite) when someone else used it first.
-func (s *Store) ClaimInvite(ctx context.Context, code string, userID int64) (communitybot.Invite, error) {
-	res, err := s.runScript(ctx, claimInvite, []string{s.inviteKey(code)}, userID, s.now().UnixMilli()).StringSlice()
+// JoinWithInvite redeems inv (as read by Invite) for userID at time now:
+// in one script it checks that the code exists, was never used (by
+// anyone: a used code never grants again), has not expired, that its
+// creator is still an admin and that the user is neither an admin nor a
+// member of its branch already, then marks the code used and makes the
+// user a member of its branch. Of several users racing for one code
+// exactly one wins.
+//
+// It returns the user's account before the change, or a
+// *communitybot.RefusedError (RefusedUnknownCode, RefusedUsedCode,
+// RefusedExpiredCode, RefusedVoidCode, RefusedIsAdmin, RefusedSameBranch)
+// and no change.
+func (s *Store) JoinWithInvite(ctx context.Context, inv communitybot.Invite, userID int64, now time.Time) (prev communitybot.Account, err error) {
+	keys := []string{s.inviteKey(inv.Code), s.accountKey(userID),
+		s.roleSetKey(communitybot.RoleMember), s.roleSetKey(communitybot.RoleAdmin), s.accountKey(inv.CreatedBy)}
+	res, err := s.runScript(ctx, joinInvite, keys, userID, now.UnixMilli(), inv.CreatedBy).StringSlice()
 	if err != nil {
-		return communitybot.Invite{}, fmt.Errorf("claim invite: %w", err)
+		return prev, fmt.Errorf("join with invite: %w", err)
 	}
-	if len(res) == 0 {
-		return communitybot.Invite{}, fmt.Errorf("claim invite: %w", communitybot.ErrNotFound)
-	}
-	m := make(map[string]string, len(res)/2)
-	for i := 1; i+1 < len(res); i += 2 {
-		m[res[i]] = res[i+1]
-	}
-	inv := inviteFrom(code, m)
-	if res[0] != "1" {
-		return inv, fmt.Errorf("invite used by %d: %w", inv.UsedBy, communitybot.ErrConflict)
-	}
-	return inv, nil
+	return roleScriptResult(userID, res)
 }
 
-// claimInvite returns {} for an unknown code, else {won, field, value, …}.
-var claimInvite = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
-local by = redis.call('HGET', KEYS[1], 'used_by')
-local won = '1'
-if not by then
-  redis.call('HSET', KEYS[1], 'used_by', ARGV[1], 'used_at', ARGV[2])
-elseif by ~= ARGV[1] then
-  won = '0'
-end
-local r = redis.call('HGETALL', KEYS[1])
-table.insert(r, 1, won)
-return r`)
+//go:embed lua/join_invite.lua
+var joinInviteLua string
+
+var joinInvite = redis.NewScript(joinInviteLua)
 
 // DeleteInvite withdraws an unused invite. It reports false when the code
 // is unknown or was used already.
@@ -117,9 +107,10 @@ func (s *Store) DeleteInvite(ctx context.Context, code string) (bool, error) {
 	return n == 1, nil
 }
 
-var deleteUnusedInvite = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'used_by') == 1 then return 0 end
-return redis.call('DEL', KEYS[1])`)
+//go:embed lua/delete_unused_invite.lua
+var deleteUnusedInviteLua string
+
+var deleteUnusedInvite = redis.NewScript(deleteUnusedInviteLua)
 
 // JoinFailures returns how many failed /join attempts a user made in the
 // current window.
@@ -144,7 +135,8 @@ func (s *Store) AddJoinFailure(ctx context.Context, userID int64, window time.Du
 }
 
 // incrWindow counts in a window that starts with the first count.
-var incrWindow = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`)
+//
+//go:embed lua/incr_window.lua
+var incrWindowLua string
+
+var incrWindow = redis.NewScript(incrWindowLua)

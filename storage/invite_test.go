@@ -30,20 +30,41 @@ func TestInviteLifecycle(t *testing.T) {
 		if _, err := s.Invite(ctx, "NOPE"); !errors.Is(err, communitybot.ErrNotFound) {
 			t.Fatalf("Invite(unknown) = %v, want ErrNotFound", err)
 		}
-		if _, err := s.ClaimInvite(ctx, "NOPE", 1); !errors.Is(err, communitybot.ErrNotFound) {
-			t.Fatalf("ClaimInvite(unknown) = %v, want ErrNotFound", err)
+		if err := s.SetAccount(ctx, communitybot.Account{UserID: 7, Role: communitybot.RoleAdmin}); err != nil {
+			t.Fatal(err)
 		}
+		refused := func(what string, err error, want communitybot.RoleRefusal) {
+			t.Helper()
+			if got, _ := communitybot.Refusal(err); got != want {
+				t.Fatalf("%s = %v, want refusal %s", what, err, want)
+			}
+		}
+		_, err = s.JoinWithInvite(ctx, communitybot.Invite{Code: "NOPE", CreatedBy: 7}, 1, now)
+		refused("JoinWithInvite(unknown)", err, communitybot.RefusedUnknownCode)
+		_, err = s.JoinWithInvite(ctx, inv, 100, now.Add(time.Hour))
+		refused("JoinWithInvite(expired)", err, communitybot.RefusedExpiredCode)
 
-		won, err := s.ClaimInvite(ctx, inv.Code, 100)
-		if err != nil || won.UsedBy != 100 || won.Branch != inv.Branch {
-			t.Fatalf("ClaimInvite() = %+v, %v", won, err)
+		prev, err := s.JoinWithInvite(ctx, inv, 100, now)
+		if err != nil || prev.Role != communitybot.RoleResident {
+			t.Fatalf("JoinWithInvite() = %+v, %v", prev, err)
 		}
-		if again, err := s.ClaimInvite(ctx, inv.Code, 100); err != nil || again.UsedBy != 100 {
-			t.Fatalf("ClaimInvite(same user again) = %+v, %v; a retried join must succeed", again, err)
+		if acct, _ := s.Account(ctx, 100); acct.Role != communitybot.RoleMember || acct.Branch != inv.Branch || acct.GrantedBy != 7 {
+			t.Fatalf("after JoinWithInvite: %+v", acct)
 		}
-		lost, err := s.ClaimInvite(ctx, inv.Code, 200)
-		if !errors.Is(err, communitybot.ErrConflict) || lost.UsedBy != 100 {
-			t.Fatalf("ClaimInvite(other user) = %+v, %v, want ErrConflict naming user 100", lost, err)
+		if got, _ := s.Invite(ctx, inv.Code); got.UsedBy != 100 {
+			t.Fatalf("used invite = %+v", got)
+		}
+		_, err = s.JoinWithInvite(ctx, inv, 100, now)
+		refused("JoinWithInvite(own code, still its member)", err, communitybot.RefusedSameBranch)
+		_, err = s.JoinWithInvite(ctx, inv, 200, now)
+		refused("JoinWithInvite(other user)", err, communitybot.RefusedUsedCode)
+		if err := s.SetAccount(ctx, communitybot.Account{UserID: 100, Role: communitybot.RoleResident}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.JoinWithInvite(ctx, inv, 100, now)
+		refused("JoinWithInvite(own code, revoked since)", err, communitybot.RefusedUsedCode)
+		if acct, _ := s.Account(ctx, 100); acct.Role != communitybot.RoleResident {
+			t.Fatalf("a used code granted again: %+v", acct)
 		}
 		if ok, err := s.DeleteInvite(ctx, inv.Code); ok || err != nil {
 			t.Fatalf("DeleteInvite(used) = %v, %v, want false", ok, err)
@@ -56,9 +77,8 @@ func TestInviteLifecycle(t *testing.T) {
 		if ok, err := s.DeleteInvite(ctx, unused.Code); !ok || err != nil {
 			t.Fatalf("DeleteInvite(unused) = %v, %v, want true", ok, err)
 		}
-		if _, err := s.ClaimInvite(ctx, unused.Code, 1); !errors.Is(err, communitybot.ErrNotFound) {
-			t.Fatalf("ClaimInvite(deleted) = %v, want ErrNotFound", err)
-		}
+		_, err = s.JoinWithInvite(ctx, unused, 1, now)
+		refused("JoinWithInvite(deleted)", err, communitybot.RefusedUnknownCode)
 	})
 }
 
@@ -68,9 +88,13 @@ func TestInviteSingleUseUnderConcurrency(t *testing.T) {
 	backends(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
 		now := time.Now()
+		if err := s.SetAccount(ctx, communitybot.Account{UserID: 7, Role: communitybot.RoleAdmin}); err != nil {
+			t.Fatal(err)
+		}
 		for round := range 5 {
 			code := "RACE" + string(rune('A'+round)) + "2345678"
-			if err := s.CreateInvite(ctx, communitybot.Invite{Code: code, Branch: "b", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			inv := communitybot.Invite{Code: code, Branch: "b", CreatedBy: 7, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := s.CreateInvite(ctx, inv); err != nil {
 				t.Fatal(err)
 			}
 			var wins, conflicts atomic.Int64
@@ -80,15 +104,16 @@ func TestInviteSingleUseUnderConcurrency(t *testing.T) {
 			for u := range 32 {
 				wg.Go(func() {
 					<-start
-					inv, err := s.ClaimInvite(ctx, code, int64(1000+u))
+					_, err := s.JoinWithInvite(ctx, inv, int64(1000*(round+1)+u), now)
+					reason, _ := communitybot.Refusal(err)
 					switch {
 					case err == nil:
 						wins.Add(1)
-						winner.Store(inv.UsedBy)
-					case errors.Is(err, communitybot.ErrConflict):
+						winner.Store(int64(1000*(round+1) + u))
+					case reason == communitybot.RefusedUsedCode:
 						conflicts.Add(1)
 					default:
-						t.Errorf("ClaimInvite: %v", err)
+						t.Errorf("JoinWithInvite: %v", err)
 					}
 				})
 			}

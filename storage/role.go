@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strconv"
 	"time"
@@ -149,4 +150,66 @@ func (s *Store) EnsureAdmins(ctx context.Context, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// RoleChange is a role change an admin asks for (storage.ChangeRole).
+type RoleChange struct {
+	Actor, Target int64
+	// Role is the new role; RoleResident removes the stored one.
+	Role communitybot.Role
+	// Branch is the new branch, unless KeepBranch keeps the target's.
+	Branch     string
+	KeepBranch bool
+	At         time.Time
+}
+
+// ChangeRole sets c.Target's role on behalf of c.Actor, in one script with
+// the rules that decide whether it may: the actor must be an admin at that
+// moment (two admins revoking each other at once leave one admin, not
+// none), an admin cannot lower their own role, and the last admin cannot
+// lose it. It returns the target's account before and after, or a
+// *communitybot.RefusedError (RefusedNotAdmin, RefusedSelf,
+// RefusedLastAdmin, RefusedNoRole for revoking a resident) and no change.
+func (s *Store) ChangeRole(ctx context.Context, c RoleChange) (prev, acct communitybot.Account, err error) {
+	if c.At.IsZero() {
+		c.At = s.now()
+	}
+	keep := "0"
+	if c.KeepBranch {
+		keep = "1"
+	}
+	keys := []string{s.accountKey(c.Actor), s.accountKey(c.Target),
+		s.roleSetKey(communitybot.RoleMember), s.roleSetKey(communitybot.RoleAdmin)}
+	res, err := s.runScript(ctx, changeRole, keys, c.Actor, c.Target, string(c.Role), c.Branch, keep, c.At.UnixMilli()).StringSlice()
+	if err != nil {
+		return prev, acct, fmt.Errorf("change role of %d: %w", c.Target, err)
+	}
+	if prev, err = roleScriptResult(c.Target, res); err != nil {
+		return prev, acct, err
+	}
+	acct = communitybot.Account{UserID: c.Target, Role: communitybot.RoleResident}
+	if c.Role == communitybot.RoleMember || c.Role == communitybot.RoleAdmin {
+		acct = communitybot.Account{UserID: c.Target, Role: c.Role, Branch: res[5], GrantedBy: c.Actor, GrantedAt: time.UnixMilli(c.At.UnixMilli())}
+	}
+	return prev, acct, nil
+}
+
+//go:embed lua/change_role.lua
+var changeRoleLua string
+
+var changeRole = redis.NewScript(changeRoleLua)
+
+// roleScriptResult reads {refusal} or {'ok', role, branch, by, at, …}, the
+// answer of the role scripts, as the account before the change.
+func roleScriptResult(userID int64, res []string) (communitybot.Account, error) {
+	if len(res) == 0 {
+		return communitybot.Account{}, fmt.Errorf("role script of %d: empty answer", userID)
+	}
+	if res[0] != "ok" {
+		return communitybot.Account{}, &communitybot.RefusedError{Reason: communitybot.RoleRefusal(res[0])}
+	}
+	if len(res) < 5 {
+		return communitybot.Account{}, fmt.Errorf("role script of %d: short answer %q", userID, res)
+	}
+	return accountFrom(userID, map[string]string{"role": res[1], "branch": res[2], "by": res[3], "at": res[4]}), nil
 }

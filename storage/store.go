@@ -20,6 +20,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/zhangmiao/communitybot"
 )
 
 // DefaultPrefix namespaces every key the bot writes, so one Redis can be
@@ -76,7 +78,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	rdb.AddHook(tripCounter{s.trips})
 	if err := s.Ping(ctx); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis %s: %w", RedactURL(rawURL), err)
+		return nil, fmt.Errorf("redis %s: %w", communitybot.RedactURL(rawURL), err)
 	}
 	return s, nil
 }
@@ -85,11 +87,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 func NewClient(rawURL string) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("malformed redis URL %s", RedactURL(rawURL))
+		return nil, fmt.Errorf("malformed redis URL %s", communitybot.RedactURL(rawURL))
 	}
 	base, mode, _ := strings.Cut(u.Scheme, "+")
 	if base != "redis" && base != "rediss" {
-		return nil, fmt.Errorf("redis URL %s: scheme must be redis, rediss, redis+sentinel or redis+cluster", RedactURL(rawURL))
+		return nil, fmt.Errorf("redis URL %s: scheme must be redis, rediss, redis+sentinel or redis+cluster", communitybot.RedactURL(rawURL))
 	}
 	u.Scheme = base
 	plain := u.String()
@@ -107,7 +109,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, redactErr(rawURL, err)
 		}
 		if o.MasterName == "" {
-			return nil, fmt.Errorf("redis URL %s: sentinel needs ?master_name=", RedactURL(rawURL))
+			return nil, fmt.Errorf("redis URL %s: sentinel needs ?master_name=", communitybot.RedactURL(rawURL))
 		}
 		o.PoolSize = poolSize(o.PoolSize)
 		return redis.NewFailoverClient(o), nil
@@ -119,7 +121,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		o.PoolSize = poolSize(o.PoolSize)
 		return redis.NewClusterClient(o), nil
 	default:
-		return nil, fmt.Errorf("redis URL %s: unknown mode %q", RedactURL(rawURL), mode)
+		return nil, fmt.Errorf("redis URL %s: unknown mode %q", communitybot.RedactURL(rawURL), mode)
 	}
 }
 
@@ -138,32 +140,10 @@ func poolSize(fromURL int) int {
 
 func redactErr(rawURL string, err error) error {
 	msg := err.Error()
-	if u, perr := url.Parse(rawURL); perr == nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
+	for _, secret := range communitybot.URLSecrets(rawURL) {
+		msg = strings.ReplaceAll(msg, secret, communitybot.Redacted)
 	}
-	return fmt.Errorf("redis URL %s: %s", RedactURL(rawURL), msg)
-}
-
-// RedactURL returns rawURL with any password (in the user info or a
-// password= query parameter) replaced, for logs and error messages.
-func RedactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	for _, k := range []string{"password", "sentinel_password"} {
-		if q.Has(k) {
-			q.Set(k, "xxxxx")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.Redacted()
+	return fmt.Errorf("redis URL %s: %s", communitybot.RedactURL(rawURL), communitybot.RedactText(msg))
 }
 
 // OpenEmbedded starts an in-process Redis (miniredis) and returns a Store on

@@ -60,21 +60,6 @@ func TestNewClientURLs(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := map[string]string{
-		"redis://:hunter2@h:6379/0":              "redis://:xxxxx@h:6379/0",
-		"rediss://bob:hunter2@h:6379":            "rediss://bob:xxxxx@h:6379",
-		"redis://h:6379?password=hunter2":        "redis://h:6379?password=xxxxx",
-		"redis://h:6379/0":                       "redis://h:6379/0",
-		"redis+sentinel://h?sentinel_password=x": "redis+sentinel://h?sentinel_password=xxxxx",
-	}
-	for in, want := range tests {
-		if got := storage.RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestOpenUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -268,6 +253,49 @@ func TestAccounts(t *testing.T) {
 		}
 		if admins, _ := s.UsersWithRole(ctx, communitybot.RoleAdmin); len(admins) != 1 {
 			t.Fatalf("admins after revoke = %v", admins)
+		}
+	})
+}
+
+// TestChangeRoleRules: the rules of a role change hold inside the script
+// that makes it.
+func TestChangeRoleRules(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		if err := s.SetAccount(ctx, communitybot.Account{UserID: 1, Role: communitybot.RoleAdmin, Branch: "一支部"}); err != nil {
+			t.Fatal(err)
+		}
+		refused := func(c storage.RoleChange, want communitybot.RoleRefusal) {
+			t.Helper()
+			if _, _, err := s.ChangeRole(ctx, c); func() communitybot.RoleRefusal { r, _ := communitybot.Refusal(err); return r }() != want {
+				t.Fatalf("ChangeRole(%+v) = %v, want refusal %s", c, err, want)
+			}
+		}
+		refused(storage.RoleChange{Actor: 2, Target: 3, Role: communitybot.RoleAdmin}, communitybot.RefusedNotAdmin)
+		refused(storage.RoleChange{Actor: 1, Target: 1, Role: communitybot.RoleMember, Branch: "b"}, communitybot.RefusedSelf)
+		refused(storage.RoleChange{Actor: 1, Target: 3, Role: communitybot.RoleResident}, communitybot.RefusedNoRole)
+
+		prev, acct, err := s.ChangeRole(ctx, storage.RoleChange{Actor: 1, Target: 3, Role: communitybot.RoleMember, Branch: "二支部"})
+		if err != nil || prev.Role != communitybot.RoleResident || acct.Role != communitybot.RoleMember || acct.Branch != "二支部" {
+			t.Fatalf("ChangeRole(member) = %+v, %+v, %v", prev, acct, err)
+		}
+		prev, acct, err = s.ChangeRole(ctx, storage.RoleChange{Actor: 1, Target: 3, Role: communitybot.RoleAdmin, KeepBranch: true})
+		if err != nil || prev.Branch != "二支部" || acct.Branch != "二支部" || acct.Role != communitybot.RoleAdmin {
+			t.Fatalf("ChangeRole(admin, keep branch) = %+v, %+v, %v", prev, acct, err)
+		}
+		if ids, _ := s.UsersWithRole(ctx, communitybot.RoleAdmin); len(ids) != 2 {
+			t.Fatalf("admins = %v, want 2", ids)
+		}
+		if ids, _ := s.UsersWithRole(ctx, communitybot.RoleMember); len(ids) != 0 {
+			t.Fatalf("members = %v, want none", ids)
+		}
+		if _, _, err := s.ChangeRole(ctx, storage.RoleChange{Actor: 3, Target: 1, Role: communitybot.RoleResident}); err != nil {
+			t.Fatal(err)
+		}
+		// 1 is no longer an admin: it can change nothing, not even back.
+		refused(storage.RoleChange{Actor: 1, Target: 3, Role: communitybot.RoleResident}, communitybot.RefusedNotAdmin)
+		if got, _ := s.Account(ctx, 3); got.Role != communitybot.RoleAdmin {
+			t.Fatalf("the only admin lost the role: %+v", got)
 		}
 	})
 }

@@ -307,6 +307,20 @@ func (s *Store) SetTicketPost(ctx context.Context, no, chatID int64, msgID int) 
 	return nil
 }
 
+// TicketPostInFlight reports whether ticket no is being posted to the
+// staff chat right now: claimed by a poster (ClaimUnposted) whose lease
+// has not run out, and not recorded yet (SetTicketPost).
+func (s *Store) TicketPostInFlight(ctx context.Context, no int64) (bool, error) {
+	until, err := s.rdb.ZScore(ctx, s.ticketPostingKey(), strconv.FormatInt(no, 10)).Result()
+	if isNil(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ticket %d posting: %w", no, err)
+	}
+	return int64(until) > s.now().UnixMilli(), nil
+}
+
 // TicketByStaffMessage returns the number of the ticket posted as message
 // msgID in the staff chat, or an error wrapping communitybot.ErrNotFound.
 func (s *Store) TicketByStaffMessage(ctx context.Context, chatID int64, msgID int) (int64, error) {

@@ -318,7 +318,9 @@ func parseAnswerData(data string) (answerRef, bool) {
 // prompt (nil Text for none) and a short notice for the press. Callback
 // data is not trusted: only an answer to the member's own item of today,
 // the first of the day, scores; a second answer, yesterday's button or a
-// forged one scores nothing and says so.
+// forged one scores nothing and says so. No answer is shown for an item
+// before checking that it is the member's own: today's item only through
+// today's button, an earlier day's only for the item that day assigned.
 func (s *Service) Answer(ctx context.Context, userID int64, data string) (edit communitybot.Reply, notice string, err error) {
 	const forged = "这个按钮无效，本次不计分。请发送 /study 查看今天的题目。"
 	ref, ok := parseAnswerData(data)
@@ -339,8 +341,7 @@ func (s *Service) Answer(ctx context.Context, userID int64, data string) (edit c
 		return edit, "", communitybot.Errorf(communitybot.ErrInvalid, forged)
 	}
 	if ref.day != dayOf(now) {
-		msg := fmt.Sprintf("这是%s的题目，作答时间已过，本次不计分。今天的题目请发送 /study 查看。", dayLabel(day))
-		return s.answeredReply(it, ref.q, day, -1, msg), "本次不计分", nil
+		return s.staleAnswer(ctx, userID, ref, it, day, now)
 	}
 	assigned, err := s.store.StudyAssignment(ctx, userID, ref.day)
 	if err != nil {
@@ -374,4 +375,36 @@ func (s *Service) Answer(ctx context.Context, userID int64, data string) (edit c
 		notice = "回答错误，看看解析吧"
 	}
 	return edit, notice, nil
+}
+
+// staleAnswer handles a button of another day than today. A genuine
+// button of an earlier day (the item assigned to the member that day, and
+// not today's item) shows that item's answer, too late to score. Anything
+// else is forged (a future day, another day's date on today's item, an
+// item the member never had that day) and shows no answer at all:
+// otherwise today's right option could be read off before answering.
+func (s *Service) staleAnswer(ctx context.Context, userID int64, ref answerRef, it communitybot.StudyItem, day, now time.Time) (communitybot.Reply, string, error) {
+	const notYours = "这个按钮不是您当天的题目，本次不计分，也不显示答案。今天的题目请发送 /study 查看。"
+	if ref.day > dayOf(now) { // both are YYYYMMDD
+		return communitybot.Reply{}, "", communitybot.Errorf(communitybot.ErrInvalid, notYours)
+	}
+	then, err := s.store.StudyAssignment(ctx, userID, ref.day)
+	if err != nil {
+		return communitybot.Reply{}, "", err
+	}
+	if then != ref.item || questionIndex(userID, ref.day, len(it.Questions)) != ref.q {
+		return communitybot.Reply{}, "", communitybot.Errorf(communitybot.ErrInvalid, notYours)
+	}
+	// Today's item is assigned now if it was not yet, so that an item
+	// shown here can never become today's afterwards (a new round of the
+	// bank may repeat an item).
+	today, _, err := s.today(ctx, userID, now)
+	if err != nil {
+		return communitybot.Reply{}, "", err
+	}
+	if today.ID == ref.item {
+		return communitybot.Reply{}, "", communitybot.Errorf(communitybot.ErrInvalid, notYours)
+	}
+	msg := fmt.Sprintf("这是%s的题目，作答时间已过，本次不计分。今天的题目请发送 /study 查看。", dayLabel(day))
+	return s.answeredReply(it, ref.q, day, -1, msg), "本次不计分", nil
 }

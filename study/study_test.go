@@ -211,7 +211,7 @@ func TestAnswersThatDoNotScore(t *testing.T) {
 		{"option out of range", strings.TrimSuffix(p1, ":0") + ":7", "不在题库"},
 		{"question out of range", strings.Replace(p1, ":0:0", ":5:0", 1), "不在题库"},
 		{"someone else's item", "quiz:20260126:item-2:0:0", "不是您今天的题目"},
-		{"yesterday's button", yesterday, "作答时间已过"},
+		{"today's item under yesterday's date", yesterday, "不显示答案"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,7 +32,7 @@ func (s *Server) userMessage(chat Chat, from User, text string, replyTo *models.
 		Date:     int(s.now().Unix()),
 		Chat:     c.chat,
 		Text:     text,
-		Entities: BotCommandEntities(text),
+		Entities: MessageEntities(text),
 	}
 	if replyTo != nil {
 		rt := *replyTo

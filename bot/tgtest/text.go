@@ -518,3 +518,52 @@ func BotCommandEntities(text string) []models.MessageEntity {
 	}
 	return ents
 }
+
+// MentionEntities finds the @username mentions in a user's message text the
+// way Telegram marks them: '@' followed by 5–32 letters, digits or '_', not
+// preceded by a letter, digit or '_' (so the "@bot" of "/help@bot" is part
+// of the command, not a mention) and not followed by one. Offsets and
+// lengths are in UTF-16 code units.
+func MentionEntities(text string) []models.MessageEntity {
+	var ents []models.MessageEntity
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], '@')
+		if j < 0 {
+			break
+		}
+		at := i + j
+		i = at + 1
+		if at > 0 {
+			if prev, _ := utf8.DecodeLastRuneInString(text[:at]); isWordRune(prev) || prev == '/' {
+				continue
+			}
+		}
+		p := at + 1
+		for p < len(text) && isCommandByte(text[p]) {
+			p++
+		}
+		if l := p - at - 1; l < 5 || l > 32 {
+			continue
+		}
+		if p < len(text) {
+			if next, _ := utf8.DecodeRuneInString(text[p:]); isWordRune(next) {
+				continue
+			}
+		}
+		ents = append(ents, models.MessageEntity{
+			Type:   models.MessageEntityTypeMention,
+			Offset: UTF16Len(text[:at]),
+			Length: UTF16Len(text[at:p]),
+		})
+		i = p
+	}
+	return ents
+}
+
+// MessageEntities returns the entities Telegram adds by itself to a plain
+// user message: bot commands and @mentions, in order of offset.
+func MessageEntities(text string) []models.MessageEntity {
+	ents := append(BotCommandEntities(text), MentionEntities(text)...)
+	sort.SliceStable(ents, func(i, j int) bool { return ents[i].Offset < ents[j].Offset })
+	return ents
+}

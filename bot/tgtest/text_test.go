@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/go-telegram/bot/models"
 )
@@ -226,6 +227,30 @@ func TestParseMarkdown(t *testing.T) {
 		}
 		if err != nil || plain != tc.plain || (fmtEntities(ents) != tc.ents && !(tc.ents == "" && len(ents) == 0)) {
 			t.Errorf("ParseMarkdown(%q) = %q, %s, %v; want %q, %s", tc.in, plain, fmtEntities(ents), err, tc.plain, tc.ents)
+		}
+	}
+}
+
+func TestMentionEntities(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"@zhangmiao_bot 你好", []string{"@zhangmiao_bot"}},
+		{"请问 @zhangmiao_bot，五个张庙是什么", []string{"@zhangmiao_bot"}},
+		{"@zhangmiao_botHelper 你好", []string{"@zhangmiao_botHelper"}},
+		{"/help@zhangmiao_bot", nil},  // part of the command
+		{"mail a@zhangmiao_bot", nil}, // inside a word
+		{"@abc 太短", nil},
+		{"😀@zhangmiao_bot", []string{"@zhangmiao_bot"}},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, e := range MentionEntities(tc.in) {
+			got = append(got, string(utf16.Decode(utf16.Encode([]rune(tc.in))[e.Offset:e.Offset+e.Length])))
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("MentionEntities(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

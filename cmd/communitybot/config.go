@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -243,19 +244,9 @@ func parseConfig(getenv func(string) string) (Config, error) {
 func checkHTTPURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("want an absolute http(s) URL, got %q", redactURL(raw))
+		return fmt.Errorf("want an absolute http(s) URL, got %q", communitybot.RedactURL(raw))
 	}
 	return nil
-}
-
-// redactURL keeps a bad URL recognisable in an error without printing any
-// credentials it may hold.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		u.User = url.User("xxxxx")
-		return u.String()
-	}
-	return raw
 }
 
 func or(v, def string) string {

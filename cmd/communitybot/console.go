@@ -18,8 +18,10 @@ import (
 	"github.com/zhangmiao/communitybot/storage"
 )
 
-// consoleUser is the resident played by the person at the terminal.
-var consoleUser = tgtest.User{ID: 10001, FirstName: "居民", LanguageCode: "zh-hans"}
+// consoleUser is the user played by the person at the terminal: a resident,
+// or an admin with ADMIN_IDS=10001. Its name is what the audit log and the
+// staff chat show, so it says what it is rather than a role it may not have.
+var consoleUser = tgtest.User{ID: 10001, FirstName: "控制台用户", LanguageCode: "zh-hans"}
 
 // runConsole runs the real bot against a local Bot API stand-in and lets
 // the person at the terminal be a Telegram user: each line typed is a

@@ -19,6 +19,7 @@ import (
 	"time"
 	_ "time/tzdata" // TIMEZONE works in minimal images without /usr/share/zoneinfo
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/content"
@@ -45,11 +46,13 @@ func main() {
 
 // run wires the bot and runs it until ctx is cancelled. It is separate from
 // main so tests can run the whole program in-process.
-func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (runErr error) {
 	cfg, err := parseConfig(getenv)
 	if err != nil {
 		return err
 	}
+	// main prints what run returns: it holds no secret either.
+	defer func() { runErr = newScrubber(secretsOf(cfg)).err(runErr) }()
 	log := newLogger(cfg, stderr)
 	storage.RouteLogs(log.With("component", "redis"))
 
@@ -123,7 +126,7 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	wait := alongside(sideCtx, b)
 	defer wait()
 	defer stopSide() // runs before wait
-	log.Info("starting", "mode", cfg.Mode, "api", cfg.APIURL, "redis", describeRedis(cfg))
+	log.Info("starting", "mode", cfg.Mode, "api", communitybot.RedactURL(cfg.APIURL), "redis", describeRedis(cfg))
 	return b.Run(ctx)
 }
 
@@ -136,12 +139,15 @@ func usage(w io.Writer) {
 	}
 }
 
+// newLogger writes to w at the configured level and format, with every
+// line scrubbed of the token and the URLs' passwords (scrubHandler).
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(scrubHandler{next: h, s: newScrubber(secretsOf(cfg))})
 }
 
 func loadContent(cfg Config) (*content.KnowledgeBase, error) {
@@ -166,7 +172,7 @@ func describeRedis(cfg Config) string {
 	if cfg.RedisURL == "" {
 		return "embedded"
 	}
-	return storage.RedactURL(cfg.RedisURL)
+	return communitybot.RedactURL(cfg.RedisURL)
 }
 
 // closeStack closes what run opened, last opened first, each with a

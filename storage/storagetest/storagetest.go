@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -58,7 +59,7 @@ func New(t testing.TB, opts ...func(*storage.Options)) *storage.Store {
 	defer cancel()
 	s, err := storage.Open(ctx, URL(), o)
 	if err != nil {
-		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", storage.RedactURL(URL()), err)
+		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", communitybot.RedactURL(URL()), err)
 	}
 	t.Cleanup(func() {
 		Cleanup(t, s.Client(), o.Prefix)
