@@ -283,7 +283,7 @@ func TestEscalationFailureIsTold(t *testing.T) {
 	a.SetHooks(assistant.Hooks{Escalate: func(context.Context, communitybot.Question) (string, error) {
 		return "", errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
 	}})
-	ans, err := a.Ask(context.Background(), 1, 1, "今天午饭吃什么好")
+	ans, err := a.Ask(context.Background(), 1, 1, "居委会几点上班")
 	if err != nil || ans.Answered || ans.Ticket != "" {
 		t.Fatalf("Ask = %+v, %v", ans, err)
 	}
