@@ -50,16 +50,24 @@ func Prefix(t testing.TB) string {
 // the store closed when the test ends.
 func New(t testing.TB, opts ...func(*storage.Options)) *storage.Store {
 	t.Helper()
+	return NewAt(t, URL(), opts...)
+}
+
+// NewAt is New on the Redis at url (any URL storage.Open accepts: the
+// Sentinel and Cluster fixtures' URLs too).
+func NewAt(t testing.TB, url string, opts ...func(*storage.Options)) *storage.Store {
+	t.Helper()
 	o := storage.Options{Prefix: Prefix(t)}
 	for _, f := range opts {
 		f(&o)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := storage.Open(ctx, URL(), o)
+	s, err := storage.Open(ctx, url, o)
 	if err != nil {
-		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", storage.RedactURL(URL()), err)
+		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", storage.RedactURL(url), err)
 	}
+	s.Client().AddHook(SlotCheck{label: kindOf(url)})
 	t.Cleanup(func() {
 		Cleanup(t, s.Client(), o.Prefix)
 		s.Close()
