@@ -78,6 +78,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("redis %s: %w", RedactURL(rawURL), err)
 	}
+	if err := s.migrateKeys(ctx); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis %s: %w", RedactURL(rawURL), err)
+	}
 	return s, nil
 }
 
