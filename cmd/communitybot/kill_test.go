@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(storagetest.RunHA(m)) // stops the shared Sentinel and Cluster fixtures
 }
 
 // child is the bot running as a separate process.

@@ -91,11 +91,18 @@ func Cleanup(t testing.TB, rdb redis.UniversalClient, prefix string) {
 // program's run function, a child process).
 func Reserve(t testing.TB) string {
 	t.Helper()
+	return ReserveAt(t, URL())
+}
+
+// ReserveAt is Reserve on the Redis at url (a Sentinel or Cluster
+// fixture's URL, say).
+func ReserveAt(t testing.TB, url string) string {
+	t.Helper()
 	prefix := Prefix(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s, err := storage.Open(ctx, URL(), storage.Options{Prefix: prefix})
+		s, err := storage.Open(ctx, url, storage.Options{Prefix: prefix})
 		if err != nil {
 			t.Errorf("storagetest: cleanup of %s: %v", prefix, err)
 			return
