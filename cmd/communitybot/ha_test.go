@@ -53,7 +53,7 @@ func startBot(t *testing.T, api *tgtest.Server, url, prefix string, extra ...str
 	t.Cleanup(func() {
 		b.stop()
 		if t.Failed() {
-			t.Logf("bot logs:\n%s", tail(b.logs.String(), 80))
+			t.Logf("bot logs:\n%s", tail(b.logs.String(), 150))
 		}
 	})
 	return b
