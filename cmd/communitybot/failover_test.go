@@ -69,7 +69,7 @@ type answer struct {
 func failoverUnderLoad(t *testing.T, f failover, probeKey string) {
 	const (
 		subscribers = 1500
-		residents   = 40 // each asks every 4.5 s (under the flood limit of 15 a minute): ~9 questions/s
+		residents   = 40  // each asks every 4.5 s (under the flood limit of 15 a minute): ~9 questions/s
 		rate        = 100 // broadcast messages per second: 15 s of sending
 	)
 	api := tgtest.New()
