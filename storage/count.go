@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -91,6 +92,34 @@ func (s *Store) dropPrefixOn(ctx context.Context, rdb redis.Cmdable) error {
 		}
 	}
 	return nil
+}
+
+// MemoryUnderPrefix returns how many keys are under this store's prefix
+// and the bytes Redis reports for them (MEMORY USAGE, all samples), on
+// every master of a Cluster. It is for benchmarks and tools: it scans the
+// whole keyspace.
+func (s *Store) MemoryUnderPrefix(ctx context.Context) (keys int, bytes int64, err error) {
+	var mu sync.Mutex
+	count := func(ctx context.Context, rdb redis.Cmdable) error {
+		iter := rdb.Scan(ctx, 0, escapeGlob(s.prefix)+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			n, err := rdb.MemoryUsage(ctx, iter.Val(), 0).Result()
+			if err != nil && !isNil(err) {
+				return err
+			}
+			mu.Lock()
+			keys++
+			bytes += n
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return count(ctx, node) })
+	} else {
+		err = count(ctx, s.rdb)
+	}
+	return keys, bytes, err
 }
 
 // escapeGlob quotes SCAN MATCH's special characters, so a prefix such as
