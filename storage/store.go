@@ -113,6 +113,9 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		if o.MasterName == "" {
 			return nil, fmt.Errorf("redis URL %s: sentinel needs ?master_name=", RedactURL(rawURL))
 		}
+		if o.RouteByLatency || o.RouteRandomly || o.ReplicaOnly {
+			return nil, fmt.Errorf("redis URL %s: %s", RedactURL(rawURL), errReplicaReads)
+		}
 		o.PoolSize = poolSize(o.PoolSize)
 		return redis.NewFailoverClient(o), nil
 	case "cluster":
@@ -121,6 +124,9 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, redactErr(rawURL, err)
 		}
 		o.PoolSize = poolSize(o.PoolSize)
+		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			return nil, fmt.Errorf("redis URL %s: %s", RedactURL(rawURL), errReplicaReads)
+		}
 		o.ClusterStateReloadInterval = clusterStateReload
 		return redis.NewClusterClient(o), nil
 	default:
@@ -133,6 +139,11 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 // each delivery worker, and on a 2-core machine the default 20 would leave
 // none for handlers. A pool_size in the URL wins.
 const defaultPoolSize = 64
+
+// errReplicaReads refuses URL options that send reads to replicas: the bot
+// reads what it has just written (leases, conversation context, delivery
+// marks), and a replica lags behind its master.
+const errReplicaReads = "reads must go to the master: remove read_only, replica_only, route_by_latency and route_randomly"
 
 // clusterStateReload replaces go-redis's default of 60 s between reloads of
 // the Cluster's slot map. A MOVED reply reloads it at once, but a master
