@@ -69,8 +69,9 @@ type answer struct {
 func failoverUnderLoad(t *testing.T, f failover, probeKey string) {
 	const (
 		subscribers = 1500
-		residents   = 40  // each asks every 4.5 s (under the flood limit of 15 a minute): ~9 questions/s
+		residents   = 50  // each asks every 6 s (10 a minute, well under the flood limit of 15): ~8 questions/s
 		rate        = 100 // broadcast messages per second: 15 s of sending
+		every       = 6 * time.Second
 	)
 	api := tgtest.New()
 	t.Cleanup(api.Close)
@@ -125,7 +126,7 @@ func failoverUnderLoad(t *testing.T, f failover, probeKey string) {
 	}()
 
 	// The steady load: each resident asks, waits for the answer, and asks
-	// again 4.5 s after the last question, until told to stop.
+	// again 6 s after the last question, until told to stop.
 	var answers []answer
 	var unanswered []string
 	stopLoad := make(chan struct{})
@@ -135,7 +136,7 @@ func failoverUnderLoad(t *testing.T, f failover, probeKey string) {
 		load.Add(1)
 		go func() {
 			defer load.Done()
-			time.Sleep(time.Duration(i) * 4500 * time.Millisecond / residents) // staggered
+			time.Sleep(time.Duration(i) * every / residents) // staggered
 			chat := tgtest.PrivateChat(u)
 			for {
 				select {
@@ -160,7 +161,7 @@ func failoverUnderLoad(t *testing.T, f failover, probeKey string) {
 				if !strings.Contains(msgs[before].PlainText, "学习大讨论") {
 					t.Errorf("user %d got %q", u.ID, msgs[before].PlainText)
 				}
-				time.Sleep(time.Until(asked.Add(4500 * time.Millisecond)))
+				time.Sleep(time.Until(asked.Add(every)))
 			}
 		}()
 	}

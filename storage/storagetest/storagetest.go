@@ -4,6 +4,14 @@
 // The server is REDIS_TEST_URL, or redis://127.0.0.1:6379/0 when unset. Tests
 // share that server (several packages run in parallel), so nothing here ever
 // flushes a database: each test deletes only its own keys.
+//
+// Every store from New and NewAt refuses, as Redis Cluster would with
+// CROSSSLOT, a script, transaction or multi-key command whose keys are not
+// in one slot (SlotCheck), so the single-server tests check that too.
+//
+// With REDIS_HA_TESTS=1 it also starts, from the installed redis-server,
+// a Sentinel group (StartSentinel, SharedSentinel) and a Redis Cluster
+// (StartCluster, SharedCluster) on free ports, and removes them afterwards.
 package storagetest
 
 import (
