@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
@@ -48,22 +49,41 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 // DropPrefix deletes every key under this store's prefix, and the rate
 // limiter's keys for it (redis_rate puts "rate:" before the prefix). It is
 // for tests, tools and benchmarks that run under a prefix of their own;
-// never call it on the bot's prefix.
+// never call it on the bot's prefix. On a Cluster it scans every master
+// (SCAN sees one node's keys) and deletes key by key (one UNLINK may not
+// span slots).
 func (s *Store) DropPrefix(ctx context.Context) error {
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return s.dropPrefixOn(ctx, node)
+		})
+	}
+	return s.dropPrefixOn(ctx, s.rdb)
+}
+
+func (s *Store) dropPrefixOn(ctx context.Context, rdb redis.Cmdable) error {
 	for _, p := range []string{s.prefix, "rate:" + s.prefix} {
-		iter := s.rdb.Scan(ctx, 0, escapeGlob(p)+"*", 1000).Iterator()
+		iter := rdb.Scan(ctx, 0, escapeGlob(p)+"*", 1000).Iterator()
 		var batch []string
+		flush := func() error {
+			pipe := rdb.Pipeline()
+			for _, k := range batch {
+				pipe.Unlink(ctx, k)
+			}
+			_, err := pipe.Exec(ctx)
+			batch = batch[:0]
+			return err
+		}
 		for iter.Next(ctx) {
 			batch = append(batch, iter.Val())
 			if len(batch) == 500 {
-				if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
+				if err := flush(); err != nil {
 					return err
 				}
-				batch = batch[:0]
 			}
 		}
 		if len(batch) > 0 {
-			if err := s.rdb.Unlink(ctx, batch...).Err(); err != nil {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
@@ -72,6 +92,34 @@ func (s *Store) DropPrefix(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// MemoryUnderPrefix returns how many keys are under this store's prefix
+// and the bytes Redis reports for them (MEMORY USAGE, all samples), on
+// every master of a Cluster. It is for benchmarks and tools: it scans the
+// whole keyspace.
+func (s *Store) MemoryUnderPrefix(ctx context.Context) (keys int, bytes int64, err error) {
+	var mu sync.Mutex
+	count := func(ctx context.Context, rdb redis.Cmdable) error {
+		iter := rdb.Scan(ctx, 0, escapeGlob(s.prefix)+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			n, err := rdb.MemoryUsage(ctx, iter.Val(), 0).Result()
+			if err != nil && !isNil(err) {
+				return err
+			}
+			mu.Lock()
+			keys++
+			bytes += n
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return count(ctx, node) })
+	} else {
+		err = count(ctx, s.rdb)
+	}
+	return keys, bytes, err
 }
 
 // escapeGlob quotes SCAN MATCH's special characters, so a prefix such as

@@ -13,9 +13,16 @@ import (
 )
 
 // backends runs f against the real Redis and against the embedded one, since
-// the bot runs on both and Lua, streams and TTLs must behave the same.
+// the bot runs on both and Lua, streams and TTLs must behave the same; with
+// REDIS_HA_TESTS=1 also on a Sentinel group and a Cluster, through the
+// bot's own URL parsing (storage.Open), so every script and transaction
+// is checked for keys outside one slot (CROSSSLOT) on a real cluster.
 func backends(t *testing.T, f func(t *testing.T, s *storage.Store)) {
 	t.Run("redis", func(t *testing.T) { f(t, storagetest.New(t)) })
+	if storagetest.HAEnabled() {
+		t.Run("sentinel", func(t *testing.T) { f(t, storagetest.NewAt(t, storagetest.SharedSentinel(t).URL())) })
+		t.Run("cluster", func(t *testing.T) { f(t, storagetest.NewAt(t, storagetest.SharedCluster(t).URL())) })
+	}
 	t.Run("embedded", func(t *testing.T) {
 		s, err := storage.OpenEmbedded(storage.Options{})
 		if err != nil {
@@ -36,6 +43,10 @@ func TestNewClientURLs(t *testing.T) {
 		{"redis+sentinel://s1:26379?master_name=mymaster&addr=s2:26379", ""},
 		{"redis+cluster://n1:7000?addr=n2:7000", ""},
 		{"redis+sentinel://s1:26379", "master_name"},
+		{"redis+sentinel://s1:26379?master_name=m&route_by_latency=true", "master"},
+		{"redis+sentinel://s1:26379?master_name=m&replica_only=true", "master"},
+		{"redis+cluster://n1:7000?read_only=true", "master"},
+		{"redis+cluster://n1:7000?route_randomly=true", "master"},
 		{"http://example.org", "scheme"},
 		{"redis+ring://x", "unknown mode"},
 		{"redis://:hunter2@h:6379/notanumber", "invalid database"},

@@ -19,8 +19,11 @@ import (
 // (its user's record shows another name) is removed and not used, so
 // @name never resolves to a previous holder.
 
-func (s *Store) userInfoKey() string   { return s.key("user", "info") }
-func (s *Store) usernameKey() string   { return s.key("user", "uname") }
+// The record and the @username index are updated together by one script,
+// so they share the hash tag {user} (earlier versions named them
+// "user:info" and "user:uname"; Open renames them, see migrateKeys).
+func (s *Store) userInfoKey() string   { return s.key("{user}", "info") }
+func (s *Store) usernameKey() string   { return s.key("{user}", "uname") }
 func (s *Store) userMenuKey() string   { return s.key("user", "menu") }
 func uidField(userID int64) string     { return strconv.FormatInt(userID, 10) }
 func usernameField(name string) string { return strings.ToLower(strings.TrimPrefix(name, "@")) }

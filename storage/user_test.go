@@ -88,7 +88,7 @@ func TestUserMenu(t *testing.T) {
 func TestUsernameIndexForgetsOldNames(t *testing.T) {
 	backends(t, func(t *testing.T, s *storage.Store) {
 		ctx := context.Background()
-		index := s.Prefix() + "user:uname"
+		index := s.Prefix() + "{user}:uname"
 		indexed := func(name string) string {
 			t.Helper()
 			v, err := s.Client().HGet(ctx, index, name).Result()

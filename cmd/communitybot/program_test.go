@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 // Every test that starts the program — in-process with run, or as a
@@ -188,7 +190,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(storagetest.RunHA(m)) // stops the shared Sentinel and Cluster fixtures
 }
 
 // child is the program running as a separate process.

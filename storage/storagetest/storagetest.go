@@ -4,6 +4,14 @@
 // The server is REDIS_TEST_URL, or redis://127.0.0.1:6379/0 when unset. Tests
 // share that server (several packages run in parallel), so nothing here ever
 // flushes a database: each test deletes only its own keys.
+//
+// Every store from New and NewAt refuses, as Redis Cluster would with
+// CROSSSLOT, a script, transaction or multi-key command whose keys are not
+// in one slot (SlotCheck), so the single-server tests check that too.
+//
+// With REDIS_HA_TESTS=1 it also starts, from the installed redis-server,
+// a Sentinel group (StartSentinel, SharedSentinel) and a Redis Cluster
+// (StartCluster, SharedCluster) on free ports, and removes them afterwards.
 package storagetest
 
 import (
@@ -51,16 +59,24 @@ func Prefix(t testing.TB) string {
 // the store closed when the test ends.
 func New(t testing.TB, opts ...func(*storage.Options)) *storage.Store {
 	t.Helper()
+	return NewAt(t, URL(), opts...)
+}
+
+// NewAt is New on the Redis at url (any URL storage.Open accepts: the
+// Sentinel and Cluster fixtures' URLs too).
+func NewAt(t testing.TB, url string, opts ...func(*storage.Options)) *storage.Store {
+	t.Helper()
 	o := storage.Options{Prefix: Prefix(t)}
 	for _, f := range opts {
 		f(&o)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := storage.Open(ctx, URL(), o)
+	s, err := storage.Open(ctx, url, o)
 	if err != nil {
-		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", communitybot.RedactURL(URL()), err)
+		t.Fatalf("storagetest: no Redis at %s (start one with `redis-server` or set REDIS_TEST_URL): %v", communitybot.RedactURL(url), err)
 	}
+	s.Client().AddHook(SlotCheck{label: kindOf(url)})
 	t.Cleanup(func() {
 		Cleanup(t, s.Client(), o.Prefix)
 		s.Close()
@@ -84,11 +100,18 @@ func Cleanup(t testing.TB, rdb redis.UniversalClient, prefix string) {
 // program's run function, a child process).
 func Reserve(t testing.TB) string {
 	t.Helper()
+	return ReserveAt(t, URL())
+}
+
+// ReserveAt is Reserve on the Redis at url (a Sentinel or Cluster
+// fixture's URL, say).
+func ReserveAt(t testing.TB, url string) string {
+	t.Helper()
 	prefix := Prefix(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s, err := storage.Open(ctx, URL(), storage.Options{Prefix: prefix})
+		s, err := storage.Open(ctx, url, storage.Options{Prefix: prefix})
 		if err != nil {
 			t.Errorf("storagetest: cleanup of %s: %v", prefix, err)
 			return
