@@ -150,9 +150,9 @@ func newTransport(n int) *http.Transport {
 type Bot struct {
 	cfg          Config
 	api          *tgbot.Bot
-	poller       *http.Client  // getUpdates: no client timeout, each call has its own deadline
-	flood        *floodGuard   // messages
-	floodButtons *floodGuard   // button presses
+	poller       *http.Client // getUpdates: no client timeout, each call has its own deadline
+	flood        *floodGuard  // messages
+	floodButtons *floodGuard  // button presses
 	in           *intake.Intake
 	onFault      atomic.Pointer[func(kind string)]
 	store        *storage.Store

@@ -57,6 +57,7 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	}
 
 	m.AddQueue("inbox", func(ctx context.Context) (int64, error) { return store.InboxBacklog(ctx, intake.Partitions) })
+	m.AddRedisCounts(store.RoundTrips, store.Commands)
 
 	runCtx, stopDesk := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -55,7 +56,21 @@ func main() {
 	redisURL := flags.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	mix := flags.String("mix", "mixed", "question mix: mixed or plain")
 	startup := flags.String("startup", "", "measure startup, idle RSS and shutdown of this communitybot binary instead")
+	cpuProfile := flags.String("cpuprofile", "", "write a CPU profile of the load run to this file")
 	_ = flags.Parse(os.Args[1:])
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *startup != "" {
 		if err := measureStartup(*startup, *redisURL); err != nil {
 			fmt.Fprintln(os.Stderr, "error:", err)
@@ -70,6 +85,7 @@ func main() {
 	}
 	if err := run(*users, *perUser, *chats, *redisURL, questions); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
