@@ -54,7 +54,7 @@ type Config struct {
 	WebhookListen string // default ":8080"
 
 	// ActiveChats bounds how many chats this replica handles at once
-	// (each chat's updates one at a time, in order); default 1000.
+	// (each chat's updates one at a time, in order); default 200.
 	ActiveChats    int
 	PollTimeout    time.Duration // getUpdates long-poll timeout; default 25s
 	LeaseTTL       time.Duration // poller and partition leases; default 6s (a dead replica is replaced within ~7s)
@@ -94,7 +94,7 @@ func (c *Config) setDefaults() {
 		c.WebhookListen = ":8080"
 	}
 	if c.ActiveChats <= 0 {
-		c.ActiveChats = 1000
+		c.ActiveChats = 200
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 25 * time.Second

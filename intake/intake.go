@@ -105,7 +105,7 @@ type Store interface {
 // Config tunes an Intake. Zero values take the defaults in brackets.
 type Config struct {
 	// ActiveChats bounds how many chats this replica handles at once
-	// [1000]; further chats with updates wait their turn in memory, and
+	// [200]; further chats with updates wait their turn in memory, and
 	// at most 4×ActiveChats updates are read ahead of their handling.
 	ActiveChats int
 	// LeaseTTL is the life of a partition lease and of a replica's
@@ -133,7 +133,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.ActiveChats <= 0 {
-		c.ActiveChats = 1000
+		c.ActiveChats = 200
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 6 * time.Second

@@ -75,7 +75,7 @@ var EnvVars = []envVar{
 	{"CONTENT_FILE", "(embedded)", "Path of a knowledge YAML file to use instead of the built-in one."},
 	{"TIMEZONE", "Asia/Shanghai", "Time zone for shown times, schedules and daily counters."},
 	{"CONVERSATION_TTL", "30m", "How long follow-up context is kept after a user's last question."},
-	{"ACTIVE_CHATS", "1000", "Chats this replica handles at once, 1-100000. Each chat's updates are handled one at a time, in order; different chats never wait for each other. Further chats wait their turn in memory."},
+	{"ACTIVE_CHATS", "200", "Chats this replica handles at once, 1-100000. Each chat's updates are handled one at a time, in order; different chats never wait for each other. Further chats wait their turn in memory."},
 	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"ADMIN_IDS", "", "Comma-separated Telegram user ids made admins at startup (existing admins stay). Console mode's user is 10001."},
@@ -183,7 +183,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 		}
 		c.ConversationTTL = d
 	}
-	c.ActiveChats = 1000
+	c.ActiveChats = 200
 	if v := get("ACTIVE_CHATS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100000 {

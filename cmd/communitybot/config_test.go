@@ -20,7 +20,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mode != ModeConsole || c.APIURL != "https://api.telegram.org" || c.RedisURL != "" || c.ActiveChats != 1000 ||
+	if c.Mode != ModeConsole || c.APIURL != "https://api.telegram.org" || c.RedisURL != "" || c.ActiveChats != 200 ||
 		c.ConversationTTL != 30*time.Minute || c.Location.String() != "Asia/Shanghai" || c.LogLevel != slog.LevelWarn {
 		t.Fatalf("defaults = %+v", c)
 	}

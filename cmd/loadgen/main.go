@@ -52,7 +52,7 @@ func main() {
 	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	users := flags.Int("users", 200, "simulated residents, each in a private chat")
 	perUser := flags.Int("questions", 10, "questions each resident asks, one after the other")
-	chats := flags.Int("chats", 1000, "chats handled at once (ACTIVE_CHATS)")
+	chats := flags.Int("chats", 200, "chats handled at once (ACTIVE_CHATS)")
 	redisURL := flags.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	mix := flags.String("mix", "mixed", "question mix: mixed or plain")
 	startup := flags.String("startup", "", "measure startup, idle RSS and shutdown of this communitybot binary instead")
