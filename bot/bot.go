@@ -1,13 +1,13 @@
 // Package bot connects the community bot to Telegram. It is the only
 // package that imports go-telegram/bot.
 //
-// Updates flow through a durable inbox in Redis (see UPDATE-FLOW in the
-// README): an intake (the long poller, elected among replicas, or the
-// webhook handler) writes each update to the inbox before Telegram is told
-// it was received, and partition workers run it through go-telegram/bot's
-// router and our handlers, acknowledging it only when it is handled. So a
-// crash or a shutdown loses no update, one chat's updates are handled in
-// order, and a second replica is a matter of starting it.
+// Updates flow through a durable inbox in Redis (package intake; see
+// "Update flow" in the README): the long poller (elected among replicas)
+// or the webhook handler writes each update to the inbox before Telegram
+// is told it was received, and the intake runs it, one chat's updates in
+// order, through go-telegram/bot's router and our handlers, acknowledging
+// it only when it is handled. So a crash or a shutdown loses no update,
+// chats never wait for each other, and a second replica shares the work.
 package bot
 
 import (
@@ -27,6 +27,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -52,7 +53,9 @@ type Config struct {
 	WebhookSecret string
 	WebhookListen string // default ":8080"
 
-	Workers        int           // updates handled at once by this replica; default 8
+	// ActiveChats bounds how many chats this replica handles at once
+	// (each chat's updates one at a time, in order); default 200.
+	ActiveChats    int
 	PollTimeout    time.Duration // getUpdates long-poll timeout; default 25s
 	LeaseTTL       time.Duration // poller and partition leases; default 6s (a dead replica is replaced within ~7s)
 	HandlerTimeout time.Duration // one update's handling, retries included; default 2m
@@ -74,8 +77,8 @@ type Config struct {
 	RequestTimeout time.Duration
 
 	Logger *slog.Logger
-	// Transport carries every Bot API request; default: a pool sized for
-	// the workers.
+	// Transport carries every Bot API request; default: a pool of
+	// maxConns connections.
 	Transport http.RoundTripper
 }
 
@@ -90,8 +93,8 @@ func (c *Config) setDefaults() {
 	if c.WebhookListen == "" {
 		c.WebhookListen = ":8080"
 	}
-	if c.Workers <= 0 {
-		c.Workers = 8
+	if c.ActiveChats <= 0 {
+		c.ActiveChats = 200
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 25 * time.Second
@@ -121,17 +124,24 @@ func (c *Config) setDefaults() {
 		c.RequestTimeout = 15 * time.Second
 	}
 	if c.Transport == nil {
-		c.Transport = newTransport(c.Workers)
+		c.Transport = newTransport(maxConns)
 	}
 }
 
-// newTransport returns a transport with a connection pool sized for our
-// workers. go-telegram/bot's default client keeps 2 idle connections per
-// host, so under load it opens a new (TLS) connection for almost every call.
-func newTransport(workers int) *http.Transport {
+// maxConns bounds the connections to the Bot API. Hundreds of chats may
+// be handled at once, but two cores do not send hundreds of requests at
+// once: past this, a call waits for a free connection (a chat sleeping out
+// a 429 holds none) instead of opening one that is thrown away afterwards.
+const maxConns = 64
+
+// newTransport returns a transport with a connection pool of n.
+// go-telegram/bot's default client keeps 2 idle connections per host, so
+// under load it opens a new (TLS) connection for almost every call.
+func newTransport(n int) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 4 * workers
-	tr.MaxIdleConnsPerHost = 4 * workers
+	tr.MaxIdleConns = n
+	tr.MaxIdleConnsPerHost = n
+	tr.MaxConnsPerHost = n
 	tr.IdleConnTimeout = 90 * time.Second
 	return tr
 }
@@ -140,12 +150,11 @@ func newTransport(workers int) *http.Transport {
 type Bot struct {
 	cfg          Config
 	api          *tgbot.Bot
-	poller       *http.Client  // getUpdates: no client timeout, each call has its own deadline
-	flood        *floodGuard   // messages
-	floodButtons *floodGuard   // button presses
-	redisDown    atomic.Bool   // a Redis outage was logged (partition leases)
-	slots        chan struct{} // one per update being handled: at most Workers at once
-	onFault      func(kind string)
+	poller       *http.Client // getUpdates: no client timeout, each call has its own deadline
+	flood        *floodGuard  // messages
+	floodButtons *floodGuard  // button presses
+	in           *intake.Intake
+	onFault      atomic.Pointer[func(kind string)]
 	unauthorized *logThrottle // the log line of webhook requests without the secret
 	store        *storage.Store
 	log          *slog.Logger
@@ -177,8 +186,12 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 	b := &Bot{cfg: cfg, store: store, log: cfg.Logger, router: router,
 		poller: &http.Client{Transport: cfg.Transport}, flood: newFloodGuard(cfg.FloodLimit, cfg.FloodWindow),
 		floodButtons: newFloodGuard(3*cfg.FloodLimit, cfg.FloodWindow),
-		unauthorized: newLogThrottle(unauthorizedLogEvery),
-		slots:        make(chan struct{}, cfg.Workers)}
+		unauthorized: newLogThrottle(unauthorizedLogEvery)}
+	b.in = intake.New(intake.Config{
+		ActiveChats: cfg.ActiveChats, LeaseTTL: cfg.LeaseTTL, GiveUpAfter: cfg.GiveUpAfter,
+		ReplicaID: cfg.ReplicaID, StopTimeout: cfg.HandlerTimeout, ChatOf: chatOf,
+		OnFault: b.fault, Logger: cfg.Logger.With("component", "intake"),
+	}, store, b.handleStored)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(), // Run calls getMe with retries instead of failing New
@@ -206,11 +219,11 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 // request without the right secret). Each is also logged where it happens
 // (webhook_unauthorized at most once per 10 s, with the number held back).
 // Call it before Run.
-func (b *Bot) OnFault(f func(kind string)) { b.onFault = f }
+func (b *Bot) OnFault(f func(kind string)) { b.onFault.Store(&f) }
 
 func (b *Bot) fault(kind string) {
-	if b.onFault != nil {
-		b.onFault(kind)
+	if f := b.onFault.Load(); f != nil {
+		(*f)(kind)
 	}
 }
 
@@ -228,6 +241,10 @@ func (b *Bot) rejectedWebhook(log *slog.Logger, remote string) {
 	}
 }
 
+// Intake returns the bot's intake (which partitions it reads, how many
+// updates it handled).
+func (b *Bot) Intake() *intake.Intake { return b.in }
+
 // Sender returns the path all outgoing messages take (for pushes and
 // broadcasts from other packages).
 func (b *Bot) Sender() *Sender { return b.sender }
@@ -240,9 +257,9 @@ func (b *Bot) Username() string {
 }
 
 // Run connects to Telegram and handles updates until ctx is cancelled. On
-// cancellation it stops taking updates, lets each worker finish the update
-// in hand, and returns; updates not yet handled stay in the inbox for the
-// next start.
+// cancellation it stops taking updates, lets each chat finish the update
+// in hand, and returns; updates not yet handled stay in the inbox for
+// another replica or the next start.
 func (b *Bot) Run(ctx context.Context) error {
 	me, err := b.getMe(ctx)
 	if err != nil {
@@ -260,7 +277,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("could not publish the command menu", "err", err)
 	}
 
-	b.adoptOrphans(ctx) // before intake, so moved updates come first
+	b.in.AdoptOrphans(ctx) // before intake, so moved updates come first
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	intakeCtx, stopIntake := context.WithCancel(ctx)
@@ -293,9 +310,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		})
 		b.log.Info("webhook listening", "addr", ln.Addr().String(), "path", webhookPath(b.cfg.WebhookURL))
 	}
-	for p := range Partitions {
-		wg.Go(func() { b.work(ctx, p) })
-	}
+	wg.Go(func() { b.in.Run(ctx) })
 	var runErr error
 	select {
 	case <-ctx.Done():

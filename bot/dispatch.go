@@ -14,215 +14,13 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
-const (
-	readBatch = 16
-	readBlock = 2 * time.Second
-)
-
-// work consumes one inbox partition whenever this replica holds its lease.
-func (b *Bot) work(ctx context.Context, p int) {
-	name := fmt.Sprintf("inbox:%d", p)
-	for ctx.Err() == nil {
-		asked := time.Now()
-		ok, err := b.store.AcquireLease(ctx, name, b.cfg.ReplicaID, b.cfg.LeaseTTL)
-		if err == nil && ok {
-			b.redisDown.Store(false)
-			b.own(ctx, p, newHeldLease(name, b.cfg.LeaseTTL, asked))
-			continue
-		}
-		// One line per outage, not one per partition every second.
-		if err != nil && ctx.Err() == nil && !b.redisDown.Swap(true) {
-			b.log.Warn("cannot reach redis for the partition leases", "err", err)
-		}
-		sleep(ctx, jitter(b.cfg.LeaseTTL/8))
-	}
-}
-
-// adoptOrphans moves updates left in partitions beyond Partitions (an
-// older release used more) into the current ones, so none is stranded.
-// Replicas that do it at once are harmless: the target partition's
-// update-id marks drop the second copy. Run it before intake starts, so
-// the moved (older) updates come before new ones.
-func (b *Bot) adoptOrphans(ctx context.Context) {
-	orphans, err := b.store.InboxOrphans(ctx, Partitions)
-	if err != nil {
-		b.log.Warn("cannot look for stranded updates", "err", err)
-		return
-	}
-	for _, p := range orphans {
-		entries, err := b.store.InboxEntries(ctx, p)
-		if err != nil {
-			b.log.Warn("cannot read stranded updates", "partition", p, "err", err)
-			continue
-		}
-		items := make([]storage.InboxItem, 0, len(entries))
-		ids := make([]string, 0, len(entries))
-		for _, e := range entries {
-			ids = append(ids, e.ID)
-			if it, err := inboxItem(e.Payload, Partitions); err == nil {
-				items = append(items, it)
-			}
-		}
-		if _, err := b.store.InboxAppend(ctx, items); err != nil {
-			b.log.Warn("cannot move stranded updates", "partition", p, "err", err)
-			continue
-		}
-		if err := b.store.InboxRemove(ctx, p, ids...); err != nil {
-			b.log.Warn("stranded updates moved but not removed; they may be handled twice", "partition", p, "err", err)
-		}
-		b.log.Info("moved updates from an old partition", "partition", p, "count", len(items))
-	}
-}
-
-// retry tracks an update whose handling failed for a reason that should
-// clear up.
-type retry struct {
-	attempts int
-	since    time.Time
-}
-
-// errAckFailed reports an update that was handled but whose
-// acknowledgement Redis did not take.
-var errAckFailed = errors.New("acknowledgement not written")
-
-// own handles a partition's updates in order while the lease is held. It
-// first finishes what a previous owner read but did not acknowledge.
-//
-// An update whose handling fails for a reason that should clear up
-// (Telegram or Redis unreachable) is retried with a growing pause, the
-// partition waiting so that the chat's order holds. One that still fails
-// after GiveUpAfter is moved to the dead-letter stream, counted and logged,
-// so that one broken update cannot hold its partition for ever.
-func (b *Bot) own(ctx context.Context, p int, l *heldLease) {
-	log := b.log.With("component", "worker", "partition", p)
-	ownCtx, lost := context.WithCancel(ctx)
-	defer lost()
-	go b.keep(ownCtx, lost, l, false, log)
-	defer func() {
-		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = b.store.ReleaseLease(relCtx, l.name, b.cfg.ReplicaID)
-	}()
-	if err := b.store.InboxPrepare(ownCtx, p); err != nil {
-		log.Warn("cannot prepare the inbox", "err", err)
-		sleep(ownCtx, time.Second)
-		return
-	}
-
-	pending := true
-	retries := map[string]*retry{}
-	failing := false // log an outage once, not every second
-	for ownCtx.Err() == nil {
-		entries, err := b.store.InboxRead(ownCtx, p, readBatch, readBlock, pending)
-		if err != nil {
-			if ownCtx.Err() == nil {
-				if !failing {
-					log.Warn("cannot read the inbox; retrying every second", "err", err)
-					b.fault("redis_inbox")
-				}
-				failing = true
-				sleep(ownCtx, time.Second)
-			}
-			continue
-		}
-		if failing {
-			log.Info("inbox readable again")
-			failing = false
-		}
-		if pending && len(entries) == 0 {
-			pending = false
-			continue
-		}
-		for _, e := range entries {
-			// After shutdown, a lost lease or one we cannot be sure of,
-			// start nothing new: the entry stays pending for the next
-			// owner.
-			if ownCtx.Err() != nil || !l.valid(time.Now()) {
-				return
-			}
-			r := retries[e.ID]
-			attempt := 1
-			if r != nil {
-				attempt = r.attempts + 1
-			}
-			err := b.handleEntry(ctx, ownCtx, p, e, attempt)
-			if err == nil {
-				delete(retries, e.ID)
-				continue
-			}
-			pending = true // re-read from this entry, keeping order
-			if errors.Is(err, errAckFailed) {
-				break
-			}
-			if r == nil {
-				r = &retry{since: time.Now()}
-				retries[e.ID] = r
-			}
-			r.attempts++
-			if time.Since(r.since) >= b.cfg.GiveUpAfter {
-				delete(retries, e.ID)
-				b.deadLetter(ctx, p, e, r, err)
-				continue
-			}
-			log.Warn("update not handled, will retry", "update_id", e.UpdateID, "attempt", r.attempts, "err", err)
-			// The pause is taken without a worker slot, so a stuck
-			// partition does not slow the others.
-			sleep(ownCtx, min(time.Duration(r.attempts)*time.Second, time.Minute))
-			break
-		}
-	}
-}
-
-// handleEntry handles one inbox entry and acknowledges it, holding one of
-// the replica's Workers slots throughout (so at most Workers updates are
-// answered but not yet acknowledged when a process dies). It returns the
-// handler's error when handling failed for a reason that should clear up,
-// or errAckFailed when Redis did not take the acknowledgement.
-func (b *Bot) handleEntry(ctx, ownCtx context.Context, p int, e storage.InboxEntry, attempt int) error {
-	select {
-	case b.slots <- struct{}{}:
-	case <-ownCtx.Done():
-		return ownCtx.Err()
-	}
-	defer func() { <-b.slots }()
-
-	batch, err := b.process(withAttempt(ctx, attempt), e)
-	if err != nil {
-		return err
-	}
-	// The handler's deferred writes and the acknowledgement go in one
-	// round trip. If Redis does not take them, try for a while before
-	// reading the entry again: handling it again would repeat its reply.
-	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
-		ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		err := b.store.InboxAck(ackCtx, p, batch, e.ID)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if ownCtx.Err() != nil || wait >= 5*time.Second {
-			b.log.Warn("cannot acknowledge an update; it will be handled again", "partition", p, "update_id", e.UpdateID, "err", err)
-			b.fault("redis_inbox")
-			return errAckFailed
-		}
-		sleep(ownCtx, wait)
-	}
-}
-
-// deadLetter gives an update up: it is moved to the dead-letter stream
-// (kept for staff to look at) and acknowledged.
-func (b *Bot) deadLetter(ctx context.Context, p int, e storage.InboxEntry, r *retry, cause error) {
-	b.log.Error("giving up on an update; moved to the dead-letter stream", "partition", p, "update_id", e.UpdateID,
-		"attempts", r.attempts, "since", r.since, "err", cause)
-	b.fault("update_dropped")
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := b.store.InboxDeadLetter(dctx, p, e, cause.Error()); err != nil {
-		b.log.Warn("cannot move an update to the dead-letter stream; it will be tried again", "update_id", e.UpdateID, "err", err)
-	}
+// handleStored is the intake's handler: it runs one stored update.
+func (b *Bot) handleStored(ctx context.Context, u intake.Update) (*storage.Batch, error) {
+	return b.process(withAttempt(ctx, u.Attempt), u)
 }
 
 type attemptKey struct{}
@@ -249,10 +47,10 @@ type outcomeKey struct{}
 // deadline), so an update in hand is finished, not abandoned half-way. The
 // writes the handler deferred are returned in a Batch for the caller to
 // flush with the acknowledgement.
-func (b *Bot) process(ctx context.Context, e storage.InboxEntry) (*storage.Batch, error) {
+func (b *Bot) process(ctx context.Context, e intake.Update) (*storage.Batch, error) {
 	var u models.Update
 	if err := json.Unmarshal(e.Payload, &u); err != nil {
-		b.log.Error("dropping an unreadable stored update", "update_id", e.UpdateID, "err", err)
+		b.log.Error("dropping an unreadable stored update", "update_id", e.ID, "err", err)
 		return nil, nil
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)

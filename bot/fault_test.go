@@ -10,6 +10,7 @@ import (
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
@@ -41,7 +42,7 @@ func TestRedisOutage(t *testing.T) {
 	// Stop Redis only once that answer is acknowledged: stopping it in
 	// between would (rightly) have the question answered again afterwards.
 	eventually(t, func() bool {
-		n, err := store.InboxBacklog(context.Background(), bot.Partitions)
+		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
 		return err == nil && n == 0
 	})
 	srv.Stop()
@@ -83,7 +84,7 @@ func TestFloodControl(t *testing.T) {
 	var faults faultLog
 	h := newHarness(t, withConfig(func(c *bot.Config) { c.FloodLimit, c.FloodWindow = 10, time.Minute }), withFaultLog(&faults))
 	flooder := resident()
-	other := tgtest.User{ID: flooder.ID + bot.Partitions, FirstName: "邻居"} // same partition
+	other := tgtest.User{ID: flooder.ID + intake.Partitions, FirstName: "邻居"} // same partition
 	fchat := tgtest.PrivateChat(flooder)
 	for i := range 50 {
 		h.api.SendText(fchat, flooder, []string{"五个张庙", "五大行动", "六大板块"}[i%3])
@@ -151,11 +152,11 @@ func TestHostileMessages(t *testing.T) {
 // TestStuckUpdateIsGivenUp: an update that keeps failing for a reason that
 // should clear up is retried, then moved to the dead-letter stream after
 // GiveUpAfter; the chat's later messages are answered, and other chats are
-// not held up meanwhile even with a single worker slot.
+// not held up meanwhile.
 func TestStuckUpdateIsGivenUp(t *testing.T) {
 	var faults faultLog
 	h := newHarness(t, withFaultLog(&faults),
-		withConfig(func(c *bot.Config) { c.GiveUpAfter, c.Workers = 3*time.Second, 1 }),
+		withConfig(func(c *bot.Config) { c.GiveUpAfter = 3 * time.Second }),
 		withRouter(func(rt *bot.Router) {
 			rt.Command(bot.Command{Name: "stuck", Hidden: true, Handle: func(ctx context.Context, r *bot.Request) error {
 				return fmt.Errorf("telegram down, for this test: %w", bot.ErrTemporary)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/zhangmiao/communitybot/intake"
 )
 
 // Hostile or odd inputs every parser must survive: long text, emoji only,
@@ -47,19 +49,19 @@ func FuzzParseCommand(f *testing.F) {
 	})
 }
 
-func FuzzInboxItem(f *testing.F) {
+func FuzzUpdateOf(f *testing.F) {
 	f.Add([]byte(`{"update_id":5,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"text":"hi"}}`))
 	f.Add([]byte(`{"update_id":6,"callback_query":{"id":"x","from":{"id":7},"data":"t:x"}}`))
 	f.Add([]byte(`{"update_id":-1}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"update_id":1e400}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		it, err := inboxItem(raw, 8)
+		u, err := updateOf(raw)
 		if err != nil {
 			return
 		}
-		if it.UpdateID <= 0 || it.Partition < 0 || it.Partition >= 8 {
-			t.Fatalf("inboxItem(%q) = %+v", raw, it)
+		if p := intake.PartitionOf(u.Chat); u.ID <= 0 || p < 0 || p >= intake.Partitions {
+			t.Fatalf("updateOf(%q) = %+v, partition %d", raw, u, p)
 		}
 	})
 }

@@ -95,7 +95,7 @@ func newHarnessOn(t *testing.T, store *storage.Store, opts ...harnessOption) *ha
 	h := &harness{t: t, api: api, store: store, asst: asst, router: bot.NewRouter(store, testLogger())}
 	bot.RegisterCore(h.router, asst)
 	h.cfg = bot.Config{
-		Token: api.Token(), APIURL: api.URL(), Workers: 4,
+		Token: api.Token(), APIURL: api.URL(),
 		PollTimeout: 2 * time.Second, LeaseTTL: 3 * time.Second, HandlerTimeout: 20 * time.Second,
 		Logger: testLogger(),
 	}

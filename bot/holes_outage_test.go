@@ -9,6 +9,7 @@ import (
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
@@ -32,7 +33,7 @@ func TestUnanswerableQuestionDuringOutage(t *testing.T) {
 	chat := tgtest.PrivateChat(u)
 	mustContain(t, "before the outage", e.ask(chat, u, "五个张庙是什么").PlainText, "美丽张庙")
 	eventually(t, func() bool {
-		n, err := store.InboxBacklog(context.Background(), bot.Partitions)
+		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
 		return err == nil && n == 0
 	})
 

@@ -18,7 +18,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/zhangmiao/communitybot"
-	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/intake"
 )
 
 // allowedUpdates are the update kinds the bot asks Telegram for.
@@ -26,7 +26,7 @@ import (
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
 
 // updateHead is the part of an update the intake needs: its id and the chat
-// that decides its inbox partition. The rest stays raw JSON, so no field
+// that decides its order and its inbox partition. The rest stays raw JSON, so no field
 // Telegram adds is lost between intake and handler.
 type updateHead struct {
 	ID      int64 `json:"update_id"`
@@ -63,34 +63,24 @@ func (h updateHead) chatID() int64 {
 	return 0
 }
 
-// Partitions is the number of inbox partitions. It is fixed, not
-// configured, so that every replica, whatever its WORKERS, puts a chat's
-// updates in the same partition (order and duplicate detection both rely on
-// that). Each partition has one owner at a time; an owner handles its
-// partition's updates in order, and WORKERS bounds how many updates a
-// replica handles at once across its partitions.
-const Partitions = 16
-
-// partitionOf maps a chat to an inbox partition, so one chat's updates are
-// always handled by the same owner, in order.
-func partitionOf(chatID int64, partitions int) int {
-	p := chatID % int64(partitions)
-	if p < 0 {
-		p = -p
-	}
-	return int(p)
-}
-
-// inboxItem parses one raw update into what the inbox stores.
-func inboxItem(raw []byte, partitions int) (storage.InboxItem, error) {
+// updateOf parses one raw update into what the intake stores: its id and
+// the chat whose order it belongs to.
+func updateOf(raw []byte) (intake.Update, error) {
 	var h updateHead
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return storage.InboxItem{}, fmt.Errorf("malformed update: %w", err)
+		return intake.Update{}, fmt.Errorf("malformed update: %w", err)
 	}
 	if h.ID <= 0 {
-		return storage.InboxItem{}, errors.New("update without update_id")
+		return intake.Update{}, errors.New("update without update_id")
 	}
-	return storage.InboxItem{UpdateID: h.ID, Partition: partitionOf(h.chatID(), partitions), Payload: raw}, nil
+	return intake.Update{ID: h.ID, Chat: h.chatID(), Payload: raw}, nil
+}
+
+// chatOf returns the chat of a stored update (for entries an older release
+// stored without it).
+func chatOf(raw []byte) (int64, error) {
+	u, err := updateOf(raw)
+	return u.Chat, err
 }
 
 // poll runs for the life of the bot. Only one replica may call getUpdates
@@ -170,10 +160,10 @@ func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 		if len(raws) == 0 {
 			continue
 		}
-		items := make([]storage.InboxItem, 0, len(raws))
+		items := make([]intake.Update, 0, len(raws))
 		next := offset
 		for _, raw := range raws {
-			it, err := inboxItem(raw, Partitions)
+			it, err := updateOf(raw)
 			if err != nil {
 				// Still step past it, or it would block the queue forever.
 				var head struct {
@@ -185,11 +175,11 @@ func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 				continue
 			}
 			items = append(items, it)
-			next = max(next, it.UpdateID+1)
+			next = max(next, it.ID+1)
 		}
 		// Store before confirming: the next getUpdates with the new offset
 		// is what tells Telegram to forget these updates.
-		added, err := b.store.InboxAppend(leadCtx, items)
+		added, err := b.in.Append(leadCtx, items)
 		switch {
 		case err == nil && time.Since(savedAt) >= offsetSaveEvery:
 			// A hint for the next leader; a stale one only refetches.
@@ -335,23 +325,23 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "read error", http.StatusBadRequest)
 			return
 		}
-		it, err := inboxItem(raw, Partitions)
+		it, err := updateOf(raw)
 		if err != nil {
 			log.Error("rejecting a malformed update", "err", err)
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
-		added, err := b.store.InboxAppend(r.Context(), []storage.InboxItem{it})
+		added, err := b.in.Append(r.Context(), []intake.Update{it})
 		if err == nil && added == 0 {
-			log.Info("dropped an update telegram sent again", "update_id", it.UpdateID)
+			log.Info("dropped an update telegram sent again", "update_id", it.ID)
 			b.fault("duplicate_update")
 		}
 		if err != nil {
 			// Redis is unreachable: answer what we can now, and let
 			// Telegram resend the update if even that fails.
 			b.fault("redis_inbox")
-			log.Error("cannot store update; handling it directly", "update_id", it.UpdateID, "err", err)
-			b.handleDirectly(r.Context(), []storage.InboxItem{it})
+			log.Error("cannot store update; handling it directly", "update_id", it.ID, "err", err)
+			b.handleDirectly(r.Context(), []intake.Update{it})
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -362,18 +352,18 @@ func (b *Bot) WebhookHandler() http.Handler {
 // subscription, a member's command) gets an apology asking to try again
 // later: it cannot be kept anywhere, and holding the whole poll back for it
 // would leave every other resident unanswered too.
-func (b *Bot) handleDirectly(ctx context.Context, items []storage.InboxItem) {
+func (b *Bot) handleDirectly(ctx context.Context, items []intake.Update) {
 	for _, it := range items {
 		b.fault("degraded")
-		batch, err := b.process(ctx, storage.InboxEntry{UpdateID: it.UpdateID, Payload: it.Payload})
+		batch, err := b.process(ctx, it)
 		if err != nil {
-			b.log.Warn("update could not be handled while redis is down; the user was asked to try again", "update_id", it.UpdateID, "err", err)
+			b.log.Warn("update could not be handled while redis is down; the user was asked to try again", "update_id", it.ID, "err", err)
 			b.apologize(ctx, it.Payload)
 			continue
 		}
 		if batch != nil {
 			if err := b.store.Flush(ctx, batch); err != nil {
-				b.log.Warn("deferred writes lost while redis is down", "update_id", it.UpdateID, "err", err)
+				b.log.Warn("deferred writes lost while redis is down", "update_id", it.ID, "err", err)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
@@ -210,7 +211,7 @@ func TestFewerWorkersStrandNothing(t *testing.T) {
 	raw, _ := json.Marshal(models.Update{ID: 777001, Message: &models.Message{
 		ID: 1, Date: 1, Chat: models.Chat{ID: u.ID, Type: "private"}, From: &models.User{ID: u.ID, FirstName: "居民"}, Text: "五大行动有哪些",
 	}})
-	if _, err := store.InboxAppend(context.Background(), []storage.InboxItem{{UpdateID: 777001, Partition: bot.Partitions + 4, Payload: raw}}); err != nil {
+	if _, err := store.InboxAppend(context.Background(), []storage.InboxItem{{UpdateID: 777001, Partition: intake.Partitions + 4, Payload: raw}}); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarnessOn(t, store) // 4 partitions
@@ -219,7 +220,7 @@ func TestFewerWorkersStrandNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, "stranded update", msgs[0].PlainText, "学习大讨论")
-	if n, _ := store.InboxLen(context.Background(), bot.Partitions+4); n != 0 {
+	if n, _ := store.InboxLen(context.Background(), intake.Partitions+4); n != 0 {
 		t.Errorf("the old partition still holds %d entries", n)
 	}
 }

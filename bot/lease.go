@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// heldLease is a lease this replica holds (the poller's, or a partition's),
+// heldLease is the poller lease while this replica holds it,
 // renewed in the background by keep.
 //
 // A holder must not act on a lease it cannot be sure of: the key expires

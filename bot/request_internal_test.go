@@ -72,19 +72,7 @@ func TestSplitText(t *testing.T) {
 	}
 }
 
-func TestPartitionOf(t *testing.T) {
-	for _, id := range []int64{0, 1, -1, 123456789, -1001234567890, 1<<62 + 5} {
-		p := partitionOf(id, 8)
-		if p < 0 || p >= 8 {
-			t.Errorf("partitionOf(%d) = %d", id, p)
-		}
-		if partitionOf(id, 8) != p {
-			t.Errorf("partitionOf(%d) not stable", id)
-		}
-	}
-}
-
-func TestInboxItem(t *testing.T) {
+func TestUpdateOf(t *testing.T) {
 	tests := []struct {
 		raw      string
 		wantChat int64
@@ -98,15 +86,15 @@ func TestInboxItem(t *testing.T) {
 		{`not json`, 0, true},
 	}
 	for _, tc := range tests {
-		it, err := inboxItem([]byte(tc.raw), 8)
+		u, err := updateOf([]byte(tc.raw))
 		if tc.wantErr {
 			if err == nil {
-				t.Errorf("inboxItem(%s) succeeded, want error", tc.raw)
+				t.Errorf("updateOf(%s) succeeded, want error", tc.raw)
 			}
 			continue
 		}
-		if err != nil || it.Partition != partitionOf(tc.wantChat, 8) || string(it.Payload) != tc.raw {
-			t.Errorf("inboxItem(%s) = %+v, %v; want partition of chat %d", tc.raw, it, err, tc.wantChat)
+		if err != nil || u.Chat != tc.wantChat || string(u.Payload) != tc.raw {
+			t.Errorf("updateOf(%s) = %+v, %v; want chat %d", tc.raw, u, err, tc.wantChat)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/metrics"
 	"github.com/zhangmiao/communitybot/staff"
 	"github.com/zhangmiao/communitybot/storage"
@@ -79,7 +80,7 @@ func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *s
 	setup := func(h *harness) {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
 		h.router.ObserveUpdates(e.metrics.ObserveUpdate)
-		e.metrics.AddQueue("inbox", func(ctx context.Context) (int64, error) { return h.store.InboxBacklog(ctx, bot.Partitions) })
+		e.metrics.AddQueue("inbox", func(ctx context.Context) (int64, error) { return h.store.InboxBacklog(ctx, intake.Partitions) })
 		h.router.Use(bot.CountUsers(h.store.SeenUser, testLogger()))
 		svc, err := staff.New(staff.Deps{
 			Store: h.store, Base: h.asst.Knowledge(), QA: h.asst, Poster: e.poster, Notifier: e.notifier, Observer: e.metrics,

@@ -198,3 +198,16 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), q.name)
 	}
 }
+
+// AddRedisCounts makes communitybot_redis_round_trips_total and
+// communitybot_redis_commands_total report trips and commands at every
+// scrape (storage.Store.RoundTrips and Commands): with
+// updates_handled_total they give the Redis cost of an update.
+func (m *Metrics) AddRedisCounts(trips, commands func() int64) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "communitybot_redis_round_trips_total",
+			Help: "Round trips to Redis (a command or a whole pipeline is one)."}, func() float64 { return float64(trips()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "communitybot_redis_commands_total",
+			Help: "Commands sent to Redis (each command of a pipeline counts)."}, func() float64 { return float64(commands()) }),
+	)
+}

@@ -14,10 +14,11 @@ import (
 // The inbox is where every update taken from Telegram is written before it
 // is confirmed to Telegram (offset advanced, or webhook answered 200). It is
 // split into partitions by chat, one Redis stream each, and each partition is
-// consumed by one worker at a time, which keeps one chat's updates in order
-// across workers and replicas. A consumer group per stream remembers what a
-// worker read but did not finish, so a new owner of the partition resumes
-// exactly there.
+// read by one replica at a time (package intake holds the partition leases
+// and keeps each chat's updates in order). A consumer group per stream
+// remembers what an owner read but did not acknowledge, so a new owner of
+// the partition resumes exactly there. Entries are acknowledged one by one,
+// in any order (different chats finish at different times).
 //
 // Telegram delivers at least once (unconfirmed updates and unanswered
 // webhooks are sent again), so each update id is remembered for a day and a
@@ -36,14 +37,24 @@ const (
 type InboxItem struct {
 	UpdateID  int64
 	Partition int
+	Chat      int64  // the chat whose order the update belongs to (0: none)
 	Payload   []byte // the update's JSON as Telegram sent it
 }
 
-// InboxEntry is one stored update read back by a worker.
+// InboxEntry is one stored update read back by a partition's owner.
 type InboxEntry struct {
 	ID       string // stream entry id, for InboxAck
 	UpdateID int64
+	Chat     int64 // 0 for entries stored by a release that did not record it
 	Payload  []byte
+}
+
+// InboxDone is one handled entry to acknowledge, with the writes its
+// handler deferred (nil: none).
+type InboxDone struct {
+	Partition int
+	ID        string
+	Writes    *Batch
 }
 
 func (s *Store) inboxStreamKey(p int) string { return s.key(fmt.Sprintf("{in%d}", p), "stream") }
@@ -54,7 +65,7 @@ func (s *Store) pollerOffsetKey() string { return s.key("poller", "offset") }
 
 var inboxAppend = redis.NewScript(`
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'u', ARGV[3])
+  redis.call('XADD', KEYS[2], '*', 'id', ARGV[2], 'u', ARGV[3], 'c', ARGV[4])
   return 1
 end
 return 0`)
@@ -68,7 +79,7 @@ func (s *Store) InboxAppend(ctx context.Context, items []InboxItem) (int, error)
 		for i, it := range items {
 			cmds[i] = inboxAppend.EvalSha(ctx, pipe,
 				[]string{s.inboxSeenKey(it.Partition, it.UpdateID), s.inboxStreamKey(it.Partition)},
-				int(seenTTL.Seconds()), it.UpdateID, it.Payload)
+				int(seenTTL.Seconds()), it.UpdateID, it.Payload, it.Chat)
 		}
 	})
 	if err != nil {
@@ -116,16 +127,21 @@ func (s *Store) InboxPrepare(ctx context.Context, partition int) error {
 	return nil
 }
 
-// InboxRead returns up to count entries of a partition. With pending set it
-// returns entries read earlier but never acknowledged (a previous owner died
-// or gave up mid-way); otherwise it waits up to block for new entries and
-// returns none when nothing arrived.
-func (s *Store) InboxRead(ctx context.Context, partition, count int, block time.Duration, pending bool) ([]InboxEntry, error) {
-	start := ">"
-	if pending {
-		start = "0"
-		block = -1 // no BLOCK: pending entries are there or not
-	}
+// InboxRead waits up to block for entries of a partition that no owner has
+// read yet and returns up to count of them, or none when nothing arrived.
+func (s *Store) InboxRead(ctx context.Context, partition, count int, block time.Duration) ([]InboxEntry, error) {
+	return s.inboxRead(ctx, partition, ">", count, block)
+}
+
+// InboxPending returns up to count entries of a partition that were read
+// but never acknowledged (a previous owner died or gave the partition up
+// mid-way), oldest first, starting after the entry id after ("0": from
+// the first). A new owner pages through them before reading new entries.
+func (s *Store) InboxPending(ctx context.Context, partition int, after string, count int) ([]InboxEntry, error) {
+	return s.inboxRead(ctx, partition, after, count, -1) // no BLOCK: pending entries are there or not
+}
+
+func (s *Store) inboxRead(ctx context.Context, partition int, start string, count int, block time.Duration) ([]InboxEntry, error) {
 	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group:    inboxGroup,
 		Consumer: inboxConsumer,
@@ -147,39 +163,62 @@ func (s *Store) InboxRead(ctx context.Context, partition, count int, block time.
 	var out []InboxEntry
 	for _, st := range res {
 		for _, m := range st.Messages {
-			id, _ := strconv.ParseInt(str(m.Values["id"]), 10, 64)
-			out = append(out, InboxEntry{ID: m.ID, UpdateID: id, Payload: []byte(str(m.Values["u"]))})
+			out = append(out, entryOf(m))
 		}
 	}
-	return out, nil
+	// miniredis ignores COUNT for pending entries.
+	return out[:min(len(out), count)], nil
 }
 
-// InboxAck marks entries done and removes them from the stream. When b is
-// not nil, the batch's deferred writes go in the same round trip; they
-// leave the batch only when Redis took them, so a failed acknowledgement
-// can be retried with them.
-func (s *Store) InboxAck(ctx context.Context, partition int, b *Batch, ids ...string) error {
-	var ops []func(ctx context.Context, pipe redis.Pipeliner)
-	if b != nil {
-		ops = b.peek()
-	}
-	if len(ids) == 0 && len(ops) == 0 {
+func entryOf(m redis.XMessage) InboxEntry {
+	id, _ := strconv.ParseInt(str(m.Values["id"]), 10, 64)
+	chat, _ := strconv.ParseInt(str(m.Values["c"]), 10, 64)
+	return InboxEntry{ID: m.ID, UpdateID: id, Chat: chat, Payload: []byte(str(m.Values["u"]))}
+}
+
+// InboxAck marks handled entries done and removes them from their
+// partitions, together with the writes their handlers deferred, all in one
+// round trip. The deferred writes leave their batches only when Redis took
+// them, so a failed acknowledgement can be retried with them.
+func (s *Store) InboxAck(ctx context.Context, done []InboxDone) error {
+	if len(done) == 0 {
 		return nil
 	}
-	key := s.inboxStreamKey(partition)
 	pipe := s.rdb.Pipeline()
-	for _, op := range ops {
-		op(ctx, pipe)
+	taken := make([]int, len(done))
+	ids := map[int][]string{}
+	var order []int
+	for i, d := range done {
+		if d.Writes != nil {
+			ops := d.Writes.peek()
+			taken[i] = len(ops)
+			for _, op := range ops {
+				op(ctx, pipe)
+			}
+		}
+		if d.ID == "" {
+			continue
+		}
+		if _, ok := ids[d.Partition]; !ok {
+			order = append(order, d.Partition)
+		}
+		ids[d.Partition] = append(ids[d.Partition], d.ID)
 	}
-	if len(ids) > 0 {
-		pipe.XAck(ctx, key, inboxGroup, ids...)
-		pipe.XDel(ctx, key, ids...)
+	for _, p := range order {
+		key := s.inboxStreamKey(p)
+		pipe.XAck(ctx, key, inboxGroup, ids[p]...)
+		pipe.XDel(ctx, key, ids[p]...)
+	}
+	if pipe.Len() == 0 {
+		return nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("inbox %d: ack: %w", partition, err)
+		return fmt.Errorf("inbox ack of %d updates: %w", len(done), err)
 	}
-	if b != nil {
-		b.drop(len(ops))
+	for i, d := range done {
+		if d.Writes != nil {
+			d.Writes.drop(taken[i])
+		}
 	}
 	return nil
 }
@@ -253,8 +292,7 @@ func (s *Store) InboxEntries(ctx context.Context, partition int) ([]InboxEntry, 
 	}
 	out := make([]InboxEntry, 0, len(msgs))
 	for _, m := range msgs {
-		id, _ := strconv.ParseInt(str(m.Values["id"]), 10, 64)
-		out = append(out, InboxEntry{ID: m.ID, UpdateID: id, Payload: []byte(str(m.Values["u"]))})
+		out = append(out, entryOf(m))
 	}
 	return out, nil
 }

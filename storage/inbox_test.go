@@ -25,7 +25,7 @@ func TestInboxDedupOrderAndResume(t *testing.T) {
 		items := func(ids ...int64) []storage.InboxItem {
 			var out []storage.InboxItem
 			for _, id := range ids {
-				out = append(out, storage.InboxItem{UpdateID: id, Partition: p, Payload: []byte(fmt.Sprintf(`{"update_id":%d}`, id))})
+				out = append(out, storage.InboxItem{UpdateID: id, Partition: p, Chat: 40 + id, Payload: []byte(fmt.Sprintf(`{"update_id":%d}`, id))})
 			}
 			return out
 		}
@@ -44,36 +44,45 @@ func TestInboxDedupOrderAndResume(t *testing.T) {
 			t.Fatalf("PollerOffset = %d, %v; want 4", off, err)
 		}
 
-		got, err := s.InboxRead(ctx, p, 2, 10*time.Millisecond, false)
-		if err != nil || len(got) != 2 || got[0].UpdateID != 1 || got[1].UpdateID != 2 {
-			t.Fatalf("InboxRead = %+v, %v; want updates 1, 2", got, err)
+		got, err := s.InboxRead(ctx, p, 3, 10*time.Millisecond)
+		if err != nil || len(got) != 3 || got[0].UpdateID != 1 || got[1].UpdateID != 2 || got[2].UpdateID != 3 {
+			t.Fatalf("InboxRead = %+v, %v; want updates 1, 2, 3", got, err)
 		}
-		if string(got[0].Payload) != `{"update_id":1}` {
-			t.Fatalf("payload = %q", got[0].Payload)
+		if string(got[0].Payload) != `{"update_id":1}` || got[0].Chat != 41 {
+			t.Fatalf("entry = %+v, want update 1's payload and chat 41", got[0])
 		}
-		if err := s.InboxAck(ctx, p, nil, got[0].ID); err != nil {
+		// Different chats finish in any order: 2 is acknowledged before 1.
+		if err := s.InboxAck(ctx, []storage.InboxDone{{Partition: p, ID: got[1].ID}}); err != nil {
 			t.Fatal(err)
 		}
-		// The owner "dies" here with update 2 read but not acknowledged.
-		// The next owner first sees update 2 again, then 3 and 4.
-		pend, err := s.InboxRead(ctx, p, 10, 0, true)
-		if err != nil || len(pend) != 1 || pend[0].UpdateID != 2 {
-			t.Fatalf("pending = %+v, %v; want update 2", pend, err)
+		// The owner "dies" here with updates 1 and 3 read but not
+		// acknowledged. The next owner pages through them, then reads 4.
+		pend, err := s.InboxPending(ctx, p, "0", 1)
+		if err != nil || len(pend) != 1 || pend[0].UpdateID != 1 {
+			t.Fatalf("pending = %+v, %v; want update 1", pend, err)
 		}
-		if err := s.InboxAck(ctx, p, nil, pend[0].ID); err != nil {
-			t.Fatal(err)
+		pend2, err := s.InboxPending(ctx, p, pend[0].ID, 10)
+		if err != nil || len(pend2) != 1 || pend2[0].UpdateID != 3 {
+			t.Fatalf("pending after 1 = %+v, %v; want update 3", pend2, err)
 		}
-		rest, err := s.InboxRead(ctx, p, 10, 10*time.Millisecond, false)
-		if err != nil || len(rest) != 2 || rest[0].UpdateID != 3 || rest[1].UpdateID != 4 {
-			t.Fatalf("rest = %+v, %v; want 3, 4", rest, err)
+		if more, err := s.InboxPending(ctx, p, pend2[0].ID, 10); err != nil || len(more) != 0 {
+			t.Fatalf("pending after 3 = %+v, %v; want none", more, err)
 		}
-		if err := s.InboxAck(ctx, p, nil, rest[0].ID, rest[1].ID); err != nil {
+		rest, err := s.InboxRead(ctx, p, 10, 10*time.Millisecond)
+		if err != nil || len(rest) != 1 || rest[0].UpdateID != 4 {
+			t.Fatalf("rest = %+v, %v; want 4", rest, err)
+		}
+		// One round trip acknowledges entries of several partitions.
+		if err := s.InboxAck(ctx, []storage.InboxDone{{Partition: p, ID: pend[0].ID}, {Partition: p, ID: pend2[0].ID}, {Partition: p, ID: rest[0].ID}}); err != nil {
 			t.Fatal(err)
 		}
 		if l, err := s.InboxLen(ctx, p); err != nil || l != 0 {
 			t.Fatalf("InboxLen = %d, %v; want 0", l, err)
 		}
-		empty, err := s.InboxRead(ctx, p, 10, 10*time.Millisecond, false)
+		if more, err := s.InboxPending(ctx, p, "0", 10); err != nil || len(more) != 0 {
+			t.Fatalf("pending at the end = %+v, %v; want none", more, err)
+		}
+		empty, err := s.InboxRead(ctx, p, 10, 10*time.Millisecond)
 		if err != nil || len(empty) != 0 {
 			t.Fatalf("read on empty = %+v, %v", empty, err)
 		}
@@ -138,13 +147,13 @@ func TestFailedAckKeepsDeferredWrites(t *testing.T) {
 	// The same writes through a client that cannot connect: the ack fails.
 	broken := storage.NewFromClient(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}), storage.Options{Prefix: s.Prefix()})
 	defer broken.Close()
-	if err := broken.InboxAck(ctx, 0, batch, "0-1"); err == nil {
+	if err := broken.InboxAck(ctx, []storage.InboxDone{{ID: "0-1", Writes: batch}}); err == nil {
 		t.Fatal("ack through a closed port succeeded")
 	}
 	if batch.Len() != 1 {
 		t.Fatalf("failed ack left %d writes in the batch, want 1", batch.Len())
 	}
-	if err := s.InboxAck(ctx, 0, batch, "0-1"); err != nil {
+	if err := s.InboxAck(ctx, []storage.InboxDone{{ID: "0-1", Writes: batch}}); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := s.Conversation(ctx, 5, 5); c.Topic != "goals" {
@@ -153,4 +162,54 @@ func TestFailedAckKeepsDeferredWrites(t *testing.T) {
 	if batch.Len() != 0 {
 		t.Fatalf("batch holds %d writes after a successful ack", batch.Len())
 	}
+}
+
+func TestMembersAndLeases(t *testing.T) {
+	backends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		if m, err := s.Heartbeat(ctx, "g", "b", time.Minute); err != nil || len(m) != 1 || m[0] != "b" {
+			t.Fatalf("Heartbeat(b) = %v, %v; want [b]", m, err)
+		}
+		if _, err := s.Heartbeat(ctx, "g", "c", 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Heartbeat(ctx, "g", "a", time.Minute)
+		if err != nil || fmt.Sprint(m) != "[a b c]" {
+			t.Fatalf("Heartbeat(a) = %v, %v; want [a b c]", m, err)
+		}
+		// c stops renewing: it drops out once its entry expires.
+		deadline := time.Now().Add(5 * time.Second)
+		for fmt.Sprint(m) != "[a b]" {
+			if time.Now().After(deadline) {
+				t.Fatalf("members = %v; c never expired", m)
+			}
+			time.Sleep(20 * time.Millisecond)
+			m, _ = s.Heartbeat(ctx, "g", "a", time.Minute)
+		}
+		if err := s.LeaveGroup(ctx, "g", "b"); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := s.Heartbeat(ctx, "g", "a", time.Minute); fmt.Sprint(m) != "[a]" {
+			t.Fatalf("members after b left = %v; want [a]", m)
+		}
+
+		held, err := s.HoldLeases(ctx, []string{"x", "y"}, "a", time.Minute)
+		if err != nil || !held[0] || !held[1] {
+			t.Fatalf("a HoldLeases = %v, %v; want both", held, err)
+		}
+		held, err = s.HoldLeases(ctx, []string{"y", "z"}, "b", time.Minute)
+		if err != nil || held[0] || !held[1] {
+			t.Fatalf("b HoldLeases = %v, %v; want z only", held, err)
+		}
+		if held, _ := s.HoldLeases(ctx, []string{"x"}, "a", time.Minute); !held[0] {
+			t.Fatal("a could not renew its lease")
+		}
+		if err := s.ReleaseLeases(ctx, []string{"x", "y", "z"}, "a"); err != nil {
+			t.Fatal(err)
+		}
+		held, _ = s.HoldLeases(ctx, []string{"x", "z"}, "b", time.Minute)
+		if !held[0] || !held[1] {
+			t.Fatalf("after a released: b holds %v; want x (released) and z (its own, untouched by a's release)", held)
+		}
+	})
 }

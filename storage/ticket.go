@@ -102,8 +102,11 @@ func (s *Store) CreateTicket(ctx context.Context, t communitybot.Ticket, maxOpen
 	}
 	fields := []any{"chat", t.ChatID, "user", t.UserID, "uname", t.UserName, "ctitle", t.ChatTitle,
 		"q", t.Question, "norm", t.Normalized, "at", t.CreatedAt.UnixMilli(), "kind", string(t.Kind)}
-	// Tickets are created seldom, so a retry after a concurrent change is
-	// cheap; the bound only guards against a livelock.
+	// Tickets are created seldom, so a retry after a concurrent change
+	// (another replica's ticket) is cheap; the bound only guards against a
+	// livelock.
+	s.ticketMu.Lock()
+	defer s.ticketMu.Unlock()
 	for range 50 {
 		pipe := s.rdb.Pipeline()
 		recentCmd := pipe.ZRevRange(ctx, s.userTicketsKey(t.UserID), 0, 19)

@@ -316,3 +316,34 @@ func TestConcurrentTicketsOfOneUser(t *testing.T) {
 		}
 	})
 }
+
+// TestManyUsersCreateTicketsAtOnce: hundreds of chats handled at once by
+// one replica each hand a question to staff; every ticket is created, with
+// its own number (the optimistic retry used to give up on contention).
+func TestManyUsersCreateTicketsAtOnce(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	const users = 300
+	var wg sync.WaitGroup
+	nos := make([]int64, users)
+	errs := make([]error, users)
+	for i := range users {
+		wg.Go(func() {
+			tk, _, err := s.CreateTicket(ctx, communitybot.Ticket{ChatID: int64(3000 + i), UserID: int64(3000 + i),
+				Question: "今天午饭吃什么好", Normalized: "今天午饭吃什么好"}, 3, false)
+			nos[i], errs[i] = tk.No, err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("user %d: CreateTicket: %v", 3000+i, err)
+		}
+	}
+	slices.Sort(nos)
+	for i, no := range nos {
+		if no != int64(i+1) {
+			t.Fatalf("ticket numbers %v…; want 1..%d, each once", nos[:min(len(nos), 10)], users)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,6 +63,9 @@ type Faults struct {
 	// TimeoutDelay bounds how long FaultTimeout holds a request; 0 means
 	// until the client gives up or the server closes.
 	TimeoutDelay time.Duration
+	// Chats limits faults to requests whose chat_id is one of these (one
+	// slow chat among many); empty means every request.
+	Chats []int64
 }
 
 // SetFaults replaces the fault injection settings and restarts the random
@@ -71,6 +75,7 @@ func (s *Server) SetFaults(f Faults) {
 	defer s.mu.Unlock()
 	s.faults = f
 	s.faults.Kinds = append([]Fault(nil), f.Kinds...)
+	s.faults.Chats = append([]int64(nil), f.Chats...)
 	s.faultRNG = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9E3779B97F4A7C15))
 	s.faultMethods = nil
 	if len(f.Methods) > 0 {
@@ -88,12 +93,22 @@ func (s *Server) FaultsInjected() int {
 	return s.faultsInjected
 }
 
+// faultChat reports whether a request with params p is one of chats (any
+// request when chats is empty).
+func faultChat(chats []int64, p params) bool {
+	if len(chats) == 0 {
+		return true
+	}
+	id, ok, err := p.int64("chat_id")
+	return ok && err == nil && slices.Contains(chats, id)
+}
+
 // injectFault decides whether this call of method fails and, if so, plays
 // the fault. It returns nil to let the call proceed.
-func (s *Server) injectFault(ctx context.Context, method string) *apiError {
+func (s *Server) injectFault(ctx context.Context, method string, p params) *apiError {
 	s.mu.Lock()
 	f := s.faults
-	if f.Rate <= 0 || s.faultRNG == nil || (s.faultMethods != nil && !s.faultMethods[method]) {
+	if f.Rate <= 0 || s.faultRNG == nil || (s.faultMethods != nil && !s.faultMethods[method]) || !faultChat(f.Chats, p) {
 		s.mu.Unlock()
 		return nil
 	}

@@ -363,7 +363,7 @@ func (s *Server) call(ctx context.Context, method string, p params) (any, *apiEr
 	if !ok {
 		return nil, errNotFound
 	}
-	if aerr := s.injectFault(ctx, name); aerr != nil {
+	if aerr := s.injectFault(ctx, name, p); aerr != nil {
 		return nil, aerr
 	}
 	return m.fn(s, ctx, p)

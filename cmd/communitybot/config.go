@@ -42,7 +42,10 @@ type Config struct {
 	ContentFile     string // empty: the embedded knowledge base
 	Location        *time.Location
 	ConversationTTL time.Duration
-	Workers         int
+	ActiveChats     int
+	// Notes are warnings about the configuration for the log (a variable
+	// that no longer has an effect).
+	Notes []string
 
 	LogLevel  slog.Level
 	LogFormat string // text or json
@@ -73,7 +76,7 @@ var EnvVars = []envVar{
 	{"CONTENT_FILE", "(embedded)", "Path of a knowledge YAML file to use instead of the built-in one."},
 	{"TIMEZONE", "Asia/Shanghai", "Time zone for shown times, schedules and daily counters."},
 	{"CONVERSATION_TTL", "30m", "How long follow-up context is kept after a user's last question."},
-	{"WORKERS", "8", "Updates this replica handles at once (the inbox has 16 fixed partitions; one chat's updates are always handled in order)."},
+	{"ACTIVE_CHATS", "200", "Chats this replica handles at once, 1-100000. Each chat's updates are handled one at a time, in order; different chats never wait for each other. Further chats wait their turn in memory."},
 	{"LOG_LEVEL", "info (console: warn)", "debug, info, warn or error."},
 	{"LOG_FORMAT", "text", "text or json."},
 	{"ADMIN_IDS", "", "Comma-separated Telegram user ids made admins at startup (existing admins stay). Console mode's user is 10001."},
@@ -181,13 +184,18 @@ func parseConfig(getenv func(string) string) (Config, error) {
 		}
 		c.ConversationTTL = d
 	}
-	c.Workers = 8
-	if v := get("WORKERS"); v != "" {
+	c.ActiveChats = 200
+	if v := get("ACTIVE_CHATS"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 64 {
-			bad("WORKERS", "want a whole number from 1 to 64, got %q", v)
+		if err != nil || n < 1 || n > 100000 {
+			bad("ACTIVE_CHATS", "want a whole number from 1 to 100000, got %q", v)
 		}
-		c.Workers = n
+		c.ActiveChats = n
+	}
+	if get("WORKERS") != "" {
+		// It bounded updates at once (default 8) when the inbox had one
+		// worker per partition; concurrency is per chat now.
+		c.Notes = append(c.Notes, "WORKERS has no effect any more and can be removed; ACTIVE_CHATS bounds how many chats are handled at once")
 	}
 	switch lv := strings.ToLower(get("LOG_LEVEL")); lv {
 	case "":

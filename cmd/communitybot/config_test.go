@@ -20,13 +20,18 @@ func TestParseConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mode != ModeConsole || c.APIURL != "https://api.telegram.org" || c.RedisURL != "" || c.Workers != 8 ||
+	if c.Mode != ModeConsole || c.APIURL != "https://api.telegram.org" || c.RedisURL != "" || c.ActiveChats != 200 ||
 		c.ConversationTTL != 30*time.Minute || c.Location.String() != "Asia/Shanghai" || c.LogLevel != slog.LevelWarn {
 		t.Fatalf("defaults = %+v", c)
 	}
 	c, err = parseConfig(env("TELEGRAM_BOT_TOKEN", "123:abc"))
-	if err != nil || c.Mode != ModePolling || c.LogLevel != slog.LevelInfo {
+	if err != nil || c.Mode != ModePolling || c.LogLevel != slog.LevelInfo || len(c.Notes) != 0 {
 		t.Fatalf("with token: %+v, %v; want polling", c, err)
+	}
+	// WORKERS no longer applies: accepted, with a note for the log.
+	c, err = parseConfig(env("ACTIVE_CHATS", "50", "WORKERS", "8"))
+	if err != nil || c.ActiveChats != 50 || len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "ACTIVE_CHATS") {
+		t.Fatalf("ACTIVE_CHATS=50 WORKERS=8: %+v, %v; want 50 chats and a note about WORKERS", c, err)
 	}
 	c, err = parseConfig(env("TELEGRAM_BOT_TOKEN", "123:abc", "WEBHOOK_URL", "https://bot.example.org/hook", "WEBHOOK_SECRET", "abc_DEF-1"))
 	if err != nil || c.Mode != ModeWebhook {
@@ -51,7 +56,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad redis url", env("REDIS_URL", "mysql://localhost"), "REDIS_URL"},
 		{"bad timezone", env("TIMEZONE", "Mars/Olympus"), "TIMEZONE"},
 		{"bad ttl", env("CONVERSATION_TTL", "forever"), "CONVERSATION_TTL"},
-		{"bad workers", env("WORKERS", "0"), "WORKERS"},
+		{"bad active chats", env("ACTIVE_CHATS", "0"), "ACTIVE_CHATS"},
+		{"too many active chats", env("ACTIVE_CHATS", "100001"), "ACTIVE_CHATS"},
 		{"bad log level", env("LOG_LEVEL", "loud"), "LOG_LEVEL"},
 		{"bad log format", env("LOG_FORMAT", "xml"), "LOG_FORMAT"},
 		{"bad admin id", env("ADMIN_IDS", "123,abc"), "ADMIN_IDS"},

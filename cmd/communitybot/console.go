@@ -15,6 +15,7 @@ import (
 
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -196,7 +197,7 @@ func (c *console) waitQuiet(ctx context.Context, quiet, limit time.Duration) int
 		c.mu.Lock()
 		idle := time.Since(c.lastSeen)
 		c.mu.Unlock()
-		backlog, err := c.store.InboxBacklog(ctx, bot.Partitions)
+		backlog, err := c.store.InboxBacklog(ctx, intake.Partitions)
 		if err != nil {
 			backlog = 0 // the embedded Redis does not fail; never hang on it
 		}

@@ -54,6 +54,9 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	// main prints what run returns: it holds no secret either.
 	defer func() { runErr = newScrubber(secretsOf(cfg)).err(runErr) }()
 	log := newLogger(cfg, stderr)
+	for _, n := range cfg.Notes {
+		log.Warn(n)
+	}
 	storage.RouteLogs(log.With("component", "redis"))
 
 	var closers closeStack
@@ -106,7 +109,7 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	botCfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,
 		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, WebhookListen: cfg.WebhookListen,
-		Workers: cfg.Workers, Logger: log.With("component", "bot"),
+		ActiveChats: cfg.ActiveChats, Logger: log.With("component", "bot"),
 	}
 	if cfg.Mode == ModeWebhook {
 		botCfg.Mode = bot.ModeWebhook

@@ -10,6 +10,7 @@ import (
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/metrics"
 	"github.com/zhangmiao/communitybot/staff"
 	"github.com/zhangmiao/communitybot/storage"
@@ -55,7 +56,8 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 		log.Info("STAFF_CHAT_ID is not set: unanswered questions become tickets listed by /tickets, not posted to a staff chat")
 	}
 
-	m.AddQueue("inbox", func(ctx context.Context) (int64, error) { return store.InboxBacklog(ctx, bot.Partitions) })
+	m.AddQueue("inbox", func(ctx context.Context) (int64, error) { return store.InboxBacklog(ctx, intake.Partitions) })
+	m.AddRedisCounts(store.RoundTrips, store.Commands)
 
 	runCtx, stopDesk := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -120,7 +120,7 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	tg, err := bot.New(bot.Config{Token: api.Token(), APIURL: api.URL(), Workers: workers, Logger: logger}, store, bot.NewRouter(nil, logger))
+	tg, err := bot.New(bot.Config{Token: api.Token(), APIURL: api.URL(), Logger: logger}, store, bot.NewRouter(nil, logger))
 	if err != nil {
 		return err
 	}

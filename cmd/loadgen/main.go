@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -51,11 +52,25 @@ func main() {
 	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	users := flags.Int("users", 200, "simulated residents, each in a private chat")
 	perUser := flags.Int("questions", 10, "questions each resident asks, one after the other")
-	workers := flags.Int("workers", 8, "inbox partitions (WORKERS)")
+	chats := flags.Int("chats", 200, "chats handled at once (ACTIVE_CHATS)")
 	redisURL := flags.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	mix := flags.String("mix", "mixed", "question mix: mixed or plain")
 	startup := flags.String("startup", "", "measure startup, idle RSS and shutdown of this communitybot binary instead")
+	cpuProfile := flags.String("cpuprofile", "", "write a CPU profile of the load run to this file")
 	_ = flags.Parse(os.Args[1:])
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *startup != "" {
 		if err := measureStartup(*startup, *redisURL); err != nil {
 			fmt.Fprintln(os.Stderr, "error:", err)
@@ -68,13 +83,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "error: -mix must be mixed or plain")
 		os.Exit(2)
 	}
-	if err := run(*users, *perUser, *workers, *redisURL, questions); err != nil {
+	if err := run(*users, *perUser, *chats, *redisURL, questions); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(users, perUser, workers int, redisURL string, questions []string) error {
+func run(users, perUser, chats int, redisURL string, questions []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var b [4]byte
@@ -110,7 +126,7 @@ func run(users, perUser, workers int, redisURL string, questions []string) error
 	api := tgtest.New()
 	defer api.Close()
 	bt, err := bot.New(bot.Config{
-		Token: api.Token(), APIURL: api.URL(), Workers: workers, Logger: log,
+		Token: api.Token(), APIURL: api.URL(), ActiveChats: chats, Logger: log,
 		FloodLimit: -1, // the simulated residents ask as fast as the bot answers
 	}, store, router)
 	if err != nil {
@@ -158,9 +174,10 @@ func run(users, perUser, workers int, redisURL string, questions []string) error
 	if _, err := ask(tgtest.User{ID: 1, FirstName: "warmup"}, "你好"); err != nil {
 		return err
 	}
-	idleStart, idleTrips := time.Now(), store.RoundTrips()
+	idleStart, idleTrips, idleCmds := time.Now(), store.RoundTrips(), store.Commands()
 	time.Sleep(3 * time.Second)
 	idleRate := float64(store.RoundTrips()-idleTrips) / time.Since(idleStart).Seconds()
+	idleCmdRate := float64(store.Commands()-idleCmds) / time.Since(idleStart).Seconds()
 
 	var (
 		lmu       sync.Mutex
@@ -168,7 +185,7 @@ func run(users, perUser, workers int, redisURL string, questions []string) error
 		firstErr  error
 		wg        sync.WaitGroup
 	)
-	trips0, start := store.RoundTrips(), time.Now()
+	trips0, cmds0, start := store.RoundTrips(), store.Commands(), time.Now()
 	for i := range users {
 		u := tgtest.User{ID: int64(1000 + i), FirstName: "居民"}
 		wg.Go(func() {
@@ -189,6 +206,7 @@ func run(users, perUser, workers int, redisURL string, questions []string) error
 	wg.Wait()
 	elapsed := time.Since(start)
 	trips := store.RoundTrips() - trips0
+	cmds := store.Commands() - cmds0
 	if firstErr != nil {
 		return firstErr
 	}
@@ -201,10 +219,12 @@ func run(users, perUser, workers int, redisURL string, questions []string) error
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[min(n-1, int(float64(n)*p))] }
 	busTrips := float64(trips) - idleRate*elapsed.Seconds()
-	fmt.Printf("users=%d questions/user=%d workers=%d updates=%d\n", users, perUser, workers, n)
+	busCmds := float64(cmds) - idleCmdRate*elapsed.Seconds()
+	fmt.Printf("users=%d questions/user=%d active-chats=%d updates=%d\n", users, perUser, chats, n)
 	fmt.Printf("elapsed=%s throughput=%.0f updates/s\n", elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds())
 	fmt.Printf("latency p50=%s p90=%s p99=%s max=%s\n", pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), latencies[n-1].Round(time.Microsecond))
 	fmt.Printf("redis round trips/update=%.2f (all %d trips: %.2f/update; idle %.1f trips/s subtracted)\n", busTrips/float64(n), trips, float64(trips)/float64(n), idleRate)
+	fmt.Printf("redis commands/update=%.2f (all %d commands: %.2f/update; idle %.1f commands/s subtracted)\n", busCmds/float64(n), cmds, float64(cmds)/float64(n), idleCmdRate)
 	return nil
 }
 
