@@ -38,11 +38,12 @@ func TestConsoleMode(t *testing.T) {
 	var out, errOut syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := run(ctx, env(), in, &out, &errOut); err != nil {
+	// WEB_LISTEN: the page on a free port, not console mode's 8081.
+	if err := run(ctx, env("WEB_LISTEN", "127.0.0.1:0"), in, &out, &errOut); err != nil {
 		t.Fatalf("run: %v\nstderr: %s", err, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"控制台模式", "美丽张庙", "电梯加装", "架空线入地", "更新记录", "没有 /nosuch 这个命令"} {
+	for _, want := range []string{"控制台模式", "网页版：http://127.0.0.1:", "美丽张庙", "电梯加装", "架空线入地", "更新记录", "没有 /nosuch 这个命令"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}
