@@ -1,6 +1,6 @@
 // 张庙街道社区助手 · 网页版. Every text from the server is put into the page
 // as a text node (textContent, createTextNode); markup comes only from the
-// server's node tree, whose tags are checked again here. No innerHTML.
+// server's node tree, whose tags are checked again here; the HTML parser is never used.
 (function () {
   "use strict";
 
