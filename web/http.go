@@ -313,7 +313,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	if drainErr != nil {
 		s.log.Warn("web: input stored, answer deferred to the sweeper", "visitor", v, "err", drainErr)
 	}
-	recs, err := s.store.WebMessagesAfter(ctx, v, req.After, historyShown)
+	recs, err := s.newMessages(ctx, v, req.After)
 	if err != nil {
 		writeJSON(w, http.StatusAccepted, postResponse{Seq: seq})
 		return
@@ -330,6 +330,21 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusAccepted
 	}
 	writeJSON(w, status, postResponse{Seq: seq, Done: done, Messages: views})
+}
+
+// newMessages returns the messages after the page's last one; a page
+// that is far behind (or sent no position) gets the latest historyShown,
+// so the answer it waits for is always among them.
+func (s *Server) newMessages(ctx context.Context, v, after int64) ([]storage.WebRecord, error) {
+	recs, err := s.store.WebMessagesAfter(ctx, v, after, historyShown)
+	if err != nil || len(recs) < historyShown {
+		return recs, err
+	}
+	latest, err := s.store.WebHistory(ctx, v, historyShown)
+	if err != nil {
+		return nil, err
+	}
+	return latest, nil
 }
 
 // announcementView is one item of the 公告 tab.

@@ -122,6 +122,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		if len(recs) == historyShown {
+			continue // more to send at once
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -35,7 +35,7 @@ func (r *relay) Post(ctx context.Context, chatID int64, rep communitybot.Reply) 
 }
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *web.Server
 	ts    *httptest.Server
 	store *storage.Store
@@ -43,7 +43,7 @@ type harness struct {
 	c     *http.Client
 }
 
-func newHarness(t *testing.T, cfg web.Config) *harness {
+func newHarness(t testing.TB, cfg web.Config) *harness {
 	t.Helper()
 	store := storagetest.New(t)
 	kb, err := content.Default()
