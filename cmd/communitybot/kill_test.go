@@ -116,6 +116,7 @@ func TestKilledMidBroadcastDeliversEveryMessageOnce(t *testing.T) {
 		"REDIS_URL=" + storagetest.URL(), "REDIS_PREFIX=" + prefix,
 		fmt.Sprintf("ADMIN_IDS=%d", admin.ID), "DELIVERY_RATE=100", "DELIVERY_PER_CHAT=100",
 		fmt.Sprintf("DELIVERY_WORKERS=%d", workers), "DELIVERY_CLAIM_IDLE=2s", "LOG_LEVEL=debug",
+		"HTTP_ADDR=off", // not the default :9090: no test binds a fixed port
 	}
 	delivered := func() (total int) {
 		for _, id := range chats {
