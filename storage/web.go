@@ -192,8 +192,8 @@ func (s *Store) WebNextInput(ctx context.Context, visitor int64) (WebRecord, boo
 // otherwise it changes nothing and returns ErrWebNotOwner. The deferred
 // writes of batch (conversation context, question counters), when there
 // is one, go in the same round trip, before it. It returns the answers'
-// seqs.
-func (s *Store) WebComplete(ctx context.Context, batch *Batch, visitor int64, token string, seq int64, answers [][]byte) ([]int64, error) {
+// seqs and how many inputs are left; with none left the lock is released.
+func (s *Store) WebComplete(ctx context.Context, batch *Batch, visitor int64, token string, seq int64, answers [][]byte) (seqs []int64, left int, err error) {
 	keys := []string{
 		s.webVisitorKey(visitor, "st"), s.webVisitorKey(visitor, "log"), s.webVisitorKey(visitor, "q"),
 		s.webVisitorKey(visitor, "lock"), s.webPendingKey(),
@@ -207,26 +207,26 @@ func (s *Store) WebComplete(ctx context.Context, batch *Batch, visitor int64, to
 		ops = batch.peek()
 	}
 	var cmd *redis.Cmd
-	err := s.execScripts(ctx, []*redis.Script{webComplete}, func(pipe redis.Pipeliner) {
+	err = s.execScripts(ctx, []*redis.Script{webComplete}, func(pipe redis.Pipeliner) {
 		for _, op := range ops {
 			op(ctx, pipe)
 		}
 		cmd = webComplete.EvalSha(ctx, pipe, keys, args...)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("web complete %d/%d: %w", visitor, seq, err)
+		return nil, 0, fmt.Errorf("web complete %d/%d: %w", visitor, seq, err)
 	}
 	if batch != nil {
 		batch.drop(len(ops))
 	}
 	if n, ok := cmd.Val().(int64); ok && n == -1 {
-		return nil, ErrWebNotOwner
+		return nil, 0, ErrWebNotOwner
 	}
-	seqs, err := cmd.Int64Slice()
-	if err != nil {
-		return nil, fmt.Errorf("web complete %d/%d: %w", visitor, seq, err)
+	res, err := cmd.Int64Slice()
+	if err != nil || len(res) == 0 {
+		return nil, 0, fmt.Errorf("web complete %d/%d: %v", visitor, seq, err)
 	}
-	return seqs, nil
+	return res[1:], int(res[0]), nil
 }
 
 // WebAppend adds messages to a visitor's conversation that answer no input

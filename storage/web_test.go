@@ -46,25 +46,29 @@ func TestWebConversation(t *testing.T) {
 		if err != nil || !ok || head.Seq != 1 || string(head.Data) != `{"q":"电梯"}` {
 			t.Fatalf("WebNextInput = %+v, %v, %v", head, ok, err)
 		}
-		if _, err := s.WebComplete(ctx, nil, v, "b", 1, [][]byte{[]byte("x")}); !errors.Is(err, storage.ErrWebNotOwner) {
+		if _, _, err := s.WebComplete(ctx, nil, v, "b", 1, [][]byte{[]byte("x")}); !errors.Is(err, storage.ErrWebNotOwner) {
 			t.Fatalf("complete without the lock: %v, want ErrWebNotOwner", err)
 		}
-		if _, err := s.WebComplete(ctx, nil, v, "a", 2, [][]byte{[]byte("x")}); !errors.Is(err, storage.ErrWebNotOwner) {
+		if _, _, err := s.WebComplete(ctx, nil, v, "a", 2, [][]byte{[]byte("x")}); !errors.Is(err, storage.ErrWebNotOwner) {
 			t.Fatalf("complete of an input that is not the head: %v, want ErrWebNotOwner", err)
 		}
-		seqs, err := s.WebComplete(ctx, nil, v, "a", 1, [][]byte{[]byte(`{"bot":"答1"}`)})
-		if err != nil || len(seqs) != 1 || seqs[0] != 3 {
-			t.Fatalf("WebComplete = %v, %v", seqs, err)
+		seqs, left, err := s.WebComplete(ctx, nil, v, "a", 1, [][]byte{[]byte(`{"bot":"答1"}`)})
+		if err != nil || len(seqs) != 1 || seqs[0] != 3 || left != 1 {
+			t.Fatalf("WebComplete = %v, %d left, %v", seqs, left, err)
 		}
-		if _, err := s.WebComplete(ctx, nil, v, "a", 1, [][]byte{[]byte("again")}); !errors.Is(err, storage.ErrWebNotOwner) {
+		if _, _, err := s.WebComplete(ctx, nil, v, "a", 1, [][]byte{[]byte("again")}); !errors.Is(err, storage.ErrWebNotOwner) {
 			t.Fatalf("completing input 1 twice: %v", err)
 		}
 		pend, err := s.WebPending(ctx, -time.Hour, 10)
 		if err != nil || len(pend) != 1 || pend[0] != v {
 			t.Fatalf("WebPending with one input left = %v, %v", pend, err)
 		}
-		if _, err := s.WebComplete(ctx, nil, v, "a", 2, nil); err != nil {
-			t.Fatal(err)
+		if seqs, left, err := s.WebComplete(ctx, nil, v, "a", 2, nil); err != nil || len(seqs) != 0 || left != 0 {
+			t.Fatalf("last WebComplete = %v, %d left, %v", seqs, left, err)
+		}
+		// Nothing left: the lock went with the last completion.
+		if ok, _ := s.WebLock(ctx, v, "c", time.Minute); !ok {
+			t.Fatal("lock still held after the queue emptied")
 		}
 		if pend, _ := s.WebPending(ctx, -time.Hour, 10); len(pend) != 0 {
 			t.Fatalf("WebPending after the queue emptied = %v", pend)
@@ -73,6 +77,12 @@ func TestWebConversation(t *testing.T) {
 			t.Fatal("queue not empty")
 		}
 		if err := s.WebUnlock(ctx, v, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.WebLock(ctx, v, "b", time.Minute); ok {
+			t.Fatal("a stale token released another's lock")
+		}
+		if err := s.WebUnlock(ctx, v, "c"); err != nil {
 			t.Fatal(err)
 		}
 		if ok, _ := s.WebLock(ctx, v, "b", time.Minute); !ok {
@@ -154,7 +164,7 @@ func TestWebCompleteOnceUnderRace(t *testing.T) {
 					if err != nil || !ok {
 						return
 					}
-					if _, err := s.WebComplete(ctx, nil, v, "t", in.Seq, [][]byte{[]byte("a")}); err == nil {
+					if _, _, err := s.WebComplete(ctx, nil, v, "t", in.Seq, [][]byte{[]byte("a")}); err == nil {
 						mu.Lock()
 						done++
 						mu.Unlock()

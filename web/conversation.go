@@ -62,7 +62,11 @@ func (s *Server) drain(ctx context.Context, visitor int64) error {
 	if err != nil || !ok {
 		return err
 	}
+	released := false // the completion of the last input releases the lock
 	defer func() {
+		if released {
+			return
+		}
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		if err := s.store.WebUnlock(uctx, visitor, token); err != nil {
@@ -87,7 +91,8 @@ func (s *Server) drain(ctx context.Context, visitor int64) error {
 		for i, m := range answers {
 			payloads[i] = m.encode()
 		}
-		if _, err := s.store.WebComplete(ctx, batch, visitor, token, rec.Seq, payloads); err != nil {
+		_, left, err := s.store.WebComplete(ctx, batch, visitor, token, rec.Seq, payloads)
+		if err != nil {
 			if errors.Is(err, storage.ErrWebNotOwner) {
 				return nil // someone else finished it (our lock ran out)
 			}
@@ -95,6 +100,10 @@ func (s *Server) drain(ctx context.Context, visitor int64) error {
 		}
 		if after != nil {
 			after()
+		}
+		if left == 0 {
+			released = true
+			return nil
 		}
 	}
 	return ctx.Err()

@@ -71,7 +71,7 @@ type Store interface {
 	WebLock(ctx context.Context, visitor int64, token string, ttl time.Duration) (bool, error)
 	WebUnlock(ctx context.Context, visitor int64, token string) error
 	WebNextInput(ctx context.Context, visitor int64) (storage.WebRecord, bool, error)
-	WebComplete(ctx context.Context, batch *storage.Batch, visitor int64, token string, seq int64, answers [][]byte) ([]int64, error)
+	WebComplete(ctx context.Context, batch *storage.Batch, visitor int64, token string, seq int64, answers [][]byte) (seqs []int64, left int, err error)
 	WebAppend(ctx context.Context, visitor int64, msgs ...[]byte) ([]int64, error)
 	WebHistory(ctx context.Context, visitor int64, n int) ([]storage.WebRecord, error)
 	WebMessagesAfter(ctx context.Context, visitor, after int64, n int) ([]storage.WebRecord, error)
