@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/staff"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -190,7 +191,7 @@ func (s *Server) press(ctx context.Context, id int64, data string) (communitybot
 		}
 		r, err := s.a.ProjectList(ctx)
 		return r, nil, err
-	case "rate": // rate:<no>:g|b (staff.RatePrefix)
+	case staff.RatePrefix: // rate:<no>:g|b
 		noText, verdict, _ := strings.Cut(arg, ":")
 		no, err := strconv.ParseInt(noText, 10, 64)
 		r := map[string]communitybot.Rating{"g": communitybot.RatingGood, "b": communitybot.RatingBad}[verdict]
