@@ -20,4 +20,7 @@ type Question struct {
 	Normalized string // the matcher's normal form, used to group repeats
 	At         time.Time
 	Answered   bool
+	// Kind is what a ticket made from the question should be: a question
+	// (the zero value) or a complaint or service request.
+	Kind TicketKind
 }

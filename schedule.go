@@ -21,6 +21,7 @@ type ScheduledJob struct {
 
 	// Filled when listed.
 	Next     time.Time // next fire; zero if none
+	Every    string    // a recurring job's schedule in Chinese (每周一 09:00), for confirmations and /jobs
 	LastFire time.Time // last completed fire; zero if none
 }
 

@@ -37,6 +37,28 @@ type Ticket struct {
 	RatedAt time.Time
 
 	Learned string // id of the FAQ entry made from this ticket, if any
+
+	// Kind is a question (the zero value; tickets stored before kinds
+	// existed read as questions) or a request: a complaint or a service
+	// request that someone has to act on (楼道堆物, 路灯坏了).
+	Kind TicketKind
+}
+
+// TicketKind is what a ticket asks of staff.
+type TicketKind string
+
+// Ticket kinds.
+const (
+	TicketQuestion TicketKind = ""
+	TicketRequest  TicketKind = "request"
+)
+
+// Label is the kind as staff read it in the staff chat and in /tickets.
+func (k TicketKind) Label() string {
+	if k == TicketRequest {
+		return "诉求"
+	}
+	return "提问"
 }
 
 // TicketStatus is where a ticket stands.
@@ -121,13 +143,17 @@ type LearnedEntry struct {
 	Target string // for LearnQuestion: the topic or project id it extends
 	// Question is the resident's question, added as an example phrasing.
 	Question string
-	// Title and Answer make the new topic (LearnTopic only).
-	Title  string
-	Answer string
-	Ticket int64
-	By     string
-	ByID   int64
-	At     time.Time
+	// Title makes the new topic (LearnTopic only). Answer is the staff
+	// answer the bot gives from then on (both kinds; a LearnQuestion
+	// stored before answers were kept has none and only adds a phrasing),
+	// attributed with AnsweredAt's date.
+	Title      string
+	Answer     string
+	AnsweredAt time.Time
+	Ticket     int64
+	By         string
+	ByID       int64
+	At         time.Time
 }
 
 // LearnKind is what a learned entry does to the knowledge base.

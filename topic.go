@@ -44,6 +44,20 @@ type Broadcast struct {
 	// ReportTo is the chat that is told the progress and the outcome; 0 for
 	// none.
 	ReportTo int64
+	// Title is how the admin knows the broadcast, when it has a number of
+	// its own elsewhere: a scheduled reminder is 「提醒 #3」 (its /jobs
+	// number) in its progress message, its summary and /broadcasts. Empty:
+	// the kind and the broadcast's id (「公告 #12」).
+	Title string
+}
+
+// Label is the broadcast's name in reports and lists: its Title, or its
+// kind and id.
+func (b Broadcast) Label() string {
+	if b.Title != "" {
+		return b.Title
+	}
+	return KindLabel(b.Kind) + " #" + b.ID
 }
 
 // FixedTopics are the topics every chat can see in /subscribe, in display

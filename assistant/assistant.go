@@ -123,6 +123,7 @@ type Answer struct {
 	ProjectID string
 	FollowUp  bool   // understood through the conversation's context
 	Ticket    string // the unanswered question's ticket number, if one was made (Hooks.Escalate)
+	OffTopic  bool   // outside what the bot covers: told so, no ticket
 }
 
 // Ask answers a free-text question from a user in a chat.
@@ -142,14 +143,27 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	}
 
 	var ans Answer
+	kind := communitybot.TicketQuestion
 	switch {
+	case res.Request:
+		// 楼道里有人堆东西: acknowledged and handed to staff as a
+		// request, whatever campaign words it contains.
+		kind = communitybot.TicketRequest
+		ans = Answer{Reply: communitybot.Reply{Text: phraseRequest}}
+	case res.OffTopic:
+		ans = Answer{Reply: communitybot.Reply{Text: phraseOffTopic}, OffTopic: true}
 	case res.NeedSubject:
 		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
-	case res.Detail != "" && (res.ProjectID != "" || res.Detail == qa.DetailContact && a.isSubstantive(k, res.TopicID)):
+	case res.Quote != nil:
+		ans = Answer{Reply: a.quoteReply(k, res), Answered: true, TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
+	case res.TopicID != "" && a.isStaffAnswer(k, res.TopicID):
+		t, _ := k.kb.Topic(res.TopicID)
+		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
+	case res.Detail != "" && (res.ProjectID != "" || a.isSubstantive(k, res.TopicID) && topicDetails[res.Detail]):
 		// Projects are where residents need facts the newsletter lacks
 		// (costs, places, procedures). A campaign topic asked "在哪里" or
-		// "流程" is still best answered with the topic; only a contact
-		// (施书记电话多少) is never in it.
+		// "流程" is still best answered with the topic; a phone number,
+		// a price or a person's age is never in it.
 		// A price, a procedure, a place… the newsletter never gives:
 		// say so rather than answer with a general description, and hand
 		// the question to staff.
@@ -160,6 +174,10 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		// 什么时候完成 after 五个张庙: a topic has no schedule or progress.
 		t, _ := k.kb.Topic(res.TopicID)
 		ans = Answer{Reply: a.whichProject(ctx, k, t.Title, res.Intent), Answered: true, TopicID: res.TopicID, FollowUp: true}
+	case res.TopicID != "" && res.Missing != qa.QAny && a.isSubstantive(k, res.TopicID):
+		// 是哪个部门评的: the topic is right but says nothing of who.
+		t, _ := k.kb.Topic(res.TopicID)
+		ans = Answer{Reply: a.missingReply(k, t, res.Missing), TopicID: t.ID}
 	case res.TopicID != "":
 		t, ok := k.kb.Topic(res.TopicID)
 		if !ok {
@@ -167,18 +185,27 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		}
 		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
 	default:
-		ans = Answer{Reply: a.fallback(k)}
+		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
 	}
 
 	// A detail question keeps its subject as the conversation's context,
 	// though it was not answered.
-	if (ans.Answered || ans.TopicID != "" || ans.ProjectID != "") && !a.isSmallTalk(k, ans.TopicID) && (ans.TopicID != "" || ans.ProjectID != "") {
+	if (ans.TopicID != "" || ans.ProjectID != "") && !a.isSmallTalk(k, ans.TopicID) && !res.Request {
 		next := communitybot.Conversation{Topic: ans.TopicID, Project: ans.ProjectID, Intent: int(res.Intent)}
+		if t, ok := k.kb.Topic(ans.TopicID); ok && t.About != "" {
+			// A staff answer continues the conversation about its entry.
+			next = communitybot.Conversation{Intent: int(res.Intent)}
+			if _, isProject := k.kb.Project(t.About); isProject {
+				next.Project = t.About
+			} else {
+				next.Topic = t.About
+			}
+		}
 		if err := a.store.SaveConversation(ctx, chatID, userID, next, a.convTTL); err != nil {
 			a.log.Warn("conversation not saved", "chat_id", chatID, "err", err)
 		}
 	}
-	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered}
+	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered, Kind: kind}
 	recordErr := a.store.RecordQuestion(ctx, q)
 	if recordErr != nil {
 		a.log.Warn("question not recorded", "chat_id", chatID, "answered", ans.Answered, "err", recordErr)
@@ -187,18 +214,24 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	if h != nil && h.Observe != nil {
 		h.Observe(ans.Answered)
 	}
-	if ans.Answered {
+	if ans.Answered || ans.OffTopic {
+		// Off-topic questions are recorded for the statistics but never
+		// become tickets: they would only use up the resident's quota of
+		// open tickets.
 		return ans, nil
 	}
 	escalated := false
 	if h != nil && h.Escalate != nil {
 		no, err := h.Escalate(ctx, q)
+		ticketLine := phraseTicket
+		if kind == communitybot.TicketRequest {
+			ticketLine = phraseRequestTicket
+		}
 		switch msg, safe := communitybot.UserMessage(err); {
 		case err == nil:
 			escalated = true
 			ans.Ticket = no
-			ans.Reply.Text += fmt.Sprintf("\n\n您的问题已转交街道工作人员，问题编号 <b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。",
-				html.EscapeString(no), html.EscapeString(no))
+			ans.Reply.Text += "\n\n" + fmt.Sprintf(ticketLine, html.EscapeString(no), html.EscapeString(no))
 		case safe:
 			escalated = true
 			ans.Reply.Text += "\n\n" + html.EscapeString(msg)
@@ -208,11 +241,58 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	}
 	switch {
 	case recordErr != nil && !escalated:
-		ans.Reply.Text += "\n\n（系统暂时无法记录您的问题，请稍后再发一次，谢谢！）"
+		ans.Reply.Text += "\n\n" + phraseNotRecorded
 	case !escalated && (h == nil || h.Escalate == nil):
-		ans.Reply.Text += "\n\n您的问题已记录，街道工作人员会看到。"
+		ans.Reply.Text += "\n\n" + phraseRecorded
 	}
 	return ans, nil
+}
+
+// topicDetails are the details a campaign topic is never the answer to.
+var topicDetails = map[qa.Detail]bool{
+	qa.DetailContact: true, qa.DetailCost: true, qa.DetailPersonal: true, qa.DetailImpact: true,
+	qa.DetailQuantity: true, qa.DetailLocation: true,
+}
+
+// isStaffAnswer reports whether id is an entry whose answer staff wrote.
+func (a *Assistant) isStaffAnswer(k *knowledge, id string) bool {
+	t, ok := k.kb.Topic(id)
+	return ok && t.StaffAnswered != ""
+}
+
+// missingLabels name the kind of fact a question asked for.
+var missingLabels = map[qa.QType]string{
+	qa.QWho:  "具体是谁（哪位、哪个部门）",
+	qa.QWhen: "具体的日期",
+}
+
+// missingReply says that the topic does not give the kind of fact asked
+// for, then what it does say.
+func (a *Assistant) missingReply(k *knowledge, t content.Topic, m qa.QType) communitybot.Reply {
+	text := fmt.Sprintf(phraseMissing, missingLabels[m]) + "\n\n" + a.topicReply(k, t).Text
+	return communitybot.Reply{Text: text, Buttons: a.relatedButtons(k, t.Related)}
+}
+
+// quoteReply answers with words of a source, attributed: the newsletter
+// (简报原文) or a staff answer with its date.
+func (a *Assistant) quoteReply(k *knowledge, res qa.Result) communitybot.Reply {
+	q := res.Quote
+	var b strings.Builder
+	switch {
+	case q.Answer != "" && res.QType == qa.QNext:
+		b.WriteString(fmt.Sprintf(phraseQuoteNext, html.EscapeString(q.Answer)) + "\n\n")
+	case q.Answer != "" && res.QType == qa.QPrev:
+		b.WriteString(fmt.Sprintf(phraseQuotePrev, html.EscapeString(q.Answer)) + "\n\n")
+	}
+	b.WriteString(fmt.Sprintf(phraseQuote, html.EscapeString(q.Source), html.EscapeString(q.Text)))
+	var buttons [][]communitybot.Button
+	switch {
+	case res.ProjectID != "":
+		buttons = a.relatedButtons(k, []string{res.ProjectID})
+	case res.TopicID != "" && !a.isSmallTalk(k, res.TopicID):
+		buttons = a.relatedButtons(k, []string{res.TopicID})
+	}
+	return communitybot.Reply{Text: b.String(), Buttons: buttons}
 }
 
 // isSubstantive reports whether id is a topic about the campaign or the
@@ -230,6 +310,8 @@ var detailLabels = map[qa.Detail]string{
 	qa.DetailContact:   "联系电话和负责人",
 	qa.DetailQuantity:  "具体数字",
 	qa.DetailRule:      "具体条件和规定",
+	qa.DetailPersonal:  "个人情况（年龄、籍贯、现在的职务等）",
+	qa.DetailImpact:    "施工影响（停电、停水、封路等）",
 }
 
 // detailReply says that a specific fact about a known subject is not in
@@ -241,12 +323,11 @@ func (a *Assistant) detailReply(k *knowledge, res qa.Result) communitybot.Reply 
 	} else if t, ok := k.kb.Topic(res.TopicID); ok {
 		name, data = t.Title, "t:"+t.ID
 	}
-	text := fmt.Sprintf("抱歉，关于「%s」的%s，我手上的资料（2021年街道简报）里没有写，不能随意回答。",
-		html.EscapeString(name), detailLabels[res.Detail])
+	text := fmt.Sprintf(phraseDetail, html.EscapeString(name), detailLabels[res.Detail])
 	if p, ok := k.kb.Project(res.ProjectID); ok && p.Summary != "" {
 		// What the newsletter does say may still help (智慧湾 is by the
 		// 蕰藻浜).
-		text += "\n\n简报里的介绍：" + html.EscapeString(p.Summary)
+		text += "\n\n" + fmt.Sprintf(phraseDetailIntro, html.EscapeString(p.Summary))
 	}
 	var buttons [][]communitybot.Button
 	if data != "" {
@@ -265,9 +346,9 @@ func (a *Assistant) whichProject(ctx context.Context, k *knowledge, topicTitle s
 	}
 	var text string
 	if topicTitle != "" {
-		text = fmt.Sprintf("简报里没有「%s」的%s。", html.EscapeString(topicTitle), what)
+		text = fmt.Sprintf(phraseWhichProjectTopic, html.EscapeString(topicTitle), what)
 	}
-	text += fmt.Sprintf("您想了解哪个项目的%s？请点下面的项目，或直接说项目名称，例如“电梯加装%s”。", what, map[bool]string{true: "什么时候完成", false: "进展怎么样"}[intent == qa.IntentSchedule])
+	text += fmt.Sprintf(phraseWhichProject, what, map[bool]string{true: "什么时候完成", false: "进展怎么样"}[intent == qa.IntentSchedule])
 	list, err := a.store.Projects(ctx)
 	if err != nil || len(list) == 0 {
 		list = k.kb.Projects
@@ -282,7 +363,7 @@ func (a *Assistant) whichProject(ctx context.Context, k *knowledge, topicTitle s
 // prompt answers a message with nothing to answer (嗯, an emoji).
 func (a *Assistant) prompt(k *knowledge) communitybot.Reply {
 	return communitybot.Reply{
-		Text:    "您好！请问有什么可以帮您？可以直接用文字提问，例如“电梯加装进展怎么样”，也可以点下面的按钮。",
+		Text:    phrasePrompt,
 		Buttons: a.menuButtons(k),
 	}
 }
@@ -309,6 +390,20 @@ func (a *Assistant) Topic(ctx context.Context, chatID, userID int64, id string) 
 }
 
 func (a *Assistant) topicReply(k *knowledge, t content.Topic) communitybot.Reply {
+	if t.StaffAnswered != "" {
+		// Staff's words, said to be theirs: 街道工作人员答复（日期）.
+		title, related := t.Title, t.Related
+		if t.About != "" {
+			if p, ok := k.kb.Project(t.About); ok {
+				title = p.Name
+			} else if about, ok := k.kb.Topic(t.About); ok {
+				title = about.Title
+			}
+			related = append([]string{t.About}, related...)
+		}
+		text := fmt.Sprintf(phraseStaffTitle, html.EscapeString(title), html.EscapeString(qa.StaffLabel(t.StaffAnswered)), html.EscapeString(t.Answer))
+		return communitybot.Reply{Text: text, Buttons: a.relatedButtons(k, related)}
+	}
 	if t.SmallTalk {
 		// 你好 is answered like a person would, without a heading.
 		return communitybot.Reply{Text: html.EscapeString(t.Answer), Buttons: a.relatedButtons(k, t.Related)}
@@ -331,10 +426,6 @@ func (a *Assistant) relatedButtons(k *knowledge, ids []string) [][]communitybot.
 		}
 	}
 	return rows
-}
-
-func (a *Assistant) fallback(k *knowledge) communitybot.Reply {
-	return communitybot.Reply{Text: html.EscapeString(k.kb.Fallback), Buttons: a.menuButtons(k)}
 }
 
 // Welcome is the /start message.
@@ -398,4 +489,15 @@ func truncateRunes(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+// Classify tells whether a text is clearly off-topic (a subject the bot
+// and staff do not cover: the weather, another city) or a complaint or
+// service request, as Ask would take it without context. staff.Service
+// uses it for /ask.
+func (a *Assistant) Classify(text string) (offTopic, request bool) {
+	e := a.know.Load().engine
+	text = truncateRunes(strings.TrimSpace(text), MaxQuestionRunes)
+	r := e.Match(text, qa.Context{})
+	return r.OffTopic && e.ClearlyOffTopic(text), r.Request
 }

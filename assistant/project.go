@@ -29,55 +29,72 @@ func (a *Assistant) liveProject(ctx context.Context, k *knowledge, id string) (p
 }
 
 // projectAnswer answers a question about one project, led by what was
-// asked: its status, its completion time, or what it is.
+// asked: its status, its completion time, or what it is. A lead that
+// states the status is followed by the description only, so the status is
+// said once.
 func (a *Assistant) projectAnswer(ctx context.Context, k *knowledge, id string, intent qa.Intent) communitybot.Reply {
 	p, stale, err := a.liveProject(ctx, k, id)
 	if err != nil {
 		a.log.Error("project unavailable", "project", id, "err", err)
-		return communitybot.Reply{Text: "抱歉，暂时读取不到这个项目的信息，请稍后再试。"}
+		return communitybot.Reply{Text: phraseProjectUnread}
 	}
 	name := html.EscapeString(p.Name)
 	var lead string
 	switch {
 	case stale && intent != qa.IntentAbout:
-		lead = fmt.Sprintf("抱歉，「%s」的实时进展暂时无法读取，请稍后再问。", name)
+		lead = fmt.Sprintf(phraseStaleStatus, name)
 	case intent == qa.IntentStatus && p.UpdatedBy == communitybot.SeedAuthor:
 		// Nothing newer than the 2021 newsletter: say where the status
 		// comes from rather than present it as today's.
-		lead = fmt.Sprintf("根据2021年的街道简报，「%s」是街道重点推进的民心工程，登记状态为<b>%s</b>。此后工作人员还没有在这里发布新的进展，也没有公布具体进度数字。", name, html.EscapeString(string(p.Status)))
+		lead = fmt.Sprintf(phraseSeedStatus, name, html.EscapeString(string(p.Status)))
 	case intent == qa.IntentStatus:
-		lead = fmt.Sprintf("「%s」目前的状态是：<b>%s</b>。%s", name, html.EscapeString(string(p.Status)), progressSentence(p))
+		lead = fmt.Sprintf(phraseStatus, name, html.EscapeString(string(p.Status)), progressSentence(p))
 	case intent == qa.IntentSchedule:
 		lead = scheduleSentence(p)
 	}
 	var b strings.Builder
 	if lead != "" {
 		b.WriteString(lead + "\n\n")
+		b.WriteString(a.projectBrief(p, stale))
+	} else {
+		b.WriteString(a.projectCard(p, stale))
 	}
-	b.WriteString(a.projectCard(p, stale))
 	return communitybot.Reply{Text: b.String(), Buttons: projectButtons(p)}
 }
 
 func progressSentence(p communitybot.Project) string {
 	if p.HasProgress() {
-		return fmt.Sprintf("已公布的进度约为 %d%%。", p.Progress)
+		return fmt.Sprintf(phraseProgress, p.Progress)
 	}
-	return "街道目前还没有公布具体的进度数字。"
+	return phraseNoProgress
 }
 
 func scheduleSentence(p communitybot.Project) string {
 	name := html.EscapeString(p.Name)
 	switch p.Status {
 	case communitybot.StatusDone:
-		return fmt.Sprintf("「%s」已经完工。", name)
+		return fmt.Sprintf(phraseDone, name)
 	case communitybot.StatusPaused:
-		return fmt.Sprintf("「%s」目前处于暂停状态，还没有公布恢复和完成的时间。", name)
+		return fmt.Sprintf(phrasePaused, name)
 	case communitybot.StatusPlanning:
-		return fmt.Sprintf("「%s」还在规划中，目前没有公布开工和完成的时间。", name)
+		return fmt.Sprintf(phrasePlanning, name)
 	default:
-		return fmt.Sprintf("关于「%s」什么时候完成：目前<b>还没有公布</b>预计完成时间，项目状态是%s。%s有新进展时，工作人员会在这里更新。",
-			name, html.EscapeString(string(p.Status)), progressSentence(p))
+		return fmt.Sprintf(phraseSchedule, name, html.EscapeString(string(p.Status)), progressSentence(p))
 	}
+}
+
+// projectBrief is the project's name, the latest staff note and its
+// description, for a reply whose lead already gave the status.
+func (a *Assistant) projectBrief(p communitybot.Project, stale bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%s</b>\n", html.EscapeString(p.Name))
+	if !stale && p.Note != "" && p.UpdatedBy != communitybot.SeedAuthor {
+		b.WriteString(fmt.Sprintf(phraseCardNote, html.EscapeString(p.Note)) + "\n")
+	}
+	if p.Summary != "" {
+		b.WriteString(html.EscapeString(p.Summary))
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // projectCard renders the facts of a project, live fields first.
@@ -85,23 +102,23 @@ func (a *Assistant) projectCard(p communitybot.Project, stale bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>%s</b>\n", html.EscapeString(p.Name))
 	if stale {
-		b.WriteString("（实时进度暂时无法读取，以下为资料中的介绍）\n")
+		b.WriteString(phraseCardStale + "\n")
 	} else {
-		fmt.Fprintf(&b, "状态：%s\n", html.EscapeString(string(p.Status)))
+		b.WriteString(fmt.Sprintf(phraseCardStatus, html.EscapeString(string(p.Status))) + "\n")
 		if p.HasProgress() {
-			fmt.Fprintf(&b, "进度：约 %d%%\n", p.Progress)
+			b.WriteString(fmt.Sprintf(phraseCardProgress, p.Progress) + "\n")
 		} else {
-			b.WriteString("进度：暂未公布具体数字\n")
+			b.WriteString(phraseCardNoProg + "\n")
 		}
 		switch {
 		case p.UpdatedBy == communitybot.SeedAuthor:
-			b.WriteString("信息来源：2021年张庙街道简报（工作人员尚未发布新的进展）\n")
+			b.WriteString(phraseCardSeed + "\n")
 		case !p.UpdatedAt.IsZero():
 			// Staff are named in the audit log, not to residents.
-			fmt.Fprintf(&b, "最近更新：%s（街道工作人员）\n", p.UpdatedAt.In(a.loc).Format("2006-01-02 15:04"))
+			b.WriteString(fmt.Sprintf(phraseCardUpdated, p.UpdatedAt.In(a.loc).Format("2006-01-02 15:04")) + "\n")
 		}
 		if p.Note != "" && p.UpdatedBy != communitybot.SeedAuthor { // the source line says it already
-			fmt.Fprintf(&b, "最新说明：%s\n", html.EscapeString(p.Note))
+			b.WriteString(fmt.Sprintf(phraseCardNote, html.EscapeString(p.Note)) + "\n")
 		}
 	}
 	if p.Summary != "" {

@@ -127,14 +127,18 @@ func (a *adminBroadcast) schedule(ctx context.Context, r *Request) error {
 		if err != nil {
 			return communitybot.Reply{}, err
 		}
+		// The time as the bot understood it, in words, so that a misreading
+		// (下午 taken for 上午, the wrong 周一) is caught now; and the one
+		// number the reminder goes by in /jobs, /cancel and its reports.
 		var b strings.Builder
 		if j.Recurring() {
-			fmt.Fprintf(&b, "✅ 已创建周期提醒 #%s（%s），", j.ID, html.EscapeString(j.Spec))
+			fmt.Fprintf(&b, "✅ 已创建周期提醒 #%s：%s", j.ID, html.EscapeString(j.Every))
 			if !j.Next.IsZero() {
-				fmt.Fprintf(&b, "下次发送：%s。\n", a.when(j.Next))
+				fmt.Fprintf(&b, "，下次 %s", a.when(j.Next))
 			}
+			b.WriteString(" 发送。\n")
 		} else {
-			fmt.Fprintf(&b, "✅ 已安排提醒 #%s，将于 %s发送。\n", j.ID, a.when(j.At))
+			fmt.Fprintf(&b, "✅ 已安排提醒 #%s：将于 %s 发送。\n", j.ID, a.when(j.At))
 		}
 		n, err := a.store.SubscriberCount(ctx, communitybot.TopicReminders)
 		switch {
@@ -145,11 +149,11 @@ func (a *adminBroadcast) schedule(ctx context.Context, r *Request) error {
 		default:
 			fmt.Fprintf(&b, "接收对象：订阅了「提醒」的居民和群（目前 %d 个）。", n)
 		}
-		b.WriteString("发送进度和结果会在发送时告诉您。\n")
+		fmt.Fprintf(&b, "发送时会告诉您进度和结果，都标为「提醒 #%s」。\n", j.ID)
 		fmt.Fprintf(&b, "内容：%s\n\n查看全部定时任务：/jobs　取消：/cancel %s", html.EscapeString(truncate(j.Text, 200)), j.ID)
-		when := a.when(j.At) + "发送"
+		when := a.when(j.At) + " 发送"
 		if j.Recurring() {
-			when = "周期 " + j.Spec
+			when = j.Every + "（" + j.Spec + "）"
 		}
 		a.rt.record(ctx, r, "schedule", "#"+j.ID, "“"+j.Text+"”，"+when)
 		return communitybot.Reply{Text: b.String()}, nil
@@ -157,9 +161,7 @@ func (a *adminBroadcast) schedule(ctx context.Context, r *Request) error {
 }
 
 func (a *adminBroadcast) when(t time.Time) string {
-	t = t.In(a.loc)
-	weekdays := []string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
-	return t.Format("2006-01-02 15:04") + "（" + weekdays[t.Weekday()] + "）"
+	return communitybot.FormatTime(t.In(a.loc), time.Now())
 }
 
 func (a *adminBroadcast) jobs(ctx context.Context, r *Request) error {
@@ -168,18 +170,23 @@ func (a *adminBroadcast) jobs(ctx context.Context, r *Request) error {
 		return err
 	}
 	if len(jobs) == 0 {
-		return r.Reply(ctx, communitybot.Reply{Text: "目前没有定时任务。用 /schedule 时间 内容 创建，例如：/schedule 2026-12-01 09:00 明天上午社区体检，请带好医保卡。"})
+		return r.Reply(ctx, communitybot.Reply{Text: "目前没有定时任务。用 /schedule 时间 内容 创建，例如：/schedule 明天上午9点 社区体检，请带好医保卡。"})
 	}
 	var b strings.Builder
 	b.WriteString("<b>定时任务</b>\n")
 	for _, j := range jobs {
 		kind := "一次性"
-		if j.BuiltIn {
-			kind = "内置"
-		} else if j.Recurring() {
-			kind = "周期 " + html.EscapeString(j.Spec)
+		switch {
+		case j.BuiltIn:
+			kind = "内置 · " + html.EscapeString(j.Every)
+		case j.Recurring():
+			kind = "周期 · " + html.EscapeString(j.Every)
 		}
-		fmt.Fprintf(&b, "\n#%s · %s", html.EscapeString(j.ID), kind)
+		name := "提醒 #" + html.EscapeString(j.ID) // as in its confirmation and reports
+		if j.BuiltIn {
+			name = "#" + html.EscapeString(j.ID)
+		}
+		fmt.Fprintf(&b, "\n%s · %s", name, kind)
 		if !j.Next.IsZero() {
 			fmt.Fprintf(&b, " · 下次 %s", a.when(j.Next))
 		} else {
@@ -189,7 +196,7 @@ func (a *adminBroadcast) jobs(ctx context.Context, r *Request) error {
 			fmt.Fprintf(&b, "\n　%s", html.EscapeString(truncate(j.Text, 40)))
 		}
 	}
-	b.WriteString("\n\n取消：/cancel 编号（内置任务由环境变量配置）")
+	b.WriteString("\n\n取消：/cancel 提醒编号，例如 /cancel 3（内置任务由环境变量配置）")
 	return r.Reply(ctx, communitybot.Reply{Text: b.String()})
 }
 
@@ -204,7 +211,7 @@ func (a *adminBroadcast) cancel(ctx context.Context, r *Request) error {
 			return communitybot.Reply{}, err
 		}
 		a.rt.record(ctx, r, "cancel", "#"+j.ID, j.Text)
-		return communitybot.Reply{Text: fmt.Sprintf("已取消定时任务 #%s。", html.EscapeString(j.ID))}, nil
+		return communitybot.Reply{Text: fmt.Sprintf("已取消提醒 #%s：%s", html.EscapeString(j.ID), html.EscapeString(truncate(j.Text, 60)))}, nil
 	})
 }
 
@@ -223,7 +230,7 @@ func (a *adminBroadcast) broadcasts(ctx context.Context, r *Request) error {
 		if st.Finished() {
 			state = "已完成"
 		}
-		fmt.Fprintf(&b, "\n#%s %s · %s · %s\n　共 %d，送达 %d，已屏蔽 %d，失败 %d", st.ID, html.EscapeString(communitybot.KindLabel(st.Kind)),
+		fmt.Fprintf(&b, "\n%s · %s · %s\n　共 %d，送达 %d，已屏蔽 %d，失败 %d", html.EscapeString(st.Label()),
 			st.CreatedAt.In(a.loc).Format("01-02 15:04"), state, st.Total, st.Delivered, st.Blocked, st.Failed)
 		if st.Skipped > 0 {
 			fmt.Fprintf(&b, "，跳过 %d", st.Skipped)

@@ -108,20 +108,21 @@ func TestScheduleJobsAndCancel(t *testing.T) {
 	r := h.ask(chat, admin, "/schedule 2h 下午三点在居委会开会")
 	mustContain(t, "/schedule 2h", r.PlainText, "已安排提醒 #", "订阅了「提醒」", "下午三点在居委会开会", "/cancel")
 	r = h.ask(chat, admin, "/schedule 0 9 * * 1 每周一例会")
-	mustContain(t, "/schedule cron", r.PlainText, "已创建周期提醒", "0 9 * * 1", "下次发送", "周一")
+	mustContain(t, "/schedule cron", r.PlainText, "已创建周期提醒 #2：每周一 09:00", "下次", "（周一）09:00")
 	for _, bad := range []struct{ cmd, want string }{
 		{"/schedule 2020-01-01 09:00 过去", "已经过去了"},
 		{"/schedule 61 9 * * 1 坏", "超出范围"},
 		{"/schedule 下周 开会", "看不懂时间"},
+		{"/schedule 213504d 溢出", "一年以内"},
 		{"/schedule 30m", "提醒内容不能为空"},
-		{"/cancel 999", "没有编号为 999 的定时任务"},
+		{"/cancel 999", "没有编号为 999 的提醒或定时任务"},
 		{"/cancel", "请写上要取消的任务编号"},
 	} {
 		mustContain(t, bad.cmd, h.ask(chat, admin, bad.cmd).PlainText, bad.want)
 	}
 	jobs := h.ask(chat, admin, "/jobs")
-	mustContain(t, "/jobs", jobs.PlainText, "#1", "一次性", "#2", "周期 0 9 * * 1", "下次")
-	mustContain(t, "/cancel 1", h.ask(chat, admin, "/cancel 1").PlainText, "已取消定时任务 #1")
+	mustContain(t, "/jobs", jobs.PlainText, "提醒 #1 · 一次性", "提醒 #2 · 周期 · 每周一 09:00", "下次")
+	mustContain(t, "/cancel 1", h.ask(chat, admin, "/cancel 1").PlainText, "已取消提醒 #1")
 	if js, _ := h.store.Jobs(ctx); len(js) != 1 || js[0].ID != "2" {
 		t.Errorf("jobs after cancel = %+v", js)
 	}
@@ -144,6 +145,94 @@ func TestScheduleJobsAndCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, "reminder", msgs[before].PlainText, "提醒", "马上开会")
+}
+
+// TestScheduleShowsOneNumber: a reminder goes by one number — its job's —
+// in the /schedule confirmation, /jobs, the progress message, the summary
+// and /broadcasts, although its broadcast has a number of its own (an
+// announcement took broadcast #1 first). The confirmation says the time
+// in words.
+func TestScheduleShowsOneNumber(t *testing.T) {
+	var engine *delivery.Engine
+	h := newHarness(t, withDelivery(&engine))
+	ctx := context.Background()
+	admin := resident()
+	h.makeAdmin(admin)
+	chat := tgtest.PrivateChat(admin)
+	sub := resident()
+	h.ask(tgtest.PrivateChat(sub), sub, "/subscribe 提醒")
+	h.ask(tgtest.PrivateChat(sub), sub, "/subscribe 公告")
+
+	before := len(h.api.Sent(chat.ID))
+	h.api.SendText(chat, admin, "/announce 先发一条公告，占用群发 #1")
+	if !eventuallyOK(func() bool {
+		msgs := h.api.Sent(chat.ID)
+		return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].PlainText, "发送完成")
+	}) {
+		t.Fatal("the announcement's summary never came")
+	}
+
+	r := h.ask(chat, admin, "/schedule 下周一上午9点 社区例会")
+	mustContain(t, "/schedule", r.PlainText, "已安排提醒 #1：将于", "（周一）09:00 发送", "都标为「提醒 #1」", "/cancel 1")
+	mustContain(t, "/jobs", h.ask(chat, admin, "/jobs").PlainText, "提醒 #1 · 一次性", "（周一）09:00", "社区例会")
+
+	// Every text the admin is shown from here on, edits included.
+	events, unsubscribe := h.api.Subscribe()
+	var shown []string
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for e := range events {
+			if e.ChatID == chat.ID && (e.Kind == tgtest.EventMessageSent || e.Kind == tgtest.EventMessageEdited) {
+				shown = append(shown, e.Message.PlainText)
+			}
+		}
+	}()
+
+	// Bring the reminder forward so that it fires now.
+	j, err := h.store.Job(ctx, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.At = time.Now().Add(time.Second).Truncate(time.Second)
+	if err := h.store.SaveJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	before = len(h.api.Sent(chat.ID))
+	var report string
+	if !eventuallyOK(func() bool {
+		msgs := h.api.Sent(chat.ID)
+		if len(msgs) <= before {
+			return false
+		}
+		report = msgs[before].PlainText
+		// The progress message is edited into the summary.
+		for _, m := range h.api.Sent(chat.ID)[before:] {
+			if strings.Contains(m.PlainText, "发送完成") {
+				report = m.PlainText
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("no summary of the reminder; last report: %s", report)
+	}
+	mustContain(t, "summary", report, "提醒 #1 发送完成")
+	unsubscribe()
+	<-collected
+	if len(shown) == 0 {
+		t.Fatal("no report was seen")
+	}
+	for _, text := range shown {
+		if strings.Contains(text, "#2") || !strings.Contains(text, "提醒 #1") {
+			t.Errorf("a report does not go by the reminder's number #1: %s", text)
+		}
+	}
+	list := h.ask(chat, admin, "/broadcasts").PlainText
+	mustContain(t, "/broadcasts", list, "提醒 #1", "公告 #1")
+	if strings.Contains(list, "#2") {
+		t.Errorf("/broadcasts shows the reminder's broadcast number: %s", list)
+	}
 }
 
 // TestAnnounceAndScheduleWithoutSubscribers: an announcement to nobody is

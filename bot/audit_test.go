@@ -82,7 +82,7 @@ func TestEveryAdminActionIsAudited(t *testing.T) {
 	mustContain(t, "/delstudy", e.adminSays("/delstudy "+m[1]).PlainText, "已从学习题库删除")
 	mustContain(t, "/reloadstudy", e.adminSays("/reloadstudy").PlainText, "已重新加载")
 	asker := resident()
-	e.ask(tgtest.PrivateChat(asker), asker, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(asker), asker, "居委会几点上班")
 	mustContain(t, "/answer", e.adminSays("/answer Q-0001 食堂今天有面条。").PlainText, "已转告")
 	mustContain(t, "/learn", e.adminSays("/learn Q-0001 new 午饭吃什么").PlainText, "新建问答条目")
 	mustContain(t, "/unlearn", e.adminSays("/unlearn Q-0001").PlainText, "已从问答库移出")
@@ -136,7 +136,7 @@ func TestAdminCommandsHandledTwiceAuditOnce(t *testing.T) {
 		return first
 	}
 	twice("/schedule 2h 下午三点开会", "已安排提醒 #1")
-	twice("/cancel 1", "已取消定时任务 #1")
+	twice("/cancel 1", "已取消提醒 #1")
 	twice("/grant "+uid+" member 第一党支部", "已将")
 	twice("/revoke "+uid, "已撤销")
 	twice("/invite 第一党支部", "邀请码")
@@ -146,7 +146,7 @@ func TestAdminCommandsHandledTwiceAuditOnce(t *testing.T) {
 	e.adminSays("/addproject 口袋公园改造 | 在泗塘路口建设一处口袋公园")
 	twice("/delproject 8", "已删除项目 8")
 	asker := resident()
-	e.ask(tgtest.PrivateChat(asker), asker, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(asker), asker, "居委会几点上班")
 	e.adminSays("/answer Q-0001 食堂今天有面条。")
 	e.adminSays("/learn Q-0001 new 午饭吃什么")
 	twice("/unlearn Q-0001", "已从问答库移出")

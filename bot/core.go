@@ -15,13 +15,7 @@ func RegisterCore(rt *Router, a *assistant.Assistant) {
 	rt.Command(Command{Name: "start", Description: "开始使用，查看可以问什么", Handle: func(ctx context.Context, r *Request) error {
 		return r.Reply(ctx, a.Welcome(r.FirstName))
 	}})
-	rt.Command(Command{Name: "help", Description: "使用帮助和全部命令", Handle: func(ctx context.Context, r *Request) error {
-		role, err := rt.UserRole(ctx, r)
-		if err != nil {
-			role = communitybot.RoleResident // still helpful without Redis
-		}
-		return r.Reply(ctx, a.Help(rt.CommandList(role)))
-	}})
+	registerHelp(rt, a)
 	rt.Command(Command{Name: "goals", Description: "“比学赶超”活动目标一览", Handle: func(ctx context.Context, r *Request) error {
 		reply, err := a.Goals(ctx, r.ChatID, r.UserID)
 		if err != nil {

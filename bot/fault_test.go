@@ -36,7 +36,7 @@ func TestRedisOutage(t *testing.T) {
 	u := resident()
 	chat := tgtest.PrivateChat(u)
 	r := h.ask(chat, u, "电梯加装进展怎么样")
-	mustContain(t, "before the outage", r.PlainText, "状态：推进中")
+	mustContain(t, "before the outage", r.PlainText, "登记状态为推进中")
 
 	// Stop Redis only once that answer is acknowledged: stopping it in
 	// between would (rightly) have the question answered again afterwards.
@@ -67,7 +67,7 @@ func TestRedisOutage(t *testing.T) {
 	attempts := 0
 	eventually(t, func() bool {
 		attempts++
-		return strings.Contains(h.ask(chat, u, "社区养老进展怎么样").PlainText, "状态：推进中")
+		return strings.Contains(h.ask(chat, u, "社区养老进展怎么样").PlainText, "登记状态为推进中")
 	})
 	t.Logf("live status back after %d question(s)", attempts)
 	if faults.count("redis_inbox") == 0 || faults.count("degraded") < 2 {

@@ -158,7 +158,7 @@ func TestNonAdminsChangeNothing(t *testing.T) {
 	}
 	// A ticket exists, so /answer and /learn have something to act on.
 	asker := resident()
-	e.ask(tgtest.PrivateChat(asker), asker, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(asker), asker, "居委会几点上班")
 
 	before, _ := e.store.ProjectHistory(ctx, "elevator", 100)
 	cmds := []string{
@@ -239,8 +239,8 @@ func TestStatsAndAudit(t *testing.T) {
 	ctx := context.Background()
 	u1, u2 := resident(), resident()
 	e.ask(tgtest.PrivateChat(u1), u1, "五个张庙是什么？")
-	e.ask(tgtest.PrivateChat(u1), u1, "今天午饭吃什么好")
-	e.ask(tgtest.PrivateChat(u2), u2, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(u1), u1, "居委会几点上班")
+	e.ask(tgtest.PrivateChat(u2), u2, "居委会几点上班")
 	e.ask(tgtest.PrivateChat(u2), u2, "电梯加装进展怎么样")
 	member := resident()
 	if err := e.store.SetAccount(ctx, communitybot.Account{UserID: member.ID, Role: communitybot.RoleMember}); err != nil {
@@ -262,7 +262,7 @@ func TestStatsAndAudit(t *testing.T) {
 		"登记党员 1 人，管理员 1 人",
 		"公告 2，提醒 0，每日学习 0", "项目订阅：电梯加装 1",
 		"今天：4 条，已回答 2 条（50%）", "近 7 天：4 条，已回答 2 条（50%）",
-		"今天午饭吃什么好（2 次）",
+		"居委会几点上班（2 次）",
 		"待答复问题：2 个",
 		"最近推送", "—（推送功能接入后显示）", "党员学习", "—（学习功能接入后显示）")
 
@@ -287,7 +287,7 @@ func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
 	before := metricValues(e.scrape())
 	u := resident()
 	e.ask(tgtest.PrivateChat(u), u, "五个张庙是什么？")
-	e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(u), u, "居委会几点上班")
 	e.ask(tgtest.PrivateChat(u), u, "/setstatus 4 推进中 说明") // refused: user_error
 	e.waitStaffPost(1)
 
@@ -560,8 +560,8 @@ func TestAddProjectRefusesUnreachableNames(t *testing.T) {
 		{"/addproject 新项目A | 简介 | 你好、谢谢", "“你好”与问答条目「"},
 		{"/addproject 五个张庙 | 测试冲突", "“五个张庙”与问答条目「“五个张庙”」的标题相同"},
 		{"/addproject 新项目B | 简介 | 口袋、A!", "“A!”太短了"},
-		{"/addproject 完成 新项目 | 简介", "“完成”不是可用的状态"},
-		{"/addproject 施工中 新项目 | 简介", "“施工中”不是可用的状态"},
+		{"/addproject 开工 新项目 | 简介", "“开工”不是可用的状态"},
+		{"/addproject 筹建中 新项目 | 简介", "“筹建中”不是可用的状态"},
 		{"/addproject 蕰藻浜 | 简介", "检索关键词"},
 	} {
 		r := e.adminSays(c.cmd)
@@ -624,7 +624,7 @@ func TestDeleteProjectAndUnlearn(t *testing.T) {
 	}
 	mustContain(t, "again", e.adminSays("/unlearn "+no).PlainText, "问答库里没有条目 "+id)
 	mustContain(t, "bad ref", e.adminSays("/unlearn 午饭").PlainText, "用法：/unlearn")
-	mustContain(t, "learn again", e.adminSays("/learn "+no+" contact-staff").PlainText, "加为「联系工作人员」的一种问法")
+	mustContain(t, "learn again", e.adminSays("/learn "+no+" contact-staff").PlainText, "已把 "+no+" 加入问答库，归在「联系工作人员」下")
 }
 
 // TestStatsShowsWhatResidentsTyped: the most repeated unanswered
@@ -680,8 +680,34 @@ func TestAskHandsQuestionToStaff(t *testing.T) {
 func TestErrorsSayWhatToDo(t *testing.T) {
 	e := newStaffEnv(t)
 	u := resident()
-	e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(u), u, "居委会几点上班")
 	mustContain(t, "/ticket abc", e.ask(tgtest.PrivateChat(u), u, "/ticket abc").PlainText, "Q-0042", "只发送 /ticket 可查看您的问题列表")
 	mustContain(t, "/answer without text", e.adminSays("/answer Q-0001").PlainText, "请在编号后面写上答复内容", "用法：/answer Q-0042 答复内容")
 	mustContain(t, "/answer bad number", e.adminSays("/answer abc 答复").PlainText, "Q-0042", "用法：/answer")
+}
+
+// TestSetStatusAcceptsStaffSynonyms: the words staff actually type for a
+// status are stored, pushed and confirmed as one of the four.
+func TestSetStatusAcceptsStaffSynonyms(t *testing.T) {
+	e := newStaffEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		word string
+		want communitybot.ProjectStatus
+	}{
+		{"完成", communitybot.StatusDone}, {"完工", communitybot.StatusDone}, {"已完成", communitybot.StatusDone},
+		{"进行中", communitybot.StatusInProgress}, {"在建", communitybot.StatusInProgress}, {"施工中", communitybot.StatusInProgress},
+		{"计划中", communitybot.StatusPlanning}, {"筹备中", communitybot.StatusPlanning},
+		{"停工", communitybot.StatusPaused}, {"暂缓", communitybot.StatusPaused},
+	} {
+		r := e.adminSays("/setstatus 电梯加装 " + tc.word + " 状态说明" + tc.word)
+		mustContain(t, "/setstatus "+tc.word, r.PlainText, "已更新", string(tc.want))
+		p, err := e.store.Project(ctx, "elevator")
+		if err != nil || p.Status != tc.want || p.Note != "状态说明"+tc.word {
+			t.Errorf("/setstatus 电梯加装 %s: project = %+v, %v; want status %s", tc.word, p, err, tc.want)
+		}
+	}
+	mustContain(t, "unknown word", e.adminSays("/setstatus 电梯加装 快完了 说明").PlainText, "状态只能是", "完成、进行中")
+	// /addproject reads its status through the same table.
+	mustContain(t, "/addproject 在建", e.adminSays("/addproject 在建 口袋公园改造 | 在泗塘路口建设一处口袋公园").PlainText, "状态：推进中")
 }

@@ -128,17 +128,17 @@ func TestTicketRoundTrip(t *testing.T) {
 func TestTicketPrivacy(t *testing.T) {
 	e := newStaffEnv(t)
 	asker, other := resident(), resident()
-	e.ask(tgtest.PrivateChat(asker), asker, "今天午饭吃什么好")
+	e.ask(tgtest.PrivateChat(asker), asker, "居委会几点上班")
 
 	r := e.ask(tgtest.PrivateChat(asker), asker, "/ticket Q-0001")
-	mustContain(t, "asker", r.PlainText, "问题 Q-0001", "等待工作人员答复", "今天午饭吃什么好")
+	mustContain(t, "asker", r.PlainText, "问题 Q-0001", "等待工作人员答复", "居委会几点上班")
 	r = e.ask(tgtest.PrivateChat(asker), asker, "/ticket")
-	mustContain(t, "asker's list", r.PlainText, "Q-0001", "今天午饭吃什么好")
+	mustContain(t, "asker's list", r.PlainText, "Q-0001", "居委会几点上班")
 
 	for _, ref := range []string{"Q-0001", "q1", "1", "Q-0002"} {
 		r = e.ask(tgtest.PrivateChat(other), other, "/ticket "+ref)
 		mustContain(t, "other /ticket "+ref, r.PlainText, "没有找到您提交的问题")
-		if strings.Contains(r.PlainText, "午饭") {
+		if strings.Contains(r.PlainText, "居委会几点上班") {
 			t.Errorf("another resident saw the question: %s", r.PlainText)
 		}
 	}
@@ -186,10 +186,10 @@ func TestLearnAnswersNextTime(t *testing.T) {
 	mustContain(t, "alt before", r.PlainText, "Q-0002")
 	e.adminSays("/answer Q-0002 请看四个定位。")
 	r = e.adminSays("/learn Q-0002 positioning")
-	mustContain(t, "learn alt", r.PlainText, "已把 Q-0002 的问题加为")
+	mustContain(t, "learn alt", r.PlainText, "已把 Q-0002 加入问答库，归在「张庙的四个全新定位」下", "街道工作人员答复（")
 	r = e.ask(tgtest.PrivateChat(u), u, alt)
-	if strings.Contains(r.PlainText, "问题编号") || !strings.Contains(r.PlainText, "定位") {
-		t.Errorf("alternate question not answered from the topic: %s", r.PlainText)
+	if strings.Contains(r.PlainText, "问题编号") || !strings.Contains(r.PlainText, "请看四个定位") || !strings.Contains(r.PlainText, "街道工作人员答复（") {
+		t.Errorf("alternate question not answered with the staff answer: %s", r.PlainText)
 	}
 
 	// It survives a redeploy (a fresh process loading it: staff tests).
@@ -207,14 +207,28 @@ func TestTicketLimitPerResident(t *testing.T) {
 	e := newStaffEnv(t)
 	u := resident()
 	chat := tgtest.PrivateChat(u)
-	for i, q := range []string{"今天午饭吃什么好", "明天会下雨吗", "足球比赛谁赢了"} {
+	// Off-topic questions get a polite line and no ticket: they never use
+	// up the resident's quota of open tickets.
+	for _, q := range []string{"今天午饭吃什么好", "明天会下雨吗", "推荐一部电影", "足球比赛谁赢了"} {
+		r := e.ask(chat, u, q)
+		mustContain(t, q, r.PlainText, "不在我能回答的范围内", "/ask")
+		if strings.Contains(r.PlainText, "Q-00") {
+			t.Errorf("off-topic %q made a ticket: %s", q, r.PlainText)
+		}
+	}
+	for i, q := range []string{"居委会几点上班", "社区食堂几点开门", "张庙街道办事处在哪里"} {
 		r := e.ask(chat, u, q)
 		mustContain(t, q, r.PlainText, communitybot.TicketNo(int64(i+1)))
 	}
-	r := e.ask(chat, u, "股票会涨吗")
+	r := e.ask(chat, u, "社区医院几点开门")
 	mustContain(t, "fourth", r.PlainText, "已有 3 个问题在等待工作人员答复")
 	if strings.Contains(r.PlainText, "Q-0004") {
 		t.Errorf("a fourth open ticket was made: %s", r.PlainText)
+	}
+	// Still polite about off-topic questions, not the quota.
+	r = e.ask(chat, u, "股票会涨吗")
+	if !strings.Contains(r.PlainText, "不在我能回答的范围内") || strings.Contains(r.PlainText, "已有 3 个问题") {
+		t.Errorf("off-topic at the quota: %s", r.PlainText)
 	}
 }
 
@@ -227,7 +241,7 @@ func TestStaffChatOrResidentUnreachable(t *testing.T) {
 	ctx := context.Background()
 	e.api.SetBlocked(e.staffChat.ID, true)
 	u := resident()
-	r := e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	r := e.ask(tgtest.PrivateChat(u), u, "居委会几点上班")
 	mustContain(t, "fallback while the staff chat is unreachable", r.PlainText, "Q-0001")
 	// The fault counter moves in this process, not at the fake Bot API, so
 	// poll it rather than wait for the API's state to change.
@@ -242,7 +256,7 @@ func TestStaffChatOrResidentUnreachable(t *testing.T) {
 
 	e.api.SetBlocked(e.staffChat.ID, false)
 	post := e.waitTicketPost(1) // posted by the retry loop
-	mustContain(t, "late post", post.PlainText, "Q-0001", "今天午饭吃什么好")
+	mustContain(t, "late post", post.PlainText, "Q-0001", "居委会几点上班")
 
 	e.api.SetBlocked(u.ID, true)
 	before := len(e.api.Sent(e.staffChat.ID))

@@ -97,6 +97,16 @@ type Topic struct {
 	// prefer any substantive entry over them ("你好，电梯什么时候装" is about
 	// the elevator), and they make poor context for follow-up questions.
 	SmallTalk bool `yaml:"smalltalk,omitempty"`
+
+	// StaffAnswered is set on an entry whose answer a staff member wrote
+	// (learned from a ticket): the date of that answer, YYYY-MM-DD. The bot
+	// attributes such an answer to staff with the date instead of
+	// presenting it as the newsletter's.
+	StaffAnswered string `yaml:"staff_answered,omitempty"`
+	// About is the topic or project a staff answer belongs to (/learn onto
+	// an existing entry): the conversation continues there, and the reply
+	// names it.
+	About string `yaml:"about,omitempty"`
 }
 
 // Hints are matching-only phrases of a project.
@@ -304,6 +314,8 @@ func (f *file) knowledgeBase() *KnowledgeBase {
 		t.Questions = cleanList(t.Questions)
 		t.Keywords = cleanList(t.Keywords)
 		t.Related = cleanList(t.Related)
+		t.StaffAnswered = strings.TrimSpace(t.StaffAnswered)
+		t.About = strings.TrimSpace(t.About)
 		kb.Topics = append(kb.Topics, t)
 	}
 	for _, p := range f.Projects {

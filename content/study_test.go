@@ -2,7 +2,6 @@ package content
 
 import (
 	"errors"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,11 +133,7 @@ func TestShippedStudyBank(t *testing.T) {
 	if len(kb.Study) < 20 {
 		t.Fatalf("%d study items, want at least 20", len(kb.Study))
 	}
-	raw, err := os.ReadFile("testdata/newsletter-2021.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	source := squeeze(string(raw))
+	source := squeeze(NewsletterRaw())
 	positions := map[int]int{}
 	quoted := regexp.MustCompile(`[“‘]([^”’“‘]{2,})[”’]`)
 	for _, it := range kb.Study {

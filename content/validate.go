@@ -3,6 +3,7 @@ package content
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot"
@@ -55,6 +56,14 @@ func (kb *KnowledgeBase) Validate() error {
 		}
 		v.phrases(where, "问法", t.Questions, 1)
 		v.phrases(where, "关键词", t.Keywords, 2)
+		if t.About != "" && (t.About == t.ID || !topics[t.About] && !projects[t.About]) {
+			v.addf("%s：about 里的 %q 不存在。", where, t.About)
+		}
+		if t.StaffAnswered != "" {
+			if _, err := time.Parse(time.DateOnly, t.StaffAnswered); err != nil {
+				v.addf("%s：staff_answered 应为 2006-01-02 这样的日期，现在是 %q。", where, t.StaffAnswered)
+			}
+		}
 		refs := make(map[string]bool)
 		for _, r := range t.Related {
 			switch {

@@ -173,7 +173,7 @@ func (w *worker) progress(ctx context.Context, id string) {
 }
 
 func (e *Engine) title(st communitybot.BroadcastStatus) string {
-	return fmt.Sprintf("%s #%s", html.EscapeString(communitybot.KindLabel(st.Kind)), st.ID)
+	return html.EscapeString(st.Label())
 }
 
 func (e *Engine) progressText(st communitybot.BroadcastStatus) string {

@@ -161,3 +161,111 @@ func TestSyntheticStillAnswers(t *testing.T) {
 		}
 	}
 }
+
+// passageQuestions reach the passage tier and the pronunciation folding:
+// continuations, quotes, homophone typos, Latin-mixed and off-topic
+// questions (which score every sentence sharing a pair before they are
+// turned away).
+var passageQuestions = []string{
+	"征途漫漫下一句",
+	"以生命付使命后半句是啥嘛",
+	"干在实处后头接的是啥",
+	"信里咋形容2020年这一年的",
+	"去年除了老旧住房成套改造和两个美丽，还有啥成效明显",
+	"new year letter 末尾 signed by who 啊",
+	"five actions 里跟 training 有关的那项叫啥？",
+	"四塘一村改造进展如何",
+	"施勇根说要按下重点工作的啥键来着",
+	"我在居委会帮忙出黑板报，想抄一段街道新年信里写疫情的话，记得前面先说大家舍生忘死的，然后说把涓滴之力汇聚成了个啥伟力，最后还构筑起了一道啥，你帮我把后半截补全呗，谢谢啦",
+	"张庙街道一共有多少个居民区，常住人口多少",
+	"今天天气怎么样",
+	"python 咋读取 excel 文件",
+	"我想反映一下楼道里有人堆东西",
+}
+
+func BenchmarkMatchPassages(b *testing.B) {
+	_, e := mustShipped(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.Match(passageQuestions[i%len(passageQuestions)], Context{})
+		i++
+	}
+}
+
+// syntheticSource is a source of n sentences of random common characters,
+// each with a few clauses, after the newsletter's own sentences.
+func syntheticSource(n int) *content.Source {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	b.WriteString(content.NewsletterRaw())
+	b.WriteString("\n\n")
+	for range n {
+		for c := range 2 + rng.IntN(4) {
+			if c > 0 {
+				b.WriteString("，")
+			}
+			for range 4 + rng.IntN(8) {
+				b.WriteRune(rune(0x4E00 + rng.IntN(3000)))
+			}
+		}
+		b.WriteString("。")
+	}
+	return content.ParseSource(b.String())
+}
+
+func BenchmarkMatchSynthetic10kPassages(b *testing.B) {
+	kb, _ := mustShipped(b)
+	src := syntheticSource(10_000)
+	e, err := NewWithSources(kb, []Source{{Label: content.SourceName, Text: src}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := append(append([]string(nil), passageQuestions...), benchQuestions...)
+	for i := 0; i < 8; i++ {
+		s := src.Sentences[len(src.Sentences)-1-i*1111].Text
+		qs = append(qs, strings.Split(s, "，")[0]+"下一句是什么")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		e.Match(qs[i%len(qs)], Context{})
+		i++
+	}
+}
+
+func BenchmarkNewWithPassages10k(b *testing.B) {
+	kb, _ := mustShipped(b)
+	src := syntheticSource(10_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := NewWithSources(kb, []Source{{Label: content.SourceName, Text: src}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestSyntheticPassagesStillAnswer guards the benchmark's premise: among
+// 10,000 random sentences the newsletter's are still found, and a
+// synthetic sentence's continuation is found too.
+func TestSyntheticPassagesStillAnswer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 10,000-sentence source")
+	}
+	kb, _ := mustShipped(t)
+	src := syntheticSource(10_000)
+	e, err := NewWithSources(kb, []Source{{Label: content.SourceName, Text: src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Match("征途漫漫下一句", Context{}); r.Quote == nil || r.Quote.Answer != "唯有奋斗" {
+		t.Errorf("征途漫漫下一句 = %+v", r.Quote)
+	}
+	last := src.Sentences[len(src.Sentences)-1].Text
+	parts := strings.Split(strings.TrimSuffix(last, "。"), "，")
+	if r := e.Match(parts[0]+"下一句是什么", Context{}); r.Quote == nil || r.Quote.Answer != parts[1] {
+		t.Errorf("%s下一句 = %+v, want %q", parts[0], r.Quote, parts[1])
+	}
+}

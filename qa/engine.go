@@ -29,6 +29,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -99,6 +100,26 @@ type Result struct {
 	// NeedSubject reports a follow-up (什么时候完成, 进度多少) with nothing
 	// in the conversation to refer to: the caller should ask which project.
 	NeedSubject bool
+
+	// QType is the kind of fact the question asks for.
+	QType QType
+	// Quote, when set, is the answer: words of a source (the newsletter or
+	// a staff answer) trimmed to what was asked. TopicID or ProjectID may
+	// still name the entry the question is about, for context.
+	Quote *Quote
+	// Missing reports that the question asks for a kind of fact (a person,
+	// a date) that the matched topic's answer does not give and no
+	// sentence of the sources gives either.
+	Missing QType
+
+	// When nothing answers: OffTopic says the question is outside what the
+	// bot covers (no ticket); Unknown that it is about the subdistrict but
+	// the sources do not say (a ticket); Request that it is a complaint or
+	// a service request (a ticket marked as such). Request may come with
+	// the entry it names.
+	OffTopic bool
+	Unknown  bool
+	Request  bool
 }
 
 // Found reports whether the question matched a topic or a project.
@@ -134,6 +155,8 @@ const (
 	minCoverageDomain = 0.45
 	// Without any domain term the question must be mostly the entry's words.
 	minCoverageNoTerm = 0.6
+	// Small talk answers a greeting, not a question that contains one.
+	minCoverageSmallTalk = 0.6
 	// Extra term hits of one entry add this share of their weight; the best
 	// hit counts fully. Aliases of one project (装电梯, 电梯, 电梯加装) often
 	// overlap and must not add up to an unbeatable score.
@@ -155,6 +178,10 @@ const (
 	// projectTieMargin is how close two named projects must score for the
 	// one named first to win.
 	projectTieMargin = 0.2
+
+	// staffDetailBonus lifts a staff answer over the entry it was learned
+	// onto when both fit and the question asks for the fact staff answered.
+	staffDetailBonus = 0.2
 )
 
 // Engine matches questions against one knowledge base. It is immutable after
@@ -174,13 +201,21 @@ type Engine struct {
 	synonyms    map[string]string // variant → canonical, both normalized
 	canonicals  map[string]bool
 	maxSynRunes int
+
+	vocab    *vocabulary
+	passages *passageIndex
 }
 
 type entry struct {
 	id        string
 	project   bool
 	smallTalk bool
-	length    float64 // bigram count of the entry's text, for BM25
+	length    float64  // bigram count of the entry's text, for BM25
+	answer    string   // what the reply will say (title and answer, name and summary)
+	atoks     []uint64 // answer's passage tokens, sorted
+	staff     bool     // a staff-written answer (learned)
+	about     int32    // for a staff answer learned onto an entry: that entry, else -1
+	detail    Detail   // the detail its example question asked for (staff answers)
 }
 
 type posting struct {
@@ -199,10 +234,18 @@ type term struct {
 	entries []int32
 }
 
-// New indexes kb. It fails if kb is nil or if the traditional→simplified
-// converter cannot be built (its dictionaries are embedded, so that is a
-// bug, not a runtime condition). New does not keep kb.
+// New indexes kb and, for the passage tier, the newsletter and every
+// staff-written answer of kb. It fails if kb is nil or if the
+// traditional→simplified converter cannot be built (its dictionaries are
+// embedded, so that is a bug, not a runtime condition). New does not keep
+// kb.
 func New(kb *content.KnowledgeBase) (*Engine, error) {
+	return NewWithSources(kb, []Source{{Label: content.SourceName, Text: content.Newsletter()}})
+}
+
+// NewWithSources is New with the source texts given: sources are quoted by
+// the passage tier, followed by kb's staff-written answers.
+func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error) {
 	if kb == nil {
 		return nil, errors.New("qa: nil knowledge base")
 	}
@@ -234,15 +277,30 @@ func New(kb *content.KnowledgeBase) (*Engine, error) {
 		e.entries = append(e.entries, en)
 		docs = append(docs, d)
 	}
+	sources = slices.Clone(sources)
 	for _, t := range kb.Topics {
 		d := doc{texts: append([]string{t.Title}, t.Questions...), terms: t.Keywords}
-		add(entry{id: t.ID, smallTalk: t.SmallTalk}, d)
+		en := entry{id: t.ID, smallTalk: t.SmallTalk, answer: t.Title + "\n" + t.Answer, about: -1}
+		if t.StaffAnswered != "" {
+			en.staff = true
+			if len(t.Questions) > 0 {
+				en.detail = detectDetail(newQuery(Normalize(t.Questions[0])))
+			}
+			sources = append(sources, Source{Label: StaffLabel(t.StaffAnswered), Staff: true, Text: content.ParseSource(t.Answer)})
+		}
+		add(en, d)
 	}
 	for _, p := range kb.Projects {
 		h := kb.ProjectHints[p.ID]
 		d := doc{texts: append([]string{p.Name}, h.Questions...)}
 		d.terms = append(append(append(d.terms, p.Name), p.Aliases...), h.Keywords...)
-		add(entry{id: p.ID, project: true}, d)
+		add(entry{id: p.ID, project: true, answer: p.Name + "\n" + p.Summary, about: -1}, d)
+	}
+	for _, t := range kb.Topics {
+		k, ok := e.byID[t.ID]
+		if j, found := e.byID[t.About]; ok && found && t.About != "" {
+			e.entries[k].about = j
+		}
 	}
 
 	df := make(map[uint64]int)
@@ -344,8 +402,25 @@ func New(kb *content.KnowledgeBase) (*Engine, error) {
 			}
 		}
 	}
+	for i := range e.entries {
+		e.entries[i].atoks = answerTokens(e.entries[i].answer)
+	}
+	words := make([]string, 0, len(e.terms)+len(e.synonyms))
+	for t := range e.terms {
+		words = append(words, t)
+	}
+	for _, c := range slices.Sorted(maps.Keys(e.canonicals)) {
+		words = append(words, c)
+	}
+	slices.Sort(words) // deterministic: the first spelling of a word wins
+	e.vocab = newVocabulary(words)
+	e.passages = newPassageIndex(sources)
 	return e, nil
 }
+
+// StaffLabel is how a reply attributes an answer staff wrote on date
+// (YYYY-MM-DD).
+func StaffLabel(date string) string { return "街道工作人员答复（" + date + "）" }
 
 // mentions counts the entries whose text contains t. Only the entries that
 // contain t's rarest character pair are searched.
@@ -388,19 +463,176 @@ func idf(n, df float64) float64 {
 }
 
 // Match finds the entry a question is about. It never fails: a question it
-// cannot place yields a Result whose Found is false. c is the conversation
-// so far; pass the zero Context for a first question.
+// cannot place yields a Result whose Answered is false, with OffTopic,
+// Unknown or Request saying why. c is the conversation so far; pass the
+// zero Context for a first question.
 func (e *Engine) Match(question string, c Context) Result {
-	if question == "" || len(e.entries) == 0 {
+	if question == "" {
 		return Result{}
 	}
-	q := newQuery(Normalize(corrected(truncateRunes(question, MaxQuestionRunes))))
+	q := newQuery(e.vocab.fold(Normalize(corrected(truncateRunes(question, MaxQuestionRunes)))))
 	if q.n == 0 {
 		return Result{}
 	}
-	r := e.match(q, c)
-	r.Detail = detectDetail(q)
+	q.detail = detectDetail(q)
+	var r Result
+	if len(e.entries) > 0 {
+		r = e.match(q, c)
+	}
+	r.Detail = q.detail
+	r.QType = detectQType(q)
+	e.decide(q, &r)
 	return r
+}
+
+// Answered reports whether r answers the question: with an entry or with a
+// quote from a source.
+func (r Result) Answered() bool { return r.Found() || r.Quote != nil }
+
+// Thresholds of the passage tier against a curated entry: a sentence of
+// the source replaces the entry's answer when it has this much more of the
+// question's content than the answer has, and at least minQuoteOverEntry
+// of it.
+const (
+	quoteMargin       = 0.25
+	minQuoteOverEntry = 0.6
+	// A sentence that fits somewhat better than the entry's answer and
+	// says what the answer does not (去年除了A和B还有啥: the C) wins too.
+	minQuoteGain = 0.1
+	// Only a short, pointed quote may win that way: a long sentence always
+	// "adds" something.
+	maxAddingQuote = 50
+	// A question that shares this much with a sentence, though not enough
+	// to be answered by it, is about our sources: a question for staff.
+	nearMissCoverage = 0.35
+)
+
+// decide settles what answers q once the curated match is known: another
+// place's question is off-topic, a complaint is a request, the passage tier
+// may answer or sharpen the answer, and a question nothing answers is told
+// apart as off-topic or unknown.
+func (e *Engine) decide(q query, r *Result) {
+	qt := r.QType
+	if !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces) {
+		*r = Result{OffTopic: true, QType: qt}
+		return
+	}
+	if isRequest(q) && !(r.ProjectID != "" && r.Intent != IntentAbout) && !e.isHelp(r.TopicID) {
+		*r = Result{Request: true, QType: qt, TopicID: r.TopicID, ProjectID: r.ProjectID}
+		return
+	}
+	if r.NeedSubject || r.FollowUp {
+		return
+	}
+	var en *entry
+	if r.Found() {
+		en = &e.entries[e.byID[resultEntryID(*r)]]
+	}
+	if en != nil && en.staff {
+		return // a staff answer to this very question
+	}
+	ix := e.passages
+	if r.Detail != "" {
+		// A price, a place, a phone number, someone's age: facts the
+		// sources never give. A sentence that shares the question's
+		// other words does not answer it; the caller says it is unknown.
+		if en == nil {
+			if hasAny(q, offTopicCues) || !e.inDomain(q, 0) {
+				r.OffTopic = true
+			} else {
+				r.Unknown = true
+			}
+		}
+		return
+	}
+	toks := ix.passageQuery(q)
+	wantLetter := hasAny(q, letterCues)
+	if (qt == QStart || qt == QEnd) && (wantLetter || hasAny(q, articleCues)) {
+		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd); ok {
+			quote := ix.quote(s, qt, toks, 1, 1)
+			r.Quote = &quote
+			return
+		}
+	}
+	oneTerm := len(toks) == 1 && len(e.termHits(q, nil)) > 0
+	s, cov, ok := ix.best(toks, wantLetter, oneTerm)
+	if ok {
+		quote := ix.quote(s, qt, toks, countWanted(q), cov)
+		use := false
+		switch {
+		case (qt == QWho || qt == QWhen || qt == QCount) && !carries(quote.Text, qt):
+			// 一共有多少个居民区: a sentence without a figure does not
+			// answer how many.
+		case en == nil:
+			use = true
+		case en.project && r.Intent != IntentAbout:
+			// Status and schedule come from the live record.
+		case qt == QNext || qt == QPrev:
+			use = quote.Answer != ""
+		case en.smallTalk:
+			use = true
+		default:
+			ansCov := ix.answerCoverage(en.atoks, toks)
+			use = cov >= minQuoteOverEntry && cov-ansCov >= quoteMargin ||
+				cov >= minQuoteOverEntry && cov-ansCov >= minQuoteGain && utf8.RuneCountInString(quote.Text) <= maxAddingQuote &&
+					ix.adds(quote.Text, en.atoks, toks) ||
+				qt == QComplete && ansCov < cov ||
+				!carries(en.answer, qt) && carries(quote.Text, qt)
+		}
+		if use {
+			r.Quote = &quote
+			return
+		}
+	}
+	if en != nil {
+		if !en.project && (qt == QWho || qt == QWhen) && !carries(en.answer, qt) {
+			r.Missing = qt
+		}
+		return
+	}
+	if hasAny(q, offTopicCues) || !e.inDomain(q, cov) {
+		r.OffTopic = true
+	} else {
+		r.Unknown = true
+	}
+}
+
+// inDomain reports whether a question nothing answers is still about the
+// subdistrict: it names one of our places or domain terms, something of
+// neighbourhood life, or shares a fair part of a source sentence (cov).
+func (e *Engine) inDomain(q query, cov float64) bool {
+	return hasAny(q, ourPlaces) || hasAny(q, localWords) || len(e.termHits(q, e.synonymSpans(q))) > 0 || cov >= nearMissCoverage
+}
+
+// ClearlyOffTopic reports whether a question names a subject the bot and
+// staff do not cover (the weather, films, another city): not merely one it
+// cannot place. /ask refuses only these; a resident who asks staff about
+// something unplaceable still gets a ticket.
+func (e *Engine) ClearlyOffTopic(question string) bool {
+	q := newQuery(e.vocab.fold(Normalize(truncateRunes(question, MaxQuestionRunes))))
+	if isRequest(q) {
+		return false
+	}
+	return hasAny(q, offTopicCues) || !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces)
+}
+
+// isHelp reports whether id is the topic about reaching staff or about
+// the bot: 怎么找街道反映问题 is a question about them, not a request.
+func (e *Engine) isHelp(id string) bool {
+	return id == content.ContactTopicID || id == content.AboutTopicID
+}
+
+// isRequest reports a complaint or a service request about the
+// neighbourhood (not about one's own television).
+func isRequest(q query) bool {
+	return hasAny(q, requestCues) && !hasAny(q, privateWords)
+}
+
+func resultEntryID(r Result) string {
+	if r.ProjectID != "" {
+		return r.ProjectID
+	}
+	return r.TopicID
 }
 
 // corrected keeps what a resident says they meant: for 不是电梯，我问的是养老
@@ -444,8 +676,10 @@ func (e *Engine) match(q query, c Context) Result {
 	}
 	residual, more, elliptical, about, detail := scanResidual(q, covered)
 	_, _, usable := e.context(c)
+	// A question naming only our place (张庙街道在哪里) is about the place,
+	// not about the project just discussed.
 	if len(hits) == 0 && residual == 0 && (intent != IntentAbout || weakStatus || more || about || detail) &&
-		(usable || !hasAny(q, demonstrativeNouns)) {
+		(usable || !hasAny(q, demonstrativeNouns)) && !hasAny(q, ourPlaces) {
 		if !usable && about && hasAny(q, secondPerson) {
 			// 你们是做什么的: about the bot itself.
 			if i, ok := e.byID[content.AboutTopicID]; ok && !e.entries[i].project {
@@ -584,7 +818,24 @@ func (e *Engine) score(q query, spans []synSpan, hits []termHit) []candidate {
 
 	cands := make([]candidate, 0, len(byEntry))
 	for _, c := range byEntry {
-		c.total = c.term + coverageWeight*c.coverage + simWeight*c.sim
+		en := e.entries[c.entry]
+		bonus := 0.0
+		if en.staff {
+			// A staff answer learned from a question answers questions
+			// that ask for the same kind of fact (补贴多少钱 is not 在哪
+			// 申请), and the entry it was learned onto lends it its terms:
+			// 装电梯有补贴吗 names 电梯加装, whose answer staff extended.
+			if en.detail != q.detail {
+				continue
+			}
+			if t, ok := byEntry[en.about]; ok && en.about >= 0 && t.term > c.term {
+				c.term, c.firstPos = t.term, t.firstPos
+			}
+			if en.detail != "" {
+				bonus = staffDetailBonus
+			}
+		}
+		c.total = c.term + coverageWeight*c.coverage + simWeight*c.sim + bonus
 		cands = append(cands, *c)
 	}
 	slices.SortFunc(cands, func(a, b candidate) int {
@@ -693,7 +944,8 @@ func (e *Engine) pick(cands []candidate, a acceptance) (candidate, bool) {
 			continue
 		}
 		if e.entries[c.entry].smallTalk {
-			if smallTalk == nil {
+			// 你好 is small talk; 把早上好翻成英语怎么说 only mentions it.
+			if smallTalk == nil && (a.onlyTerms || c.coverage >= minCoverageSmallTalk) {
 				smallTalk = c
 			}
 			continue
@@ -832,9 +1084,10 @@ func (e *Engine) variantAt(q query, i int) (int, string) {
 // query is a normalized question with the byte offset of each rune, so that
 // substrings can be looked up in maps without allocating.
 type query struct {
-	text string
-	off  []int // off[i] is the byte offset of rune i; off[n] == len(text)
-	n    int
+	text   string
+	off    []int // off[i] is the byte offset of rune i; off[n] == len(text)
+	n      int
+	detail Detail // set by Match
 }
 
 func newQuery(s string) query {

@@ -46,6 +46,18 @@ func mustShipped(tb testing.TB) (*content.KnowledgeBase, *Engine) {
 // fallback.
 func render(kb *content.KnowledgeBase, r Result) string {
 	switch {
+	case r.Quote != nil:
+		return r.Quote.Source + "：" + r.Quote.Answer + "\n" + r.Quote.Text
+	case r.OffTopic:
+		// The assistant's off-topic line names no campaign facts.
+		return "抱歉，这个问题不在我能回答的范围内。"
+	case r.Request:
+		return "收到您的反映，已转交街道工作人员。"
+	case r.Unknown:
+		return "抱歉，简报里没有写这个问题的答案，已转交街道工作人员。"
+	case r.Detail != "" || r.Missing != QAny:
+		// The assistant says the fact is not in the source, then what is.
+		return "抱歉，简报里没有写。\n" + render(kb, Result{TopicID: r.TopicID, ProjectID: r.ProjectID})
 	case r.TopicID != "":
 		t, ok := kb.Topic(r.TopicID)
 		if !ok {

@@ -60,6 +60,7 @@ type lexicon struct {
 	intents        phraseSet // intent cues
 	residual       phraseSet // everything that is not a subject
 	demonstratives phraseSet // 这个项目, 它: the subject just discussed
+	passageStops   phraseSet // split a question before passage bigrams are taken
 	details        map[string]Detail
 	maxDetailRunes int
 }
@@ -92,6 +93,23 @@ func buildLexicon() *lexicon {
 	l.residual.add(kindRemovable, demonstratives...)
 	l.residual.add(kindRemovable, secondPerson...)
 	l.demonstratives.add(kindRemovable, demonstratives...)
+	places := map[string]bool{}
+	for _, p := range ourPlaces {
+		places[p] = true
+	}
+	places["上海"], places["上海市"], places["街道"] = true, true, true
+	for _, s := range stopPhrases {
+		if !places[s] {
+			l.passageStops.add(kindRemovable, s)
+		}
+	}
+	for _, cues := range [][]string{nextCues, prevCues, completeCues, endCues, startCues, letterCues, articleCues,
+		whoCues, whenCues, countCues, whichCues, whyCues, whatCues, scheduleCues, statusCues, weakStatusCues, passageFillers} {
+		l.passageStops.add(kindRemovable, cues...)
+	}
+	for _, r := range questionParticles {
+		l.passageStops.add(kindRemovable, string(r))
+	}
 	l.details = map[string]Detail{}
 	for d, cues := range detailCues {
 		for _, c := range cues {

@@ -125,6 +125,8 @@ const (
 	DetailContact   Detail = "contact"   // 电话, 找谁
 	DetailQuantity  Detail = "quantity"  // 多少户, 几栋
 	DetailRule      Detail = "rule"      // 什么条件, 多少户同意
+	DetailPersonal  Detail = "personal"  // 多大岁数, 老家, 现在在哪当官
+	DetailImpact    Detail = "impact"    // 停电多久, 要不要封路
 )
 
 // detailMasks contain a detail cue but ask something else: 放在哪个园区
@@ -137,6 +139,135 @@ var detailCues = map[Detail][]string{
 	DetailProcedure: {"怎么申请", "如何申请", "申请", "怎么办理", "如何办理", "办理", "手续", "流程", "材料", "怎么报名", "报名", "怎么买", "怎么领", "领取", "预约"},
 	DetailLocation:  {"在哪", "在哪里", "在哪儿", "地址", "位置", "怎么去", "怎么走", "哪条路", "什么地方", "啥地方"},
 	DetailContact:   {"电话", "号码", "联系方式", "手机号", "微信", "邮箱", "热线", "谁负责", "负责人是谁", "找谁", "联系谁"},
-	DetailQuantity:  {"多少户", "几户", "多少人", "几栋", "多少栋", "多少幢", "几幢", "多少家", "几家", "多少台", "几台", "多少部", "几部", "多少个小区", "几个小区"},
+	DetailQuantity:  {"多少户", "几户", "多少人", "人口", "多少居民", "多少个居民区", "几个居民区", "几栋", "多少栋", "多少幢", "几幢", "多少家", "几家", "多少台", "几台", "多少部", "几部", "多少个小区", "几个小区"},
 	DetailRule:      {"什么条件", "条件", "资格", "符合", "同意", "签字", "规定"},
+	DetailPersonal:  {"多大岁数", "岁数", "多大年纪", "年纪", "年龄", "几岁", "老家", "籍贯", "哪里人", "哪儿人", "出生", "生日", "现任", "现在在哪", "在哪当官", "当官", "升职", "调到哪", "家住", "工资", "收入"},
+	DetailImpact:    {"停电", "停水", "断电", "断水", "停气", "封路", "施工噪音", "影响出行", "绕行"},
 }
+
+// ourPlaces are the names of where the bot serves. A question naming one is
+// about our domain even when no topic answers it (张庙街道在哪里 is a
+// question for staff, not small talk); their near-homophones (章庙, 张苗,
+// 四塘) are corrected.
+var ourPlaces = []string{"张庙", "宝山", "泗塘", "蕰藻浜", "宝山区", "张庙街道"}
+
+// localWords show a question is about life in the subdistrict, though no
+// entry covers it: it goes to staff as a ticket rather than being turned
+// away as off-topic.
+var localWords = []string{
+	"街道", "居委", "居委会", "居民区", "社区", "小区", "楼道", "楼里", "楼下", "楼上", "办事处", "党工委",
+	"书记", "党员", "简报", "工作人员", "村委", "物业", "业委会", "弄堂", "新村", "一村", "二村",
+}
+
+// foreignPlaces name other cities and districts: a question about one of
+// them (杭州的加装电梯补贴) is not ours even when it names one of our terms.
+var foreignPlaces = []string{
+	"北京", "天津", "重庆", "杭州", "南京", "苏州", "无锡", "宁波", "广州", "深圳", "成都", "武汉", "西安",
+	"长沙", "郑州", "青岛", "厦门", "合肥", "昆明", "沈阳", "大连", "哈尔滨", "济南", "福州", "香港", "澳门",
+	"台湾", "美国", "日本", "韩国", "英国", "法国", "德国", "浦东", "闵行", "徐汇", "静安", "黄浦", "长宁",
+	"普陀", "虹口", "杨浦", "嘉定", "松江", "青浦", "奉贤", "金山", "崇明", "大场", "庙行", "淞南", "高境",
+	"吴淞", "杨行", "月浦", "罗店", "顾村", "罗泾", "友谊路", "海南", "云南", "浙江", "江苏", "安徽",
+}
+
+// offTopicCues mark subjects the bot does not cover at all, even said in
+// our subdistrict (张庙明天会下雨吗).
+var offTopicCues = []string{
+	"天气", "下雨", "下雪", "气温", "温度", "带伞", "台风", "电影", "电视剧", "综艺", "明星", "歌手", "新歌",
+	"唱歌", "演唱会", "写诗", "一首诗", "首诗", "作诗", "诗歌", "笑话", "故事", "小说", "股票", "股市",
+	"基金", "彩票", "汇率", "房价", "房贷", "游戏", "编程", "代码", "程序", "python", "java", "excel",
+	"翻译", "英语", "英文", "世界杯", "足球", "篮球", "奥运", "比分", "高铁票", "火车票", "机票", "门票",
+	"外卖", "快递", "网购", "淘宝", "京东", "拼多多", "手机", "电脑", "减肥", "菜谱", "红烧", "做饭",
+	"蛋糕", "宠物", "猫", "狗", "等于几", "等于多少", "乘以", "除以", "加几", "减几", "星期几", "几点了",
+	"几号了", "今天是几号", "weather", "movie",
+}
+
+// requestCues mark a complaint or a service request: something in the
+// neighbourhood is wrong and someone should act. Such a message is
+// acknowledged and handed to staff as a request, whatever else it names.
+var requestCues = []string{
+	"投诉", "反映一下", "我要反映", "想反映", "我想反映", "举报", "堆物", "堆东西", "堆放", "乱堆", "乱放",
+	"占道", "噪音", "噪声", "扰民", "太吵", "很吵", "吵得", "漏水", "渗水", "水管漏", "管子漏", "漏了",
+	"堵了", "堵塞", "没人管", "没人修", "请派人", "派人来", "来修", "修一下", "修修", "坏了", "坏掉",
+	"不亮", "违建", "违章搭建", "臭味", "异味", "积水", "乱停", "乱扔", "飞线充电", "私拉电线",
+}
+
+// privateWords make a broken thing someone's own business (家里电视坏了),
+// not a request for the subdistrict.
+var privateWords = []string{"电视", "电脑", "手机", "冰箱", "洗衣机", "空调", "汽车", "自行车", "电动车", "热水器"}
+
+// quoteCues are how a resident asks for the words of the source itself:
+// what comes next, the words before, the exact wording. They are no
+// content of their own.
+var (
+	nextCues = []string{
+		"下一句", "下句", "后一句", "后半句", "后面一句", "后面是", "后面跟", "后面接",
+		"后头接", "后头跟", "后头还跟着", "后面还跟着", "后面还有", "后头", "后面", "接下来是", "接着是",
+		"跟着的", "接的", "跟的", "然后是",
+	}
+	prevCues     = []string{"上一句", "上句", "前一句", "前半句", "前面一句", "前面是", "前头"}
+	completeCues = []string{"后半截", "后半部分", "补全", "补上", "补完", "补齐", "原话", "原文", "怎么说的", "咋讲的", "怎么讲的", "咋说的", "记不全", "记不清"}
+)
+
+// positionCues ask for where a part of the source begins or ends (信的末尾
+// 落款是谁); sectionCues name the letter.
+var (
+	endCues     = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署"}
+	startCues   = []string{"开头", "第一句", "开篇", "称呼"}
+	letterCues  = []string{"新年信", "信里", "信中", "信的", "这封信", "那封信", "信末", "致辞", "新年致辞", "贺信", "一封信", "公开信", "信开头", "信"}
+	articleCues = []string{"简报里", "简报上", "文章里", "通知里"}
+)
+
+// englishGlossary folds English words residents mix into a question.
+// Keys are lower case without spaces (Normalize removes them).
+var englishGlossary = map[string]string{
+	"fiveactions": "五大行动", "actions": "行动", "action": "行动", "training": "培训",
+	"strategy": "战略", "strategic": "战略", "newyearletter": "新年信", "newyear": "新年", "letter": "信",
+	"signedby": "落款", "signed": "落款", "signature": "落款", "who": "谁", "whom": "谁", "when": "什么时候",
+	"what": "什么", "whats": "什么", "where": "哪里", "why": "为什么", "howmany": "多少", "howmuch": "多少钱",
+	"which": "哪个", "goal": "目标", "goals": "目标", "target": "目标", "aim": "目标", "elevator": "电梯",
+	"elevators": "电梯", "lift": "电梯", "party": "党", "secretary": "书记", "slogan": "口号", "slogans": "口号",
+	"project": "项目", "projects": "项目", "progress": "进展", "status": "进展", "meeting": "会议",
+	"campaign": "活动", "positioning": "定位", "positions": "定位", "garbage": "垃圾", "waste": "垃圾",
+	"sorting": "分类", "epidemic": "疫情", "covid": "新冠", "elderly": "养老", "elderlycare": "社区养老",
+	"renovation": "改造", "cable": "线缆", "cables": "线缆", "park": "园区", "parks": "园区", "innovation": "创新",
+	"newsletter": "简报", "plan": "方案", "theme": "主题", "themes": "主题", "requirement": "要求",
+	"requirements": "要求", "end": "末尾", "ending": "末尾", "beginning": "开头", "start": "开头", "first": "第一",
+	"last": "最后", "next": "下一句", "nextsentence": "下一句", "community": "社区", "smart": "智慧",
+	"beautiful": "美丽", "harmonious": "和谐", "livable": "宜居", "vitality": "活力", "five": "五", "six": "六",
+	"four": "四", "three": "三", "sections": "板块", "mainline": "主线", "is": "是", "the": "", "of": "", "a": "",
+	"an": "", "in": "", "about": "", "for": "", "to": "", "and": "和", "by": "", "mean": "意思", "means": "意思",
+	"meaning": "意思",
+}
+
+// Question types: what kind of fact a question asks for. A reply should
+// carry that kind of fact; see QType.
+var (
+	whoCues   = []string{"谁", "哪位", "哪些人", "什么人", "啥人", "哪个部门", "哪个单位", "哪个领导", "哪位领导", "由谁", "什么职务", "啥职务", "什么身份"}
+	whenCues  = []string{"哪天", "哪一天", "几月几号", "几月几日", "几号", "几月", "哪年", "哪一年", "什么时候", "啥时候", "何时", "什么日子", "日期", "什么时间"}
+	countCues = []string{"多少", "几个", "几项", "几条", "几大", "几点", "几种", "几位"}
+	whichCues = []string{"哪些", "哪几", "哪两", "哪三", "哪四", "哪五", "哪六", "哪个", "哪项", "哪条", "哪一项", "哪一条", "哪方面", "哪块", "那块"}
+	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么"}
+	whatCues  = []string{"是什么", "是啥", "叫什么", "叫啥", "什么意思", "啥意思", "指什么", "指的是"}
+)
+
+// agentWords mark a sentence that names who did or said something.
+var agentWords = []string{
+	"书记", "主任", "区委", "区政府", "党工委", "办事处", "负责人", "成员", "干部", "部门", "党员", "领导",
+	"李强", "施永根", "班子",
+}
+
+// questionParticles end or glue a question and never belong to a quote.
+const questionParticles = "吗呢啊呀吧嘛啦哦哈呗么啥谁哪"
+
+// passageFillers are chat around a quote: 我记得, 你能帮我…, 来着.
+var passageFillers = []string{
+	"来着", "我记得", "记得", "听说", "好像", "你能", "能不能", "帮我", "给我", "麻烦", "告诉我", "谢谢",
+	"谢谢啦", "请问", "一下", "什么什么", "那个", "这个", "那些", "这些", "咱说", "说具体点", "具体点", "呗",
+	"里头", "里面", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
+	"当时", "担任", "职务", "身份", "什么官", "形容", "描述", "评价", "怎么说", "咋说", "咋讲",
+	"之后", "以后", "然后", "接着",
+}
+
+// functionChars glue words together; a question bigram with one of them
+// (感谢完, 之后又) is mostly the resident's own phrasing and weighs half.
+const functionChars = "的了在是有和与及也都还就才又把被给跟对向从让之其而些这那完后着过"

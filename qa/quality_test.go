@@ -41,6 +41,32 @@ func TestDev(t *testing.T) {
 	runDev(t, "testdata/dev.json")
 }
 
+func TestDev2(t *testing.T) {
+	runDev(t, "testdata/dev2.json")
+}
+
+// TestHeldOutOwn reports the held-out set written from the newsletter
+// alone before the passage tier, pronunciation and the three outcomes
+// were built; its first run is in the README. It only logs, so that it
+// does not become one more tuning set.
+func TestHeldOutOwn(t *testing.T) {
+	kb, e := mustShipped(t)
+	cases, err := qatest.Load("testdata/heldout-own.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed := 0
+	for _, c := range cases {
+		r := e.Match(c.Q, Context{})
+		if why := c.Check(render(kb, r)); why != "" {
+			t.Logf("held-out miss %s: Match(%q) = %s: %s", c.ID, c.Q, resultID(r), why)
+			continue
+		}
+		passed++
+	}
+	t.Logf("own held-out: %d/%d = %.1f%%", passed, len(cases), 100*float64(passed)/float64(len(cases)))
+}
+
 // paraCase is one held-out paraphrase: Want is a topic or project id, Also
 // other ids whose answer serves equally well, Intent the expected intent when
 // it matters.
@@ -101,11 +127,11 @@ func TestParaphrases(t *testing.T) {
 	rejected := 0
 	for _, q := range ps.OffTopic {
 		r := e.Match(q, Context{})
-		if !r.Found() {
+		if !r.Answered() {
 			rejected++
 			continue
 		}
-		t.Logf("off-topic answered: Match(%q) = %q (score %.2f), want not found", q, resultID(r), r.Score)
+		t.Logf("off-topic answered: Match(%q) = %q %+v (score %.2f), want not answered", q, resultID(r), r.Quote, r.Score)
 	}
 	offAcc := float64(rejected) / float64(len(ps.OffTopic))
 	t.Logf("off-topic rejection: %d/%d = %.1f%%", rejected, len(ps.OffTopic), 100*offAcc)

@@ -441,7 +441,14 @@ func (s *Scheduler) sendMessage(ctx context.Context, j communitybot.ScheduledJob
 	if topic == "" {
 		topic = communitybot.TopicReminders
 	}
-	_, err := s.engine.Enqueue(ctx, communitybot.Broadcast{Kind: kind, Topic: topic, Reply: communitybot.Reply{Text: text}, CreatedBy: j.CreatedBy, ReportTo: j.ReportTo})
+	// The admin knows the reminder by its job number (the /schedule
+	// confirmation, /jobs, /cancel): its reports use that number, not the
+	// broadcast's own.
+	title := "提醒 #" + j.ID
+	if j.Recurring() {
+		title += " · " + communitybot.FormatTime(fire.In(s.cfg.Location), fire)
+	}
+	_, err := s.engine.Enqueue(ctx, communitybot.Broadcast{Kind: kind, Topic: topic, Reply: communitybot.Reply{Text: text}, CreatedBy: j.CreatedBy, ReportTo: j.ReportTo, Title: title})
 	return err
 }
 
@@ -455,7 +462,7 @@ func (s *Scheduler) ScheduleMessage(ctx context.Context, args string, createdBy,
 	if err != nil {
 		return communitybot.ScheduledJob{}, err
 	}
-	if err := communitybot.CheckMessageText(text, "提醒内容", "/schedule 2026-12-01 09:00 明天上午社区体检，请带好医保卡。"); err != nil {
+	if err := communitybot.CheckMessageText(text, "提醒内容", "/schedule 明天上午9点 社区体检，请带好医保卡。"); err != nil {
 		return communitybot.ScheduledJob{}, err
 	}
 	if w.Recurring() {
@@ -510,6 +517,9 @@ func (s *Scheduler) withNext(j communitybot.ScheduledJob, now time.Time) communi
 	if err != nil {
 		return j
 	}
+	if j.Recurring() {
+		j.Every = Describe(j.Spec)
+	}
 	if n := sched.Next(now.In(s.cfg.Location)); !n.IsZero() {
 		j.Next = n
 	}
@@ -534,7 +544,7 @@ func (s *Scheduler) Jobs(ctx context.Context) ([]communitybot.ScheduledJob, erro
 func (s *Scheduler) Cancel(ctx context.Context, id string) (communitybot.ScheduledJob, error) {
 	j, err := s.store.Job(ctx, id)
 	if errors.Is(err, communitybot.ErrNotFound) {
-		return j, communitybot.Errorf(communitybot.ErrNotFound, "没有编号为 %s 的定时任务（可能已经发送或被取消）。发送 /jobs 可查看全部定时任务。", truncate(id, 20))
+		return j, communitybot.Errorf(communitybot.ErrNotFound, "没有编号为 %s 的提醒或定时任务（可能已经发送或被取消）。发送 /jobs 可查看全部定时任务。", truncate(id, 20))
 	}
 	if err != nil {
 		return j, err

@@ -66,7 +66,8 @@ func TestParseWhen(t *testing.T) {
 		{args: "2月30日9点 不存在", wantErr: "看不懂时间"},
 		{args: "@sometimes x", wantErr: "看不懂周期"},
 		{args: "30s 太短", wantErr: "太短"},
-		{args: "明天 九点", wantErr: "看不懂时间"},
+		{args: "明天 九点", wantAt: time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai)},
+		{args: "明天 体检", wantErr: "“明天”后面请写上几点"},
 		{args: "0 hello", wantErr: "看不懂时间"},
 	}
 	for _, tc := range tests {

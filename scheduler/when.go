@@ -24,12 +24,16 @@ type When struct {
 func (w When) Recurring() bool { return w.Spec != "" }
 
 // whenHelp ends every parse error: what the admin can write instead.
-const whenHelp = "时间可以写成：\n• 具体时间：2026-12-01 09:00、12-01 09:00、12月1日下午3点、明天9点、9:00（今天或明天）\n• 多久以后：30m（30 分钟）、2h（2 小时）、1h30m、1d（1 天），也可写 30分钟、2小时\n• 周期（cron 格式，分 时 日 月 周）：0 9 * * 1 表示每周一 9:00\n例如：/schedule 2h 下午三点在居委会开会"
+const whenHelp = "时间可以写成：\n" +
+	"• 某个时间：明天9点、今晚8点、明早7点半、后天上午10点、下周一9点、周六下午2点、12月7日下午3点、15号上午9点、2026-12-01 09:00、9:00（今天或明天）\n" +
+	"• 多久以后：30分钟、2小时、1天，或 30m、2h、1h30m、1d（一年以内）\n" +
+	"• 每天/每周/每月：每天早上8点、工作日每天8点、每周一上午9点、每周一、三、五 18:00、每周末上午10点、每月1号上午10点\n" +
+	"• 也可以用 cron 格式（分 时 日 月 周；周写 0–7，0 和 7 都是周日）：0 9 * * 1 表示每周一 9:00\n" +
+	"例如：/schedule 明天下午3点 在居委会开会"
 
 var (
 	dateLike    = regexp.MustCompile(`^\d{2,4}[-/.年]\d{1,2}`)
 	cronField   = regexp.MustCompile(`^[0-9*/,\-?A-Za-z]+$`)
-	chineseSpan = regexp.MustCompile(`^(\d+)\s*(分钟|分|小时|时|天|日)$`)
 	dateLayouts = []string{"2006-01-02 15:04", "2006-1-2 15:04", "2006/01/02 15:04", "2006/1/2 15:04", "2006.01.02 15:04", "2006.1.2 15:04", "2006-01-02 15:04:05"}
 )
 
@@ -52,11 +56,15 @@ func cutFields(s string, n int) ([]string, string, bool) {
 	return fields, strings.TrimRightFunc(rest, unicode.IsSpace), true
 }
 
-// ParseWhen reads "<when> <text>": a time ("2026-12-01 09:00", in loc), a
-// relative time ("30m", "2h", "1h30m", "1d", "30分钟", "2小时"), or a cron
-// spec ("0 9 * * 1", "@daily"), and returns it with the rest of args.
-// Errors carry a user-safe Chinese message; a time in the past is one.
-// fields is the number of cron fields: 5, or 6 with a leading seconds field.
+// ParseWhen reads "<when> <text>": a Chinese time (明天9点, 下周一9点,
+// 今晚8点, 每周一上午9点, 工作日每天8点, 每月1号上午10点; see zhtime.go), a
+// date and time ("2026-12-01 09:00"), a relative time ("30m", "2h",
+// "1h30m", "1d", "30分钟", "2小时"), or a cron spec ("0 9 * * 1",
+// "@daily"), all in loc, and returns it with the rest of args. Errors
+// carry a user-safe Chinese message; a one-off time in the past or more
+// than a year from now is one. fields is the number of cron fields: 5, or
+// 6 with a leading seconds field. A recurring When's Spec is what the
+// parser accepts and what is stored (weekday 7 is written 0).
 func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parser, fields int) (When, string, error) {
 	args = strings.TrimSpace(args)
 	if args == "" {
@@ -65,9 +73,19 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 	now = now.In(loc)
 	first, _, _ := cutFields(args, 1)
 
-	// How people write times: 9:00, 12-01 09:00, 明天9点, 12月1日下午3点半.
-	if at, rest, ok := parseCasualTime(args, now, loc); ok {
-		return checkOneOff(at, rest, now)
+	// How staff write times: 明天9点, 每周一上午9点, 9:00, 12-01 09:00.
+	if n, rest, matched, err := parseNatural(args, now, loc, fields); matched {
+		if err != nil {
+			return When{}, "", err
+		}
+		if n.spec != "" {
+			sched, err := parser.Parse(n.spec)
+			if err != nil {
+				return When{}, "", fmt.Errorf("natural spec %q: %w", n.spec, err)
+			}
+			return When{Spec: n.spec, Schedule: sched}, rest, nil
+		}
+		return checkOneOff(n.at, rest, now)
 	}
 
 	// A date and a time.
@@ -85,33 +103,48 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 
 	// A cron descriptor (@daily) or spec (0 9 * * 1).
 	if strings.HasPrefix(first[0], "@") {
+		if strings.EqualFold(first[0], "@every") {
+			// @every counts from each replica's start: the replicas would
+			// not agree on the fire times, and a fire would go out twice.
+			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "不支持 @every。请写成每天/每周的时间，或 5 段的 cron 格式，例如 0 */2 * * * 表示每两小时整点。\n%s", whenHelp)
+		}
 		sched, err := parser.Parse(first[0])
 		if err != nil {
-			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "看不懂周期“%s”。可以用 @daily（每天 0 点）、@weekly（每周日 0 点），或 5 段的 cron 格式。\n%s", truncate(first[0], 20), whenHelp)
+			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "看不懂周期“%s”。可以用 @daily（每天 0 点）、@weekly（每周日 0 点）、@monthly（每月1日 0 点），或 5 段的 cron 格式。\n%s", truncate(first[0], 20), whenHelp)
 		}
 		_, rest, _ := cutFields(args, 1)
 		return When{Spec: first[0], Schedule: sched}, rest, nil
 	}
 	if spec, rest, ok := cutFields(args, fields); ok && allCronFields(spec) {
-		sched, err := parser.Parse(strings.Join(spec, " "))
+		spec[len(spec)-1] = normalizeWeekday(spec[len(spec)-1])
+		joined := strings.Join(spec, " ")
+		sched, err := parser.Parse(joined)
 		if err == nil {
-			return When{Spec: strings.Join(spec, " "), Schedule: sched}, rest, nil
+			return When{Spec: joined, Schedule: sched}, rest, nil
 		}
 		if looksLikeCron(spec) {
-			if why := cronFieldProblem(spec, fields); why != "" {
-				return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "周期“%s”不对：%s（例如 0 9 * * 1 表示每周一 9:00）。\n%s", truncate(strings.Join(spec, " "), 40), why, whenHelp)
+			why := cronFieldProblem(spec, fields)
+			if why == "" {
+				why = "请检查每一段的写法"
 			}
-			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "周期“%s”的格式不对：需要 %d 段，依次是 分 时 日 月 周（例如 0 9 * * 1 表示每周一 9:00）。\n%s", truncate(strings.Join(spec, " "), 40), fields, whenHelp)
+			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "周期“%s”不对：%s（依次是 %s，例如 0 9 * * 1 表示每周一 9:00）。\n%s", truncate(joined, 40), why, fieldNames(fields), whenHelp)
+		}
+	}
+	if n := leadingCronFields(args, fields); n >= 2 && n < fields {
+		spec, _, _ := cutFields(args, n)
+		if looksLikeCron(spec) {
+			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "周期“%s”只有 %d 段：cron 格式需要 %d 段，依次是 %s（例如 0 9 * * 1 表示每周一 9:00），后面再写提醒内容。\n%s", truncate(strings.Join(spec, " "), 40), n, fields, fieldNames(fields), whenHelp)
 		}
 	}
 
 	// A relative time.
 	if d, ok := parseSpan(first[0]); ok {
+		latest := now.AddDate(1, 0, 0)
+		if d > latest.Sub(now) {
+			return When{}, "", tooFar(latest)
+		}
 		if d < time.Minute {
 			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "“%s”太短了：最早可以安排在 1 分钟以后。", truncate(first[0], 20))
-		}
-		if d > 366*24*time.Hour {
-			return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "最多只能安排一年以内的提醒。")
 		}
 		_, rest, _ := cutFields(args, 1)
 		return When{At: now.Add(d).Truncate(time.Second)}, rest, nil
@@ -119,89 +152,19 @@ func ParseWhen(args string, now time.Time, loc *time.Location, parser cron.Parse
 	return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "看不懂时间“%s”。\n%s", truncate(first[0], 20), whenHelp)
 }
 
+func tooFar(latest time.Time) error {
+	return communitybot.Errorf(communitybot.ErrInvalid, "最多只能安排一年以内的提醒（最晚到 %s）。", latest.Format("2006-01-02 15:04"))
+}
+
 // checkOneOff accepts a one-off time between now and a year from now.
 func checkOneOff(at time.Time, rest string, now time.Time) (When, string, error) {
 	if !at.After(now) {
 		return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "这个时间（%s）已经过去了，请写一个将来的时间。现在是 %s。", at.Format("2006-01-02 15:04"), now.Format("2006-01-02 15:04"))
 	}
-	if at.After(now.AddDate(1, 0, 0)) {
-		return When{}, "", communitybot.Errorf(communitybot.ErrInvalid, "最多只能安排一年以内的提醒。")
+	if latest := now.AddDate(1, 0, 0); at.After(latest) {
+		return When{}, "", tooFar(latest)
 	}
 	return When{At: at}, rest, nil
-}
-
-var (
-	clockOnly   = regexp.MustCompile(`^(\d{1,2})[:：](\d{2})(?:\s+|$)`)
-	monthDay    = regexp.MustCompile(`^(\d{1,2})-(\d{1,2})\s+(\d{1,2})[:：](\d{2})(?:\s+|$)`)
-	chineseDate = regexp.MustCompile(`^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]\s*(早上|上午|中午|下午|晚上)?\s*(\d{1,2})(?:[点时:：](\d{1,2})?分?(半)?)\s*`)
-	chineseDay  = regexp.MustCompile(`^(今天|明天|后天)\s*(早上|上午|中午|下午|晚上)?\s*(\d{1,2})(?:[点时:：](\d{1,2})?分?(半)?)\s*`)
-)
-
-// parseCasualTime reads the ways people write a time besides
-// 2026-12-01 09:00: a clock time (9:00: today, or tomorrow if passed),
-// a month and day (12-01 09:00: this year, or next if passed), and Chinese
-// forms (12月1日下午3点半, 明天9点). It returns the rest of args.
-func parseCasualTime(args string, now time.Time, loc *time.Location) (time.Time, string, bool) {
-	hm := func(hour, minute int, half bool, part string) (int, int, bool) {
-		if half {
-			minute = 30
-		}
-		if (part == "下午" || part == "晚上") && hour < 12 {
-			hour += 12
-		}
-		if part == "中午" && hour < 6 {
-			hour += 12
-		}
-		return hour, minute, hour >= 0 && hour < 24 && minute >= 0 && minute < 60
-	}
-	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
-	if m := clockOnly.FindStringSubmatch(args); m != nil {
-		h, mi, ok := hm(atoi(m[1]), atoi(m[2]), false, "")
-		if !ok {
-			return time.Time{}, "", false
-		}
-		at := time.Date(now.Year(), now.Month(), now.Day(), h, mi, 0, 0, loc)
-		if !at.After(now) {
-			at = at.AddDate(0, 0, 1)
-		}
-		return at, strings.TrimSpace(args[len(m[0]):]), true
-	}
-	if m := monthDay.FindStringSubmatch(args); m != nil {
-		h, mi, ok := hm(atoi(m[3]), atoi(m[4]), false, "")
-		at, valid := date(now.Year(), atoi(m[1]), atoi(m[2]), h, mi, loc)
-		if !ok || !valid {
-			return time.Time{}, "", false
-		}
-		if !at.After(now) {
-			at, _ = date(now.Year()+1, atoi(m[1]), atoi(m[2]), h, mi, loc)
-		}
-		return at, strings.TrimSpace(args[len(m[0]):]), true
-	}
-	if m := chineseDate.FindStringSubmatch(args); m != nil {
-		year := now.Year()
-		if m[1] != "" {
-			year = atoi(m[1])
-		}
-		h, mi, ok := hm(atoi(m[5]), atoi(m[6]), m[7] != "", m[4])
-		at, valid := date(year, atoi(m[2]), atoi(m[3]), h, mi, loc)
-		if !ok || !valid {
-			return time.Time{}, "", false
-		}
-		if m[1] == "" && !at.After(now) {
-			at, _ = date(year+1, atoi(m[2]), atoi(m[3]), h, mi, loc)
-		}
-		return at, strings.TrimSpace(args[len(m[0]):]), true
-	}
-	if m := chineseDay.FindStringSubmatch(args); m != nil {
-		h, mi, ok := hm(atoi(m[3]), atoi(m[4]), m[5] != "", m[2])
-		if !ok {
-			return time.Time{}, "", false
-		}
-		days := map[string]int{"今天": 0, "明天": 1, "后天": 2}[m[1]]
-		at := time.Date(now.Year(), now.Month(), now.Day()+days, h, mi, 0, 0, loc)
-		return at, strings.TrimSpace(args[len(m[0]):]), true
-	}
-	return time.Time{}, "", false
 }
 
 // date builds a time, reporting false for a day that does not exist
@@ -211,28 +174,179 @@ func date(year, month, day, hour, minute int, loc *time.Location) (time.Time, bo
 	return t, t.Month() == time.Month(month) && t.Day() == day
 }
 
-// cronFieldProblem names the first field of a cron spec whose number is out
-// of range, in words an admin understands, or "".
-func cronFieldProblem(spec []string, fields int) string {
-	names := []string{"分", "时", "日", "月", "周"}
-	limits := [][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
+// cronFieldNames and cronLimits describe the five fields of a spec; a
+// 6-field spec (tests) has a leading seconds field.
+var (
+	cronFieldNames = []string{"分", "时", "日", "月", "周"}
+	cronLimits     = [][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
+)
+
+func fieldSpecs(fields int) ([]string, [][2]int) {
 	if fields == 6 {
-		names = append([]string{"秒"}, names...)
-		limits = append([][2]int{{0, 59}}, limits...)
+		return append([]string{"秒"}, cronFieldNames...), append([][2]int{{0, 59}}, cronLimits...)
 	}
-	numbers := regexp.MustCompile(`\d+`)
+	return cronFieldNames, cronLimits
+}
+
+func fieldNames(fields int) string {
+	names, _ := fieldSpecs(fields)
+	return strings.Join(names, " ")
+}
+
+var (
+	cronMonths   = []string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+	cronWeekdays = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
+)
+
+// cronFieldProblem names, in words an admin understands, the first thing
+// wrong in a spec the cron parser refused: a number out of range, a range
+// whose start is after its end, a step that is not a positive number, a
+// name that is not a month or weekday. It returns "" if it finds none.
+func cronFieldProblem(spec []string, fields int) string {
+	names, limits := fieldSpecs(fields)
 	for i, f := range spec {
 		if i >= len(names) {
 			break
 		}
-		for _, n := range numbers.FindAllString(f, -1) {
-			v, _ := strconv.Atoi(n)
-			if v < limits[i][0] || v > limits[i][1] {
-				return fmt.Sprintf("第 %d 段（%s）的 %d 超出范围，应在 %d 到 %d 之间", i+1, names[i], v, limits[i][0], limits[i][1])
+		if why := cronItemProblem(f, i, names[i], limits[i], len(names)); why != "" {
+			return fmt.Sprintf("第 %d 段（%s）%s", i+1, names[i], why)
+		}
+	}
+	return ""
+}
+
+func cronItemProblem(field string, i int, name string, lim [2]int, n int) string {
+	value := func(v string) (int, string) {
+		if x, err := strconv.Atoi(v); err == nil {
+			if x < lim[0] || x > lim[1] {
+				return 0, fmt.Sprintf("的 %d 超出范围，应在 %d 到 %d 之间", x, lim[0], lim[1])
+			}
+			return x, ""
+		}
+		var list []string
+		switch {
+		case i == n-2:
+			list = cronMonths
+		case i == n-1:
+			list = cronWeekdays
+		}
+		for k, w := range list {
+			if strings.EqualFold(v, w) {
+				if i == n-2 {
+					return k + 1, ""
+				}
+				return k, ""
+			}
+		}
+		if len(v) > 12 {
+			v = v[:12] + "…"
+		}
+		if len(list) > 0 {
+			return 0, fmt.Sprintf("的“%s”看不懂：请写数字，或英文缩写（%s…）", v, strings.Join(list[:3], "、"))
+		}
+		return 0, fmt.Sprintf("的“%s”看不懂：请写 %d 到 %d 的数字或 *", v, lim[0], lim[1])
+	}
+	for _, item := range strings.Split(field, ",") {
+		if item == "" {
+			return "有多余的逗号"
+		}
+		rng, step, hasStep := strings.Cut(item, "/")
+		if hasStep {
+			if x, err := strconv.Atoi(step); err != nil || x <= 0 {
+				return fmt.Sprintf("的步长“/%s”应为正整数", truncate(step, 12))
+			}
+		}
+		if rng == "*" || rng == "?" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(rng, "-")
+		a, why := value(lo)
+		if why != "" {
+			return why
+		}
+		if isRange {
+			b, why := value(hi)
+			if why != "" {
+				return why
+			}
+			if a > b {
+				return fmt.Sprintf("的范围 %s 开头大于结尾", truncate(rng, 12))
 			}
 		}
 	}
 	return ""
+}
+
+// normalizeWeekday rewrites a day-of-week field that uses 7 for Sunday
+// (robfig/cron only knows 0–6): 7 → 0, 5-7 → 0,5,6, 1-7 → *. A field it
+// cannot read is returned unchanged, for the parser to refuse.
+func normalizeWeekday(field string) string {
+	if !strings.Contains(field, "7") {
+		return field
+	}
+	var days [8]bool
+	for _, item := range strings.Split(field, ",") {
+		rng, stepText, hasStep := strings.Cut(item, "/")
+		step := 1
+		if hasStep {
+			x, err := strconv.Atoi(stepText)
+			if err != nil || x <= 0 {
+				return field
+			}
+			step = x
+		}
+		lo, hi := 0, 7
+		if rng != "*" {
+			a, b, isRange := strings.Cut(rng, "-")
+			x, err1 := strconv.Atoi(a)
+			y, err2 := x, error(nil)
+			if isRange {
+				y, err2 = strconv.Atoi(b)
+			} else if hasStep {
+				y = 7
+			}
+			if err1 != nil || err2 != nil || x < 0 || y > 7 || x > y {
+				return field
+			}
+			lo, hi = x, y
+		} else if !hasStep {
+			return field // * already means every day
+		}
+		for d := lo; d <= hi; d += step {
+			days[d%7] = true
+		}
+	}
+	var out []string
+	for d := range 7 {
+		if days[d] {
+			out = append(out, strconv.Itoa(d))
+		}
+	}
+	if len(out) == 7 {
+		return "*"
+	}
+	return strings.Join(out, ",")
+}
+
+// leadingCronFields counts how many of the first fields of args look like
+// cron fields (digits, *, /, ',' and '-' only), at most max.
+func leadingCronFields(args string, max int) int {
+	fs, _, _ := cutFields(args, max)
+	if fs == nil {
+		rest := strings.Fields(args)
+		if len(rest) > max {
+			rest = rest[:max]
+		}
+		fs = rest
+	}
+	n := 0
+	for _, f := range fs {
+		if strings.Trim(f, "0123456789*/,-?") != "" {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 func parseDateTime(s string, loc *time.Location) (time.Time, error) {
@@ -247,29 +361,63 @@ func parseDateTime(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, err
 }
 
-// parseSpan reads a relative time: Go durations plus days ("1d") and the
-// Chinese units 分钟/小时/天.
+// spanUnits are the units of a relative time, longest first.
+var spanUnits = []struct {
+	word string
+	d    time.Duration
+}{
+	{"个小时", time.Hour}, {"小时", time.Hour}, {"分钟", time.Minute}, {"秒钟", time.Second},
+	{"天", 24 * time.Hour}, {"分", time.Minute}, {"秒", time.Second},
+	{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second},
+}
+
+// maxSpan is more than any schedule may be ahead; longer spans are
+// reported as this, so nothing overflows (213504d is 2^63 ns and more).
+const maxSpan = 2 * 366 * 24 * time.Hour
+
+// parseSpan reads a relative time: one or more numbers with units (1h30m,
+// 1.5h, 1d, 30分钟, 2小时, 1天2小时), optionally followed by 后/以后/之后.
+// A span longer than maxSpan is returned as maxSpan.
 func parseSpan(s string) (time.Duration, bool) {
-	if m := chineseSpan.FindStringSubmatch(s); m != nil {
-		n, err := strconv.Atoi(m[1])
-		if err != nil {
-			return 0, false
+	for _, suffix := range []string{"以后", "之后", "后"} {
+		if t, ok := strings.CutSuffix(s, suffix); ok {
+			s = t
+			break
 		}
-		unit := map[string]time.Duration{"分钟": time.Minute, "分": time.Minute, "小时": time.Hour, "时": time.Hour, "天": 24 * time.Hour, "日": 24 * time.Hour}[m[2]]
-		return time.Duration(n) * unit, true
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil {
-			return 0, false
-		}
-		return time.Duration(n) * 24 * time.Hour, true
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
+	if s == "" {
 		return 0, false
 	}
-	return d, true
+	var total float64 // seconds; float so that no sum can overflow
+	for s != "" {
+		i := 0
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+			i++
+		}
+		num, err := strconv.ParseFloat(s[:i], 64)
+		if i == 0 || err != nil || s[0] == '.' {
+			return 0, false
+		}
+		s = s[i:]
+		unit := time.Duration(0)
+		for _, u := range spanUnits {
+			if t, ok := strings.CutPrefix(s, u.word); ok {
+				unit, s = u.d, t
+				break
+			}
+		}
+		if unit == 0 {
+			return 0, false
+		}
+		total += num * unit.Seconds()
+	}
+	if total <= 0 {
+		return 0, false
+	}
+	if total >= maxSpan.Seconds() {
+		return maxSpan, true
+	}
+	return time.Duration(total * float64(time.Second)), true
 }
 
 func allCronFields(fs []string) bool {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/content"
@@ -44,13 +48,30 @@ func Merge(base *content.KnowledgeBase, learned []communitybot.LearnedEntry, add
 		what := "learned " + e.ID
 		switch e.Kind {
 		case communitybot.LearnQuestion:
+			if _, exists := base.Topic(e.ID); exists {
+				continue // exported into the content file since
+			}
+			if t, ok := staffTopic(e); ok {
+				// The staff answer, attributed, answers this question and
+				// its paraphrases; the target keeps its own answer for
+				// everything else.
+				changes = append(changes, change{what, func(kb *content.KnowledgeBase) {
+					if !hasEntry(kb, t.About) {
+						addQuestion(kb, t.About, e.Question) // fails validation: skipped with a reason
+						return
+					}
+					kb.Topics = append(kb.Topics, t)
+				}})
+				continue
+			}
 			changes = append(changes, change{what, func(kb *content.KnowledgeBase) { addQuestion(kb, e.Target, e.Question) }})
 		case communitybot.LearnTopic:
 			if _, exists := base.Topic(e.ID); exists {
 				continue // exported into the content file since
 			}
 			changes = append(changes, change{what, func(kb *content.KnowledgeBase) {
-				kb.Topics = append(kb.Topics, content.Topic{ID: e.ID, Title: e.Title, Answer: e.Answer, Questions: []string{e.Question}})
+				kb.Topics = append(kb.Topics, content.Topic{ID: e.ID, Title: e.Title, Answer: e.Answer, Questions: []string{e.Question},
+					StaffAnswered: staffDate(e)})
 			}})
 		default:
 			skipped = append(skipped, what+": unknown kind "+string(e.Kind))
@@ -75,6 +96,46 @@ func Merge(base *content.KnowledgeBase, learned []communitybot.LearnedEntry, add
 		try(kb, &skipped, c.what, c.apply)
 	}
 	return kb, skipped
+}
+
+// staffTopic is the entry a question learned onto a topic or project
+// becomes when its staff answer is known: the answer, attributed to staff
+// with its date, for this question and its paraphrases. ok is false for
+// entries stored without an answer (they only add a phrasing) and for an
+// answer too long to be an entry.
+func staffTopic(e communitybot.LearnedEntry) (content.Topic, bool) {
+	answer := strings.TrimSpace(e.Answer)
+	if answer == "" || utf8.RuneCountInString(answer) > content.MaxAnswerRunes {
+		return content.Topic{}, false
+	}
+	return content.Topic{ID: e.ID, Title: truncateRunes(strings.TrimSpace(e.Question), content.MaxTitleRunes), Answer: answer,
+		Questions: []string{e.Question}, StaffAnswered: staffDate(e), About: e.Target}, true
+}
+
+// staffDate is the day staff answered, in the subdistrict's time zone.
+func staffDate(e communitybot.LearnedEntry) string {
+	at := e.AnsweredAt
+	if at.IsZero() {
+		at = e.At
+	}
+	return at.In(shanghai()).Format(time.DateOnly)
+}
+
+var shanghai = sync.OnceValue(func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+})
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // missingTargets reports whether an alternate question points at a topic

@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,38 @@ func TestKnowledgeReachesOtherReplicas(t *testing.T) {
 	_, a3 := replica() // a new process
 	if ans, _ := a3.Ask(ctx, 4, 4, q); !ans.Answered {
 		t.Fatal("a new process does not load learned entries")
+	}
+}
+
+// TestMergeStaffAnswers: a question learned onto a project with its staff
+// answer becomes an entry of its own, attributed with the answer's date
+// and tied to the project; one stored without an answer (before answers
+// were kept) only adds a phrasing, as before.
+func TestMergeStaffAnswers(t *testing.T) {
+	base, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 2, 28, 17, 0, 0, 0, time.UTC) // 2025-03-01 01:00 in Shanghai
+	learned := []communitybot.LearnedEntry{
+		{ID: "learned-q1", Kind: communitybot.LearnQuestion, Target: "elevator", Question: "加装电梯补贴多少钱", Answer: "按市、区规定执行。", AnsweredAt: at, Ticket: 1},
+		{ID: "learned-q2", Kind: communitybot.LearnQuestion, Target: "elevator", Question: "老楼装电梯要多久", Ticket: 2},
+	}
+	kb, skipped := staff.Merge(base, learned, nil)
+	if len(skipped) != 0 {
+		t.Fatalf("skipped %v", skipped)
+	}
+	tp, ok := kb.Topic("learned-q1")
+	if !ok || tp.Answer != "按市、区规定执行。" || tp.StaffAnswered != "2025-03-01" || tp.About != "elevator" || tp.Questions[0] != "加装电梯补贴多少钱" {
+		t.Fatalf("staff entry = %+v, %v", tp, ok)
+	}
+	if _, ok := kb.Topic("learned-q2"); ok {
+		t.Error("an entry without an answer became a topic")
+	}
+	if qs := kb.ProjectHints["elevator"].Questions; !slices.Contains(qs, "老楼装电梯要多久") || slices.Contains(qs, "加装电梯补贴多少钱") {
+		t.Errorf("elevator phrasings = %v", qs)
+	}
+	if err := kb.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/qa"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -47,7 +48,7 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 		return communitybot.Reply{}, err
 	}
 
-	e := communitybot.LearnedEntry{Ticket: no, Question: t.Question, By: a.Name, ByID: a.UserID, At: s.cfg.Now()}
+	e := communitybot.LearnedEntry{Ticket: no, Question: t.Question, Answer: t.Answer, AnsweredAt: t.AnsweredAt, By: a.Name, ByID: a.UserID, At: s.cfg.Now()}
 	var done, detail string
 	if strings.EqualFold(toks[1].text, "new") || toks[1].text == "新建" {
 		title := strings.TrimSpace(args[toks[1].end:])
@@ -61,9 +62,9 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 			return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid,
 				"这条答复有 %d 字，超过问答条目的上限 %d 字，不能直接作为条目；请把内容整理后写进知识库文件。", n, content.MaxAnswerRunes)
 		}
-		e.Kind, e.ID, e.Title, e.Answer = communitybot.LearnTopic, learnedID(no), title, t.Answer
-		kb.Topics = append(kb.Topics, content.Topic{ID: e.ID, Title: e.Title, Answer: e.Answer, Questions: []string{e.Question}})
-		done = fmt.Sprintf("已用 %s 新建问答条目「%s」（标识 %s）。", noText, html.EscapeString(title), e.ID)
+		e.Kind, e.ID, e.Title = communitybot.LearnTopic, learnedID(no), title
+		kb.Topics = append(kb.Topics, content.Topic{ID: e.ID, Title: e.Title, Answer: e.Answer, Questions: []string{e.Question}, StaffAnswered: staffDate(e)})
+		done = fmt.Sprintf("已用 %s 新建问答条目「%s」（标识 %s）。", noText, html.EscapeString(title), e.ID) + learnedEffect(e)
 		detail = learnedTopicDetail(title, e.ID)
 	} else {
 		target := strings.TrimSpace(args[toks[1].start:])
@@ -72,8 +73,16 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 			return communitybot.Reply{}, err
 		}
 		e.Kind, e.ID, e.Target = communitybot.LearnQuestion, learnedID(no), id
-		addQuestion(kb, id, e.Question)
-		done = fmt.Sprintf("已把 %s 的问题加为「%s」的一种问法。", noText, html.EscapeString(label))
+		if st, ok := staffTopic(e); ok {
+			kb.Topics = append(kb.Topics, st)
+			done = fmt.Sprintf("已把 %s 加入问答库，归在「%s」下。", noText, html.EscapeString(label)) + learnedEffect(e)
+		} else {
+			// An answer too long for an entry: the question becomes a
+			// phrasing of the target, answered with the target's answer.
+			addQuestion(kb, id, e.Question)
+			done = fmt.Sprintf("已把 %s 的问题加为「%s」的一种问法。以后居民这样问，我会用「%s」的介绍回答；这条答复超过 %d 字，没有收进问答库。",
+				noText, html.EscapeString(label), html.EscapeString(label), content.MaxAnswerRunes)
+		}
 		detail = learnedQuestionDetail("「"+label+"」", e.ID)
 	}
 	// Check before storing: a learned entry must never break the Q&A.
@@ -95,7 +104,14 @@ func (s *Service) Learn(ctx context.Context, a Actor, args string) (communitybot
 		s.log.Error("knowledge not reloaded after learn", "err", err)
 		return communitybot.Reply{Text: done + "\n⚠️ 问答库暂时没能更新，稍后会自动重试。"}, nil
 	}
-	return communitybot.Reply{Text: done + "\n以后居民再问这个问题，我会直接回答。导出知识库文件：go run ./cmd/kbexport -o knowledge.yaml"}, nil
+	return communitybot.Reply{Text: done}, nil
+}
+
+// learnedEffect tells the admin, in residents' terms, what they will get
+// from now on.
+func learnedEffect(e communitybot.LearnedEntry) string {
+	return fmt.Sprintf("\n以后居民再问“%s”或意思相近的问题，我会直接回复这条答复，并注明「%s」：\n%s",
+		html.EscapeString(truncate(e.Question, 60)), html.EscapeString(qa.StaffLabel(staffDate(e))), html.EscapeString(truncate(e.Answer, 200)))
 }
 
 // resolveLearnTarget accepts a topic id or exact title, or a project's

@@ -15,7 +15,7 @@ import (
 
 // Usage lines shown with a malformed command.
 const (
-	UsageSetStatus   = "用法：/setstatus 项目 状态 [进度] 说明\n例如：/setstatus 4 推进中 60% 3号楼电梯已完成井道施工\n状态可选：规划中、推进中、已完工、暂停；项目可写编号或完整名称。\n进度是 0 到 100 的整数，写在状态后面（60% 或 60，后面要有说明）；不写进度时保留原来的进度，但改回“规划中”会清除进度，“已完工”记为 100%。"
+	UsageSetStatus   = "用法：/setstatus 项目 状态 [进度] 说明\n例如：/setstatus 4 推进中 60% 3号楼电梯已完成井道施工\n状态可选：规划中、推进中、已完工、暂停（也可以写 完成、进行中、在建、计划中、停工 等）；项目可写编号或完整名称。\n进度是 0 到 100 的整数，写在状态后面（60% 或 60，后面要有说明）；不写进度时保留原来的进度，但改回“规划中”会清除进度，“已完工”记为 100%。"
 	UsageProjectNote = "用法：/projectnote 项目 说明\n例如：/projectnote 电梯加装 本周六上午在小区广场召开加梯意见征询会"
 	UsageAddProject  = "用法：/addproject [状态] 名称 | 简介 [| 别名1、别名2]\n例如：/addproject 规划中 口袋公园改造 | 在泗塘路口建设一处口袋公园 | 口袋公园、街心花园\n不写状态时为“规划中”。"
 )
@@ -29,9 +29,10 @@ func usageError(usage, problem string) error {
 func (s *Service) SetStatus(ctx context.Context, a Actor, args string) (communitybot.Reply, error) {
 	toks := tokenize(args)
 	statusAt := -1
+	var status communitybot.ProjectStatus
 	for i, t := range toks {
-		if _, err := communitybot.ParseProjectStatus(t.text); err == nil {
-			statusAt = i
+		if st, ok := statusWord(t.text); ok {
+			statusAt, status = i, st
 			break
 		}
 	}
@@ -39,11 +40,10 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, args string) (communit
 	case len(toks) == 0:
 		return communitybot.Reply{}, usageError(UsageSetStatus, "请写上项目、状态和说明。")
 	case statusAt < 0:
-		return communitybot.Reply{}, usageError(UsageSetStatus, "没有找到状态。状态只能是：规划中、推进中、已完工、暂停。")
+		return communitybot.Reply{}, usageError(UsageSetStatus, "没有找到状态。状态只能是：规划中、推进中、已完工、暂停"+statusSynonymHint+"。")
 	case statusAt == 0:
 		return communitybot.Reply{}, usageError(UsageSetStatus, "请先写项目编号或名称，再写状态。")
 	}
-	status := communitybot.ProjectStatus(toks[statusAt].text)
 	progress := communitybot.NoProgress
 	noteFrom := statusAt + 1
 	if noteFrom < len(toks) {
@@ -210,13 +210,13 @@ func (s *Service) AddProject(ctx context.Context, a Actor, args string) (communi
 	status := communitybot.StatusPlanning
 	name := parts[0]
 	if toks := tokenize(name); len(toks) > 1 {
-		st, err := communitybot.ParseProjectStatus(toks[0].text)
+		st, ok := statusWord(toks[0].text)
 		switch {
-		case err == nil:
+		case ok:
 			status, name = st, strings.TrimSpace(name[toks[0].end:])
 		case looksLikeStatus(toks[0].text):
 			return communitybot.Reply{}, usageError(UsageAddProject, fmt.Sprintf(
-				"“%s”不是可用的状态。状态只能是：规划中、推进中、已完工、暂停；不写状态时为“规划中”。如果“%s”本来就是项目名称的一部分，请去掉名称里的空格。",
+				"“%s”不是可用的状态。状态只能是：规划中、推进中、已完工、暂停"+statusSynonymHint+"；不写状态时为“规划中”。如果“%s”本来就是项目名称的一部分，请去掉名称里的空格。",
 				toks[0].text, toks[0].text))
 		}
 	}
@@ -320,19 +320,39 @@ func (s *Service) checkNamesFree(ctx context.Context, names []string) error {
 	return nil
 }
 
-// statusLike are words staff may type for a status that is not one of the
-// fixed four.
-var statusLike = map[string]bool{
-	"完成": true, "已完成": true, "完工": true, "竣工": true, "已竣工": true, "建成": true, "已建成": true,
-	"进行中": true, "推进": true, "施工中": true, "在建": true, "建设中": true, "实施中": true, "开工": true, "已开工": true,
-	"规划": true, "计划": true, "计划中": true, "筹备中": true, "筹划中": true, "待定": true, "未开始": true,
-	"停工": true, "暂停中": true, "已暂停": true, "中止": true, "终止": true,
+// statusWords is the one table of the words staff type for a status: the
+// four fixed ones and their everyday synonyms (完成 for 已完工, 进行中 for
+// 推进中). /setstatus and /addproject read a status only through it; what
+// residents see and what is stored is always one of the four.
+var statusWords = map[string]communitybot.ProjectStatus{
+	"规划中": communitybot.StatusPlanning, "计划中": communitybot.StatusPlanning, "筹备中": communitybot.StatusPlanning,
+	"规划": communitybot.StatusPlanning, "筹划中": communitybot.StatusPlanning,
+	"推进中": communitybot.StatusInProgress, "进行中": communitybot.StatusInProgress, "在建": communitybot.StatusInProgress,
+	"施工中": communitybot.StatusInProgress, "建设中": communitybot.StatusInProgress, "实施中": communitybot.StatusInProgress,
+	"已完工": communitybot.StatusDone, "完成": communitybot.StatusDone, "完工": communitybot.StatusDone, "已完成": communitybot.StatusDone,
+	"竣工": communitybot.StatusDone, "已竣工": communitybot.StatusDone, "建成": communitybot.StatusDone, "已建成": communitybot.StatusDone,
+	"暂停": communitybot.StatusPaused, "停工": communitybot.StatusPaused, "暂缓": communitybot.StatusPaused,
+	"暂停中": communitybot.StatusPaused, "已暂停": communitybot.StatusPaused,
 }
+
+// statusSynonymHint follows the list of the four statuses in messages.
+const statusSynonymHint = "（也可以写 完成、进行中、在建、计划中、停工 等）"
+
+// statusWord returns the status a word names, through statusWords.
+func statusWord(w string) (communitybot.ProjectStatus, bool) {
+	st, ok := statusWords[strings.TrimSpace(w)]
+	return st, ok
+}
+
+// notAStatus are words that sound like a status but say too little to
+// pick one (中止 could be 暂停 or the end of the project): /addproject
+// refuses them rather than take them as part of the name.
+var notAStatus = map[string]bool{"推进": true, "开工": true, "已开工": true, "计划": true, "待定": true, "未开始": true, "中止": true, "终止": true}
 
 // looksLikeStatus reports whether the first word of /addproject's name is
 // probably a mistyped status rather than part of the name.
 func looksLikeStatus(w string) bool {
-	return statusLike[w] || (strings.HasSuffix(w, "中") && utf8.RuneCountInString(w) <= 4)
+	return notAStatus[w] || (strings.HasSuffix(w, "中") && utf8.RuneCountInString(w) <= 4)
 }
 
 // checkProjectFits validates the knowledge base as it would be with p.

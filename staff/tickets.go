@@ -21,7 +21,7 @@ import (
 // slow Telegram never delays the resident's reply, and a ticket that could
 // not be posted is posted later.
 func (s *Service) Escalate(ctx context.Context, q communitybot.Question) (string, error) {
-	t := communitybot.Ticket{ChatID: q.ChatID, UserID: q.UserID, Question: q.Text, Normalized: q.Normalized, CreatedAt: s.cfg.Now()}
+	t := communitybot.Ticket{ChatID: q.ChatID, UserID: q.UserID, Question: q.Text, Normalized: q.Normalized, CreatedAt: s.cfg.Now(), Kind: q.Kind}
 	t, reused, err := s.d.Store.CreateTicket(ctx, t, s.cfg.MaxOpenPerUser, s.posting())
 	if errors.Is(err, storage.ErrTooManyOpen) {
 		return "", communitybot.Errorf(communitybot.ErrConflict,
@@ -60,12 +60,34 @@ func (s *Service) Ask(ctx context.Context, chatID, userID int64, text string) (c
 	if n := utf8.RuneCountInString(text); n > MaxAskRunes {
 		return communitybot.Reply{}, communitybot.Errorf(communitybot.ErrInvalid, "问题太长了（%d 字），请精简到 %d 字以内再发送 /ask。", n, MaxAskRunes)
 	}
-	no, err := s.Escalate(ctx, communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), At: s.cfg.Now()})
+	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), At: s.cfg.Now()}
+	if c, ok := s.d.QA.(Classifier); ok {
+		switch offTopic, request := c.Classify(text); {
+		case offTopic:
+			// Staff handle the subdistrict's affairs; a question about
+			// the weather would only use up the resident's open tickets.
+			return communitybot.Reply{Text: askOffTopic}, nil
+		case request:
+			q.Kind = communitybot.TicketRequest
+		}
+	}
+	no, err := s.Escalate(ctx, q)
 	if err != nil {
 		return communitybot.Reply{}, err
 	}
 	return communitybot.Reply{Text: fmt.Sprintf(
 		"好的，您的问题已转交街道工作人员，问题编号 <b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。", no, no)}, nil
+}
+
+// askOffTopic answers /ask with a question outside the subdistrict's
+// affairs: no ticket is made.
+const askOffTopic = "抱歉，这个问题不属于街道工作人员答复的范围（街道工作人员负责张庙街道的工作、活动、项目和社区事务），所以没有登记。有张庙街道方面的问题或需要反映的事，欢迎再发送 /ask 加上您的问题。"
+
+// Classifier tells what kind of message a text is. The assistant
+// implements it; /ask uses it, when Deps.QA has it, so that an off-topic
+// question makes no ticket and a complaint is marked as a request.
+type Classifier interface {
+	Classify(text string) (offTopic, request bool)
 }
 
 func (s *Service) posting() bool { return s.cfg.StaffChatID != 0 && s.d.Poster != nil }
@@ -143,9 +165,15 @@ func (s *Service) ticketPost(t communitybot.Ticket) communitybot.Reply {
 		from = fmt.Sprintf("群聊（用户 %d）", t.UserID)
 	}
 	no := communitybot.TicketNo(t.No)
+	icon, mark := "🆕", ""
+	if t.Kind == communitybot.TicketRequest {
+		// A complaint or service request: someone has to act, not only
+		// reply.
+		icon, mark = "🛠", " 【诉求：需要处理】"
+	}
 	return communitybot.Reply{Text: fmt.Sprintf(
-		"🆕 <b>居民提问 %s</b>\n来自%s，%s\n\n%s\n\n直接<b>回复本条消息</b>即可答复，答复会转告提问的居民；也可以发送 /answer %s 答复内容。",
-		no, from, s.fmtTime(t.CreatedAt), html.EscapeString(t.Question), no)}
+		"%s <b>居民提问 %s</b>%s\n来自%s，%s\n\n%s\n\n直接<b>回复本条消息</b>即可答复，答复会转告提问的居民；也可以发送 /answer %s 答复内容。",
+		icon, no, mark, from, s.fmtTime(t.CreatedAt), html.EscapeString(t.Question), no)}
 }
 
 // TicketForStaffMessage returns the ticket posted as message msgID in the
@@ -340,7 +368,11 @@ func (s *Service) OpenTickets(ctx context.Context) (communitybot.Reply, error) {
 	fmt.Fprintf(&b, "<b>待答复的问题</b>（共 %d 个，最早的在前）", total)
 	now := s.cfg.Now()
 	for _, t := range list {
-		fmt.Fprintf(&b, "\n\n<b>%s</b> · %s前\n%s", communitybot.TicketNo(t.No), age(now.Sub(t.CreatedAt)), html.EscapeString(truncate(t.Question, 120)))
+		mark := ""
+		if t.Kind == communitybot.TicketRequest {
+			mark = " 【诉求】"
+		}
+		fmt.Fprintf(&b, "\n\n<b>%s</b>%s · %s前\n%s", communitybot.TicketNo(t.No), mark, age(now.Sub(t.CreatedAt)), html.EscapeString(truncate(t.Question, 120)))
 	}
 	if total > int64(len(list)) {
 		fmt.Fprintf(&b, "\n\n……另有 %d 个未列出。", total-int64(len(list)))

@@ -128,6 +128,7 @@ type broadcastDef struct {
 	CreatedBy int64              `json:"by,omitempty"`
 	CreatedAt time.Time          `json:"at"`
 	ReportTo  int64              `json:"report,omitempty"`
+	Title     string             `json:"title,omitempty"`
 }
 
 // CreateBroadcast stores b with its audience, cut into chunks of about
@@ -152,7 +153,7 @@ func (s *Store) CreateBroadcast(ctx context.Context, b communitybot.Broadcast, a
 	if b.CreatedAt.IsZero() {
 		b.CreatedAt = s.now()
 	}
-	def, err := json.Marshal(broadcastDef{ID: b.ID, Kind: b.Kind, Topic: b.Topic, Reply: b.Reply, CreatedBy: b.CreatedBy, CreatedAt: b.CreatedAt, ReportTo: b.ReportTo})
+	def, err := json.Marshal(broadcastDef{ID: b.ID, Kind: b.Kind, Topic: b.Topic, Reply: b.Reply, CreatedBy: b.CreatedBy, CreatedAt: b.CreatedAt, ReportTo: b.ReportTo, Title: b.Title})
 	if err != nil {
 		return b, false, fmt.Errorf("broadcast %s: %w", b.ID, err)
 	}
@@ -240,7 +241,7 @@ func parseBroadcast(id string, m map[string]string) (communitybot.BroadcastStatu
 	}
 	n := func(k string) int { v, _ := strconv.Atoi(m[k]); return v }
 	st := communitybot.BroadcastStatus{
-		Broadcast: communitybot.Broadcast{ID: d.ID, Kind: d.Kind, Topic: d.Topic, Reply: d.Reply, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, ReportTo: d.ReportTo},
+		Broadcast: communitybot.Broadcast{ID: d.ID, Kind: d.Kind, Topic: d.Topic, Reply: d.Reply, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, ReportTo: d.ReportTo, Title: d.Title},
 		Total:     n("total"), Delivered: n("delivered"), Blocked: n("blocked"), Failed: n("failed"), Skipped: n("skipped"), Migrated: n("migrated"),
 	}
 	if ms, err := strconv.ParseInt(m["finished"], 10, 64); err == nil {

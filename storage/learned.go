@@ -27,6 +27,7 @@ type learnedRecord struct {
 	Question string `json:"q,omitempty"`
 	Title    string `json:"ti,omitempty"`
 	Answer   string `json:"a,omitempty"`
+	Answered int64  `json:"aat,omitempty"` // when staff answered, ms
 	Ticket   int64  `json:"tk,omitempty"`
 	By       string `json:"by"`
 	ByID     int64  `json:"bid"`
@@ -50,8 +51,12 @@ func (s *Store) Learn(ctx context.Context, e communitybot.LearnedEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
+	var answered int64
+	if !e.AnsweredAt.IsZero() {
+		answered = e.AnsweredAt.UnixMilli()
+	}
 	raw, err := json.Marshal(learnedRecord{ID: e.ID, Kind: string(e.Kind), Target: e.Target, Question: e.Question,
-		Title: e.Title, Answer: e.Answer, Ticket: e.Ticket, By: e.By, ByID: e.ByID, At: e.At.UnixMilli()})
+		Title: e.Title, Answer: e.Answer, Answered: answered, Ticket: e.Ticket, By: e.By, ByID: e.ByID, At: e.At.UnixMilli()})
 	if err != nil {
 		return err
 	}
@@ -153,6 +158,10 @@ func (s *Store) Unlearn(ctx context.Context, id string) (communitybot.LearnedEnt
 }
 
 func (r learnedRecord) entry() communitybot.LearnedEntry {
-	return communitybot.LearnedEntry{ID: r.ID, Kind: communitybot.LearnKind(r.Kind), Target: r.Target,
+	e := communitybot.LearnedEntry{ID: r.ID, Kind: communitybot.LearnKind(r.Kind), Target: r.Target,
 		Question: r.Question, Title: r.Title, Answer: r.Answer, Ticket: r.Ticket, By: r.By, ByID: r.ByID, At: time.UnixMilli(r.At)}
+	if r.Answered > 0 {
+		e.AnsweredAt = time.UnixMilli(r.Answered)
+	}
+	return e
 }

@@ -101,7 +101,7 @@ func (s *Store) CreateTicket(ctx context.Context, t communitybot.Ticket, maxOpen
 		postFlag = "1"
 	}
 	fields := []any{"chat", t.ChatID, "user", t.UserID, "uname", t.UserName, "ctitle", t.ChatTitle,
-		"q", t.Question, "norm", t.Normalized, "at", t.CreatedAt.UnixMilli()}
+		"q", t.Question, "norm", t.Normalized, "at", t.CreatedAt.UnixMilli(), "kind", string(t.Kind)}
 	// Tickets are created seldom, so a retry after a concurrent change is
 	// cheap; the bound only guards against a livelock.
 	for range 50 {
@@ -416,5 +416,6 @@ func decodeTicket(m map[string]string) communitybot.Ticket {
 		Relayed: m["relayed"] == "1",
 		Rating:  communitybot.Rating(m["rating"]), RatedAt: ms("rated_at"),
 		Learned: m["learned"],
+		Kind:    communitybot.TicketKind(m["kind"]),
 	}
 }

@@ -28,9 +28,16 @@ func TestTicketLifecycle(t *testing.T) {
 			t.Fatalf("repeat CreateTicket = %+v, %v, %v", again, reused, err)
 		}
 		q2 := q
-		q2.Question, q2.Normalized = "路灯坏了", "路灯坏了"
+		q2.Question, q2.Normalized, q2.Kind = "路灯坏了", "路灯坏了", communitybot.TicketRequest
 		if t2, _, err := s.CreateTicket(ctx, q2, 2, false); err != nil || t2.No != 2 {
 			t.Fatalf("second ticket = %+v, %v", t2, err)
+		}
+		// The kind is stored: staff see a request marked as one.
+		if t2, err := s.Ticket(ctx, 2); err != nil || t2.Kind != communitybot.TicketRequest {
+			t.Fatalf("request ticket = %+v, %v; want kind request", t2, err)
+		}
+		if t1, err := s.Ticket(ctx, 1); err != nil || t1.Kind != communitybot.TicketQuestion {
+			t.Fatalf("question ticket = %+v, %v; want kind question", t1, err)
 		}
 		q3 := q
 		q3.Normalized = "别的问题"
@@ -120,7 +127,8 @@ func TestTicketLifecycle(t *testing.T) {
 		}
 
 		// Learning: once, and only from an answered ticket.
-		e := communitybot.LearnedEntry{ID: "learned-q1", Kind: communitybot.LearnTopic, Title: "清运时间", Answer: "早上7点", Question: "垃圾几点清运？", Ticket: 1, By: "王主任"}
+		answeredAt := time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)
+		e := communitybot.LearnedEntry{ID: "learned-q1", Kind: communitybot.LearnTopic, Title: "清运时间", Answer: "早上7点", AnsweredAt: answeredAt, Question: "垃圾几点清运？", Ticket: 1, By: "王主任"}
 		if err := s.Learn(ctx, e); err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +141,8 @@ func TestTicketLifecycle(t *testing.T) {
 			t.Fatalf("learn open ticket: %v", err)
 		}
 		entries, err := s.LearnedEntries(ctx)
-		if err != nil || len(entries) != 1 || entries[0].Title != "清运时间" || entries[0].Kind != communitybot.LearnTopic || entries[0].At.IsZero() {
+		if err != nil || len(entries) != 1 || entries[0].Title != "清运时间" || entries[0].Kind != communitybot.LearnTopic || entries[0].At.IsZero() ||
+			!entries[0].AnsweredAt.Equal(answeredAt) || entries[0].Answer != "早上7点" {
 			t.Fatalf("LearnedEntries = %+v, %v", entries, err)
 		}
 		if v, _ := s.KnowledgeVersion(ctx); v != 1 {

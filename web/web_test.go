@@ -434,7 +434,7 @@ func TestStaffAnswerRatedOnce(t *testing.T) {
 	h.history(h.c)
 	r := h.ask(h.c, "小区门口的路灯坏了找谁修")
 	last := r.Messages[len(r.Messages)-1]
-	if !strings.Contains(last.text(), "问题编号") {
+	if !strings.Contains(last.text(), "编号 Q-0001") {
 		t.Fatalf("no ticket: %s", last.text())
 	}
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,20 +24,6 @@ func botEnv(api *tgtest.Server, prefix string, extra ...string) []string {
 	}, extra...)
 }
 
-func (c *child) kill(t *testing.T) {
-	t.Helper()
-	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.cmd.Wait()
-}
-
-func waitCtx(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // TestKillDuringBurst SIGKILLs the bot while a burst of updates is being
 // handled and starts it again: every update is answered, and an update is
 // answered twice only if the kill fell between its reply and its
@@ -47,7 +32,8 @@ func TestKillDuringBurst(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
 	prefix := storagetest.Reserve(t)
-	first := startChild(t, "first", botEnv(api, prefix))
+	p := watchPrograms(t, 90*time.Second)
+	first := p.startChild("first", botEnv(api, prefix))
 
 	const chats = 20
 	// Each chat asks for projects 1..7 in order; the replies name them.
@@ -59,13 +45,11 @@ func TestKillDuringBurst(t *testing.T) {
 			api.SendText(tgtest.PrivateChat(u), u, "/project "+strconv.Itoa(n))
 		}
 	}
-	ctx := waitCtx(t, 60*time.Second)
-	if err := api.WaitUntil(ctx, func() bool { return len(api.AllSent()) >= 20 }); err != nil {
-		t.Fatal(err)
-	}
+	ctx := p.ctx
+	p.check("the first 20 replies", api.WaitUntil(ctx, func() bool { return len(api.AllSent()) >= 20 }))
 	first.kill(t)
 	killedAt := len(api.AllSent())
-	startChild(t, "second", botEnv(api, prefix))
+	p.startChild("second", botEnv(api, prefix))
 
 	names := []string{"泗塘一村", "两个美丽", "社区养老", "电梯加装", "架空线入地", "智航", "智慧湾"}
 	duplicates := 0
@@ -77,7 +61,7 @@ func TestKillDuringBurst(t *testing.T) {
 			msgs := api.Sent(chat.ID)
 			return len(msgs) > before && strings.Contains(msgs[len(msgs)-1].PlainText, "社区助手")
 		}); err != nil {
-			t.Fatalf("chat %d: %v", chat.ID, err)
+			p.check(fmt.Sprintf("chat %d", chat.ID), err)
 		}
 		msgs := api.Sent(chat.ID)
 		replies := msgs[:len(msgs)-1]
@@ -109,15 +93,15 @@ func TestLeaderTakeover(t *testing.T) {
 	api := tgtest.New()
 	defer api.Close()
 	prefix := storagetest.Reserve(t)
-	a := startChild(t, "a", botEnv(api, prefix))
-	b := startChild(t, "b", botEnv(api, prefix))
+	p := watchPrograms(t, 60*time.Second)
+	a := p.startChild("a", botEnv(api, prefix))
+	b := p.startChild("b", botEnv(api, prefix))
 	u := tgtest.User{ID: 8100, FirstName: "居民"}
 	chat := tgtest.PrivateChat(u)
-	ctx := waitCtx(t, 60*time.Second)
+	ctx := p.ctx
 	api.SendText(chat, u, "五个张庙是什么")
-	if _, err := api.WaitSent(ctx, chat.ID, 1); err != nil {
-		t.Fatal(err)
-	}
+	_, err := api.WaitSent(ctx, chat.ID, 1)
+	p.check("the first answer", err)
 
 	// Who leads? The lease holds "host-pid-random".
 	s, err := storage.Open(ctx, storagetest.URL(), storage.Options{Prefix: prefix})
@@ -137,9 +121,7 @@ func TestLeaderTakeover(t *testing.T) {
 	}
 	// Kill only once the first answer is acknowledged, or the follower
 	// would (rightly) answer it again and that reply would be read here.
-	if err := waitInboxEmpty(ctx, s); err != nil {
-		t.Fatal(err)
-	}
+	p.check("the inbox drained", waitInboxEmpty(ctx, s))
 	leader.kill(t)
 	killed := time.Now()
 	api.SendText(chat, u, "五大行动有哪些")
@@ -151,7 +133,7 @@ func TestLeaderTakeover(t *testing.T) {
 		}
 		return false
 	}); err != nil {
-		t.Fatalf("no answer after the leader died: %v", err)
+		p.check("an answer after the leader died", err)
 	}
 	t.Logf("follower (pid %d) answered %s after the leader was killed", follower.cmd.Process.Pid, time.Since(killed).Round(100*time.Millisecond))
 }

@@ -31,6 +31,10 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 	api := tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
 	defer api.Close()
 	cfg.Token, cfg.APIURL, cfg.Mode = api.Token(), api.URL(), bot.ModePolling
+	// Flood control protects other users from one user's burst; at the
+	// terminal there is one user, and a piped conversation (the README
+	// invites it) must be answered line by line, not cut off after 15.
+	cfg.FloodLimit = -1
 	b, err := bot.New(cfg, store, router)
 	if err != nil {
 		return err
@@ -44,7 +48,7 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 	botDone := make(chan error, 1)
 	go func() { botDone <- b.Run(botCtx) }()
 
-	c := &console{api: api, out: stdout, chat: tgtest.PrivateChat(consoleUser)}
+	c := &console{api: api, store: store, out: stdout, chat: tgtest.PrivateChat(consoleUser)}
 	events, unsubscribe := api.Subscribe()
 	defer unsubscribe()
 	var printing sync.WaitGroup
@@ -67,6 +71,10 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 		for sc.Scan() {
 			lines <- sc.Text()
 		}
+		if err := sc.Err(); err != nil {
+			// Say why input stops here rather than end as if it had.
+			fmt.Fprintf(stdout, "（无法继续读取输入：%v；之后的内容没有发送。）\n", err)
+		}
 	}()
 loop:
 	for {
@@ -78,8 +86,10 @@ loop:
 		case line, ok := <-lines:
 			if !ok {
 				// Input ended (a pipe, or Ctrl-D): let the bot answer
-				// what was asked before leaving.
-				c.waitQuiet(ctx, 1500*time.Millisecond, 20*time.Second)
+				// everything asked before leaving.
+				if left := c.waitQuiet(ctx, 1500*time.Millisecond, 60*time.Second); left > 0 {
+					fmt.Fprintf(stdout, "（还有 %d 条消息没有处理完，退出后不会再处理。）\n", left)
+				}
 				break loop
 			}
 			if !c.handle(line) {
@@ -98,9 +108,10 @@ loop:
 }
 
 type console struct {
-	api  *tgtest.Server
-	out  io.Writer
-	chat tgtest.Chat
+	api   *tgtest.Server
+	store *storage.Store
+	out   io.Writer
+	chat  tgtest.Chat
 
 	mu       sync.Mutex
 	buttons  []button // of the last message that had a keyboard
@@ -178,17 +189,26 @@ func (c *console) print(events <-chan tgtest.Event) {
 	}
 }
 
-// waitQuiet returns once every update was taken by the bot and nothing
-// happened in the chat for quiet, or after limit.
-func (c *console) waitQuiet(ctx context.Context, quiet, limit time.Duration) {
+// waitQuiet returns once every update was taken by the bot and handled
+// (the inbox holds none unacknowledged) and nothing happened in the chat
+// for quiet, or after limit. It returns how many updates were still
+// waiting then: a slow answer delays the next line, it never drops it.
+func (c *console) waitQuiet(ctx context.Context, quiet, limit time.Duration) int {
 	deadline := time.Now().Add(limit)
+	left := 0
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		c.mu.Lock()
 		idle := time.Since(c.lastSeen)
 		c.mu.Unlock()
-		if c.api.Pending() == 0 && idle >= quiet {
-			return
+		backlog, err := c.store.InboxBacklog(ctx, bot.Partitions)
+		if err != nil {
+			backlog = 0 // the embedded Redis does not fail; never hang on it
+		}
+		left = c.api.Pending() + int(backlog)
+		if left == 0 && idle >= quiet {
+			return 0
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return left
 }

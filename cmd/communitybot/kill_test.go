@@ -3,12 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,66 +12,6 @@ import (
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
-
-// childEnv makes the test binary run the real program instead of the tests
-// (see TestMain), so a test can kill it for real.
-const childEnv = "COMMUNITYBOT_TEST_CHILD"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "error:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// child is the bot running as a separate process.
-type child struct {
-	cmd *exec.Cmd
-	log string
-}
-
-func startChild(t *testing.T, name string, env []string) *child {
-	t.Helper()
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append(env, childEnv+"=1")...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, log: logPath}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-		logFile.Close()
-		if t.Failed() {
-			data, _ := os.ReadFile(logPath)
-			t.Logf("%s's log:\n%s", name, tail(string(data), 60))
-		}
-	})
-	return c
-}
-
-func tail(s string, lines int) string {
-	parts := strings.Split(s, "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
-}
 
 // TestKilledMidBroadcastDeliversEveryMessageOnce runs the real program as a
 // child process against the fake Bot API (which lives here, in the parent,
@@ -116,40 +51,36 @@ func TestKilledMidBroadcastDeliversEveryMessageOnce(t *testing.T) {
 		"REDIS_URL=" + storagetest.URL(), "REDIS_PREFIX=" + prefix,
 		fmt.Sprintf("ADMIN_IDS=%d", admin.ID), "DELIVERY_RATE=100", "DELIVERY_PER_CHAT=100",
 		fmt.Sprintf("DELIVERY_WORKERS=%d", workers), "DELIVERY_CLAIM_IDLE=2s", "LOG_LEVEL=debug",
-		"HTTP_ADDR=off", // not the default :9090: no test binds a fixed port
 	}
+	p := watchPrograms(t, 4*time.Minute)
 	delivered := func() (total int) {
 		for _, id := range chats {
 			total += api.DeliveryCount(id)
 		}
 		return total
 	}
-	waitFor := func(what string, limit time.Duration, cond func() bool) {
+	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(limit)
 		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s (delivered %d of %d)", what, delivered(), subscribers)
+			if p.ctx.Err() != nil {
+				p.check(fmt.Sprintf("waiting for %s (delivered %d of %d)", what, delivered(), subscribers), context.Cause(p.ctx))
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
 	}
 
-	first := startChild(t, "first", env)
+	first := p.startChild("first", env)
 	api.SendText(tgtest.PrivateChat(admin), admin, "/announce 本周六上午九点社区体检，请带好医保卡。")
-	waitFor("a third of the deliveries", 60*time.Second, func() bool { return delivered() >= subscribers/3 })
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.cmd.Wait()
+	waitFor("a third of the deliveries", func() bool { return delivered() >= subscribers/3 })
+	first.kill(t)
 	atKill := delivered()
 	if atKill >= subscribers {
 		t.Fatalf("the broadcast finished before the kill (%d delivered); the test proves nothing", atKill)
 	}
 	t.Logf("killed the first process after %d of %d deliveries", atKill, subscribers)
 
-	second := startChild(t, "second", env)
-	waitFor("every subscriber", 90*time.Second, func() bool {
+	second := p.startChild("second", env)
+	waitFor("every subscriber", func() bool {
 		for _, id := range chats {
 			if api.DeliveryCount(id) == 0 {
 				return false
@@ -157,7 +88,7 @@ func TestKilledMidBroadcastDeliversEveryMessageOnce(t *testing.T) {
 		}
 		return true
 	})
-	waitFor("the admin's summary", 30*time.Second, func() bool {
+	waitFor("the admin's summary", func() bool {
 		for _, m := range api.Sent(admin.ID) {
 			if strings.Contains(m.PlainText, "发送完成") {
 				return true
@@ -165,10 +96,7 @@ func TestKilledMidBroadcastDeliversEveryMessageOnce(t *testing.T) {
 		}
 		return false
 	})
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := second.cmd.Wait(); err != nil {
+	if err := second.terminate(); err != nil {
 		t.Errorf("second process did not stop cleanly: %v", err)
 	}
 

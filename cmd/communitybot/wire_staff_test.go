@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,15 +50,6 @@ func TestParseConfigStaff(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -87,26 +78,27 @@ func TestRunServesStaffSide(t *testing.T) {
 	}
 	t.Cleanup(func() { storagetest.Cleanup(t, helper.Client(), prefix) })
 
-	addr := freeAddr(t)
-	var logs syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, env(
-			"TELEGRAM_BOT_TOKEN", api.Token(), "TELEGRAM_API_URL", api.URL(),
-			"REDIS_URL", storagetest.URL(), "REDIS_PREFIX", prefix,
-			"STAFF_CHAT_ID", "-1005550001", "HTTP_ADDR", addr,
-		), strings.NewReader(""), io.Discard, &logs)
-	}()
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer wcancel()
+	p := watchPrograms(t, 60*time.Second)
+	bot := p.start("bot", nil, nil,
+		"TELEGRAM_BOT_TOKEN", api.Token(), "TELEGRAM_API_URL", api.URL(),
+		"REDIS_URL", storagetest.URL(), "REDIS_PREFIX", prefix,
+		"STAFF_CHAT_ID", "-1005550001", "HTTP_ADDR", "127.0.0.1:0")
+	wctx := p.ctx
+	// The port is the kernel's choice; the program logs it.
+	var addr string
+	listening := regexp.MustCompile(`msg="metrics and health endpoints listening" addr=(\S+)`)
+	p.waitFor("the HTTP server's address in the log", func() bool {
+		m := listening.FindStringSubmatch(bot.Logs())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
 
 	u := tgtest.User{ID: 88, FirstName: "居民"}
-	api.SendText(tgtest.PrivateChat(u), u, "今天午饭吃什么好")
+	api.SendText(tgtest.PrivateChat(u), u, "居委会几点上班")
 	posts, err := api.WaitSent(wctx, staffChat.ID, 1)
-	if err != nil {
-		t.Fatalf("no post in the staff chat: %v\nlogs: %s", err, logs.String())
-	}
+	p.check("a post in the staff chat", err)
 	// The desk records the post just after Telegram accepted it; a reply
 	// before that would not be taken for an answer.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
@@ -119,9 +111,7 @@ func TestRunServesStaffSide(t *testing.T) {
 	}
 	api.ReplyText(staffChat, admin, posts[0].Model, "食堂今天有面条。")
 	msgs, err := api.WaitSent(wctx, u.ID, 2)
-	if err != nil {
-		t.Fatalf("answer not relayed: %v\nlogs: %s", err, logs.String())
-	}
+	p.check("the relayed answer", err)
 	if !strings.Contains(msgs[1].PlainText, "食堂今天有面条。") {
 		t.Errorf("relay = %s", msgs[1].PlainText)
 	}
@@ -148,8 +138,7 @@ func TestRunServesStaffSide(t *testing.T) {
 		}
 	}
 
-	cancel()
-	if err := <-done; err != nil {
+	if err := bot.shutdown(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if code, _ := httpGet(t, base+"/healthz"); code != 0 {

@@ -23,7 +23,8 @@ func measureStartup(bin, redisURL string) error {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
 		"TELEGRAM_BOT_TOKEN="+api.Token(), "TELEGRAM_API_URL="+api.URL(),
-		"REDIS_URL="+redisURL, "REDIS_PREFIX="+prefix, "LOG_LEVEL=warn")
+		"REDIS_URL="+redisURL, "REDIS_PREFIX="+prefix, "LOG_LEVEL=warn",
+		"HTTP_ADDR=127.0.0.1:0") // never the default :9090, which Prometheus or another bot may hold
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

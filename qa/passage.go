@@ -1,0 +1,755 @@
+package qa
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zhangmiao/communitybot/content"
+)
+
+// The passage tier answers from the source text itself: the newsletter
+// and every answer staff have given the bot (learned entries). It is used
+// when no curated entry fits, when the question asks for words of the
+// source (what comes after X, complete the quote, how the letter ends), and
+// when a curated entry fits the question much worse than one sentence of
+// the source does, or lacks the kind of fact asked for (a person, a date).
+//
+// Sentences are indexed by character bigrams taken across the whole clause
+// (particles included: a quote is literal) and by the same pairs'
+// pronunciations (pinyin.go), so 以生命付使命 still finds 以生命赴使命. A
+// question is split at question words and cue phrases only; its bigrams
+// are weighed by IDF over the sentences. The best sentence is then cut
+// into clauses (，、；：), and the reply is trimmed to the clauses the
+// question names, the continuation it asks for, or the clause that carries
+// the kind of fact asked.
+
+// QType is the kind of fact a question asks for.
+type QType int
+
+// Question types. QAny asks for nothing in particular (a topic, 介绍一下).
+const (
+	QAny      QType = iota
+	QWho            // 谁, 哪位, 哪个部门
+	QWhen           // 哪天, 几月几号, 什么时候
+	QCount          // 多少, 几个
+	QWhich          // 哪些, 哪几项
+	QWhat           // 是什么, 叫啥
+	QWhy            // 为什么, 目的
+	QNext           // 下一句, 后面是什么
+	QPrev           // 上一句, 前面是什么
+	QComplete       // 补全, 原话
+	QStart          // 开头, 称呼
+	QEnd            // 末尾, 落款
+)
+
+func (t QType) String() string {
+	return [...]string{"any", "who", "when", "count", "which", "what", "why", "next", "prev", "complete", "start", "end"}[t]
+}
+
+// Quote is an answer taken from a source: the words quoted, trimmed to what
+// was asked, and where they come from.
+type Quote struct {
+	// Text is the part of the sentence that answers, with "……" where the
+	// sentence was cut; its words are the source's.
+	Text string
+	// Answer is, for QNext and QPrev, the continuation alone, without
+	// quotation marks ("唯有奋斗"); empty otherwise.
+	Answer string
+	// Source attributes the words: content.SourceName for the newsletter,
+	// or the label staff answers carry (街道工作人员答复（2025-01-02）).
+	Source string
+	// Staff reports a staff-entered source.
+	Staff bool
+	// Coverage is the IDF share of the question's content the sentence
+	// has, 0..1.
+	Coverage float64
+}
+
+// Source is a text the passage tier quotes: the newsletter, or a staff
+// answer. Label is how replies attribute it.
+type Source struct {
+	Label string
+	Staff bool
+	Text  *content.Source
+}
+
+type psent struct {
+	src     int32
+	sec     int32
+	idx     int32 // sentence index within its source
+	text    string
+	clauses [][2]int   // byte ranges of the clauses in text, delimiters excluded
+	ctoks   [][]uint64 // each clause's tokens, sorted
+	ntok    int
+}
+
+type ppost struct{ sent int32 }
+
+type passageIndex struct {
+	sources []Source
+	sents   []psent
+	post    map[uint64][]ppost
+	idf     map[uint64]float64
+	maxIDF  float64
+	// bySource[src][idx] is the global sentence id.
+	bySource [][]int32
+}
+
+// clauseDelims cut a sentence into clauses.
+const clauseDelims = "，、；：,;。！？"
+
+func newPassageIndex(sources []Source) *passageIndex {
+	ix := &passageIndex{sources: sources, post: map[uint64][]ppost{}, idf: map[uint64]float64{}}
+	df := map[uint64]int{}
+	var toks []uint64
+	for si, s := range sources {
+		if s.Text == nil {
+			ix.bySource = append(ix.bySource, nil)
+			continue
+		}
+		ids := make([]int32, 0, len(s.Text.Sentences))
+		for _, sn := range s.Text.Sentences {
+			id := int32(len(ix.sents))
+			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), text: sn.Text, clauses: splitClauses(sn.Text)}
+			toks = toks[:0]
+			for _, c := range ps.clauses {
+				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
+				slices.Sort(ct)
+				ct = slices.Clip(slices.Compact(ct))
+				ps.ctoks = append(ps.ctoks, ct)
+				toks = append(toks, ct...)
+			}
+			slices.Sort(toks)
+			toks = slices.Compact(toks)
+			ps.ntok = len(toks)
+			for _, k := range toks {
+				ix.post[k] = append(ix.post[k], ppost{sent: id})
+				df[k]++
+			}
+			ix.sents = append(ix.sents, ps)
+			ids = append(ids, id)
+		}
+		ix.bySource = append(ix.bySource, ids)
+	}
+	n := float64(len(ix.sents))
+	for k, d := range df {
+		ix.idf[k] = idf(n, float64(d))
+	}
+	ix.maxIDF = idf(n, 1)
+	return ix
+}
+
+// splitClauses returns the byte ranges of the clauses of s.
+func splitClauses(s string) [][2]int {
+	var out [][2]int
+	start := 0
+	for i, r := range s {
+		if strings.ContainsRune(clauseDelims, r) {
+			if i > start {
+				out = append(out, [2]int{start, i})
+			}
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	if start < len(s) {
+		out = append(out, [2]int{start, len(s)})
+	}
+	if len(out) == 0 {
+		out = append(out, [2]int{0, len(s)})
+	}
+	return out
+}
+
+// quoteChars end a word as surely as a comma: 比学赶超”活动 has no pair 超活.
+const quoteChars = "“”‘’《》「」『』（）()\"'"
+
+// appendTextTokens appends the tokens of a source text, piece by piece
+// between quotation marks.
+func appendTextTokens(dst []uint64, text string) []uint64 {
+	for _, piece := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(quoteChars, r) }) {
+		dst = appendPassageTokens(dst, Normalize(piece))
+	}
+	return dst
+}
+
+// appendPassageTokens appends the tokens of a normalized text: every pair
+// of adjacent Han characters (as a character pair and by pronunciation) and
+// every ASCII word.
+func appendPassageTokens(dst []uint64, s string) []uint64 {
+	prev := rune(-1)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < utf8.RuneSelf {
+			j := i
+			for j < len(s) && s[j] < utf8.RuneSelf {
+				j++
+			}
+			dst = append(dst, wordToken([]rune(s[i:j])))
+			i, prev = j, -1
+			continue
+		}
+		if prev >= 0 {
+			dst = append(dst, pairKey(prev, r))
+			dst = appendSoundKeys(dst, prev, r)
+		}
+		prev = r
+		i += n
+	}
+	return dst
+}
+
+// qtoken is one content bigram of a question: its character key, its
+// pronunciation keys and its weight.
+type qtoken struct {
+	key    uint64
+	sounds []uint64
+	w      float64
+}
+
+// passageQuery returns the content bigrams of a folded question: the
+// question is split at question words, cue phrases and particles that only
+// end a question, and pairs are taken within what remains.
+func (ix *passageIndex) passageQuery(q query) []qtoken {
+	var out []qtoken
+	seen := map[uint64]bool{}
+	var segs []string
+	start := 0
+	for i := 0; i < q.n; {
+		if l := lex.passageStops.longest(q, i); l > 0 {
+			segs = append(segs, q.text[q.off[start]:q.off[i]])
+			i += l
+			start = i
+			continue
+		}
+		i++
+	}
+	segs = append(segs, q.text[q.off[start]:])
+	for _, seg := range segs {
+		prev := rune(-1)
+		for i := 0; i < len(seg); {
+			r, n := utf8.DecodeRuneInString(seg[i:])
+			if r < utf8.RuneSelf {
+				j := i
+				for j < len(seg) && seg[j] < utf8.RuneSelf {
+					j++
+				}
+				k := wordToken([]rune(seg[i:j]))
+				if !seen[k] {
+					seen[k] = true
+					out = append(out, qtoken{key: k, w: ix.weight(k, nil)})
+				}
+				i, prev = j, -1
+				continue
+			}
+			if prev >= 0 {
+				k := pairKey(prev, r)
+				if !seen[k] {
+					seen[k] = true
+					sounds := appendSoundKeys(nil, prev, r)
+					w := ix.weight(k, sounds)
+					if strings.ContainsRune(functionChars, prev) || strings.ContainsRune(functionChars, r) {
+						w /= 2
+					}
+					if placeChars[k] {
+						// 张庙 is in half of the sentences and in most
+						// questions; it places a quote, it does not pick one.
+						w *= placeShare
+					}
+					out = append(out, qtoken{key: k, sounds: sounds, w: w})
+				}
+			}
+			prev = r
+			i += n
+		}
+	}
+	return out
+}
+
+// weight is a question token's IDF: its own, or its pronunciation's when
+// only that is in the index, or the rarest when neither is (a word the
+// sources never use counts against every sentence).
+func (ix *passageIndex) weight(k uint64, sounds []uint64) float64 {
+	if w, ok := ix.idf[k]; ok {
+		return w
+	}
+	best := 0.0
+	for _, s := range sounds {
+		best = math.Max(best, ix.idf[s])
+	}
+	if best > 0 {
+		return best
+	}
+	return ix.maxIDF
+}
+
+// placeChars are the bigrams of our place names, weighed placeShare.
+var placeChars = func() map[uint64]bool {
+	m := map[uint64]bool{}
+	for _, p := range append(append([]string{}, ourPlaces...), "街道", "上海") {
+		rs := []rune(p)
+		for i := 0; i+1 < len(rs); i++ {
+			m[pairKey(rs[i], rs[i+1])] = true
+		}
+	}
+	return m
+}()
+
+const placeShare = 0.3
+
+// soundShare is what a bigram found only by pronunciation counts, against
+// the same characters: a homophone is likely a typo, but not surely.
+const soundShare = 0.8
+
+// Passage acceptance. A sentence answers when it has most of the
+// question's content, or a literal run of it (a quote: four characters in
+// a row) and a fair part of the rest, or a long quote (six characters in a
+// row) however much chat surrounds it.
+const (
+	minPassageCoverage    = 0.45
+	minPassageRunCoverage = 0.25
+	minPassageRun         = 3
+	longQuoteRun          = 5
+	minLongQuoteCoverage  = 0.1
+	// A question about the letter prefers the letter's sentences.
+	letterBoost = 0.1
+)
+
+type pacc struct {
+	mass    float64
+	matched int
+	lastTok int
+	run     int
+	maxRun  int
+}
+
+// best returns the best sentence for the question tokens, its coverage, and
+// whether it is acceptable as an answer. wantLetter boosts the letter;
+// oneTerm says the question's only content is a domain term (李强当时担任
+// 什么职务), which one matching token then suffices for.
+func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool) (sent int32, cov float64, ok bool) {
+	var norm float64
+	for _, t := range toks {
+		norm += t.w
+	}
+	if norm == 0 || len(ix.sents) == 0 {
+		return -1, 0, false
+	}
+	accs := map[int32]*pacc{}
+	get := func(s int32) *pacc {
+		a := accs[s]
+		if a == nil {
+			a = &pacc{lastTok: -2}
+			accs[s] = a
+		}
+		return a
+	}
+	for i, t := range toks {
+		touch := func(s int32, w float64) {
+			a := get(s)
+			if a.lastTok == i {
+				return
+			}
+			a.mass += w
+			a.matched++
+			if a.lastTok == i-1 {
+				a.run++
+			} else {
+				a.run = 1
+			}
+			a.maxRun = max(a.maxRun, a.run)
+			a.lastTok = i
+		}
+		for _, p := range ix.post[t.key] {
+			touch(p.sent, t.w)
+		}
+		for _, sk := range t.sounds {
+			for _, p := range ix.post[sk] {
+				touch(p.sent, soundShare*t.w)
+			}
+		}
+	}
+	bestScore := -1.0
+	sent = -1
+	var bestAcc *pacc
+	for s, a := range accs {
+		c := a.mass / norm
+		score := c + 0.05*float64(a.matched)/float64(max(ix.sents[s].ntok, 1))
+		if wantLetter && ix.isLetter(s) {
+			score += letterBoost
+		}
+		if score > bestScore || score == bestScore && s < sent {
+			bestScore, sent, bestAcc = score, s, a
+		}
+	}
+	if bestAcc == nil {
+		return -1, 0, false
+	}
+	cov = bestAcc.mass / norm
+	ok = cov >= minPassageCoverage && (bestAcc.matched >= 2 || oneTerm) ||
+		bestAcc.maxRun >= minPassageRun && cov >= minPassageRunCoverage ||
+		bestAcc.maxRun >= longQuoteRun && cov >= minLongQuoteCoverage
+	return sent, cov, ok
+}
+
+func (ix *passageIndex) isLetter(s int32) bool {
+	ps := ix.sents[s]
+	src := ix.sources[ps.src].Text
+	return src != nil && int(ps.sec) < len(src.Sections) && src.Sections[ps.sec].Letter
+}
+
+// sectionEdge returns the first or last sentence of the newsletter's
+// letter (or article) section.
+func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
+	for si, s := range ix.sources {
+		if s.Staff || s.Text == nil {
+			continue
+		}
+		for _, sec := range s.Text.Sections {
+			if sec.Letter != letter {
+				continue
+			}
+			i := sec.First
+			if end {
+				i = sec.Last
+			}
+			if i >= 0 && i < len(ix.bySource[si]) {
+				return ix.bySource[si][i], true
+			}
+		}
+	}
+	return -1, false
+}
+
+// clauseMatches returns, per clause of sentence s, how many of the
+// question's tokens it has.
+func (ix *passageIndex) clauseMatches(s int32, toks []qtoken) []int {
+	ps := ix.sents[s]
+	out := make([]int, len(ps.clauses))
+	for ci, ctoks := range ps.ctoks {
+		for _, t := range toks {
+			if hasToken(ctoks, t) {
+				out[ci]++
+			}
+		}
+	}
+	return out
+}
+
+// next returns sentence s's successor in the same source and section.
+func (ix *passageIndex) next(s int32) (int32, bool) {
+	if int(s)+1 >= len(ix.sents) {
+		return -1, false
+	}
+	a, b := ix.sents[s], ix.sents[s+1]
+	return s + 1, a.src == b.src && a.sec == b.sec
+}
+
+func (ix *passageIndex) prev(s int32) (int32, bool) {
+	if s == 0 {
+		return -1, false
+	}
+	a, b := ix.sents[s], ix.sents[s-1]
+	return s - 1, a.src == b.src && a.sec == b.sec
+}
+
+// quoteMarks are trimmed from a continuation shown on its own.
+const quoteMarks = "“”‘’《》「」（）()\"'，、；：。！？,;"
+
+var (
+	dateFact  = regexp.MustCompile(`[0-9一二三四五六七八九十〇]+月[0-9一二三四五六七八九十]+日|[0-9]{4}年|日前|年初|年底|月底`)
+	countFact = regexp.MustCompile(`[0-9]+|[一二三四五六七八九十百两]+(个|项|条|大|周年|户|栋|年|位|件|点|支)`)
+)
+
+// carries reports whether text has the kind of fact t asks for. Types that
+// ask for no particular kind of fact are carried by any text.
+func carries(text string, t QType) bool {
+	switch t {
+	case QWho:
+		for _, w := range agentWords {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+		return false
+	case QWhen:
+		return dateFact.MatchString(text)
+	case QCount:
+		return countFact.MatchString(text)
+	}
+	return true
+}
+
+// quote builds the answer from sentence s for a question of type t with
+// tokens toks. k is how many clauses a continuation should have.
+func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float64) Quote {
+	ps := ix.sents[s]
+	src := ix.sources[ps.src]
+	qt := Quote{Source: src.Label, Staff: src.Staff, Coverage: cov}
+	if t == QStart || t == QEnd {
+		qt.Text = ps.text
+		return qt
+	}
+	m := ix.clauseMatches(s, toks)
+	first, last := -1, -1
+	for i, n := range m {
+		if n > 0 && (n >= 2 || clauseTokens(ps, i) <= 3) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		for i, n := range m {
+			if n > 0 {
+				if first < 0 {
+					first = i
+				}
+				last = i
+			}
+		}
+	}
+	if first < 0 {
+		first, last = 0, len(ps.clauses)-1
+	}
+	switch t {
+	case QNext:
+		text, ok := ix.clausesAfter(s, last, k)
+		if ok {
+			qt.Answer = strings.Trim(text, quoteMarks)
+			qt.Text = ix.span(s, first, min(last+k, len(ps.clauses)-1))
+			if last+k >= len(ps.clauses) {
+				qt.Text = ix.span(s, first, len(ps.clauses)-1)
+				if n, ok := ix.next(s); ok {
+					qt.Text += ix.span(n, 0, min(k-(len(ps.clauses)-1-last), len(ix.sents[n].clauses))-1)
+				}
+			}
+			return qt
+		}
+	case QPrev:
+		if first > 0 {
+			qt.Answer = strings.Trim(ix.clauseText(s, first-1), quoteMarks)
+			qt.Text = ix.span(s, first-1, last)
+			return qt
+		}
+		if p, ok := ix.prev(s); ok {
+			pc := len(ix.sents[p].clauses) - 1
+			qt.Answer = strings.Trim(ix.clauseText(p, pc), quoteMarks)
+			qt.Text = ix.span(p, pc, pc) + ix.span(s, 0, last)
+			return qt
+		}
+	case QComplete:
+		qt.Text = ix.span(s, first, min(last+1, len(ps.clauses)-1))
+		return qt
+	}
+	// Short sentences are quoted whole.
+	if utf8.RuneCountInString(ps.text) <= 60 {
+		qt.Text = ps.text
+		return qt
+	}
+	lo, hi := first, min(last+1, len(ps.clauses)-1)
+	if !carries(ix.span(s, lo, hi), t) {
+		// Widen towards the nearest clause with the fact.
+		for d := 1; d < len(ps.clauses); d++ {
+			if hi+d < len(ps.clauses) && carries(ix.clauseText(s, hi+d), t) {
+				hi += d
+				break
+			}
+			if lo-d >= 0 && carries(ix.clauseText(s, lo-d), t) {
+				lo -= d
+				break
+			}
+		}
+	}
+	qt.Text = ix.span(s, lo, hi)
+	return qt
+}
+
+func clauseTokens(ps psent, i int) int {
+	return utf8.RuneCountInString(ps.text[ps.clauses[i][0]:ps.clauses[i][1]]) - 1
+}
+
+func (ix *passageIndex) clauseText(s int32, i int) string {
+	ps := ix.sents[s]
+	return ps.text[ps.clauses[i][0]:ps.clauses[i][1]]
+}
+
+// clausesAfter returns the k clauses after clause i of s, continuing into
+// the next sentence when s ends first, with the source's own punctuation
+// between them.
+func (ix *passageIndex) clausesAfter(s int32, i, k int) (string, bool) {
+	var parts []string
+	cur, ci := s, i+1
+	for len(parts) < k {
+		ps := ix.sents[cur]
+		if ci >= len(ps.clauses) {
+			n, ok := ix.next(cur)
+			if !ok {
+				break
+			}
+			cur, ci = n, 0
+			continue
+		}
+		// The clause with the delimiter the source puts after it.
+		c := ps.clauses[ci]
+		end := c[1]
+		if ci+1 < len(ps.clauses) {
+			end = ps.clauses[ci+1][0]
+		}
+		parts = append(parts, ps.text[c[0]:end])
+		ci++
+	}
+	if len(parts) == 0 {
+		return "", false
+	}
+	return strings.TrimRight(strings.Join(parts, ""), quoteMarks), true
+}
+
+// span returns clauses lo..hi of s as the source writes them, with "……"
+// where the sentence was cut.
+func (ix *passageIndex) span(s int32, lo, hi int) string {
+	ps := ix.sents[s]
+	lo, hi = max(lo, 0), min(hi, len(ps.clauses)-1)
+	// Never cut inside a quotation: “聚合力、…、谋新篇”工作主线 is one
+	// phrase, though commas cut it into clauses.
+	for lo > 0 && strings.Count(ps.text[:ps.clauses[lo][0]], "“") > strings.Count(ps.text[:ps.clauses[lo][0]], "”") {
+		lo--
+	}
+	for hi < len(ps.clauses)-1 && strings.Count(ps.text[:ps.clauses[hi][1]], "“") > strings.Count(ps.text[:ps.clauses[hi][1]], "”") {
+		hi++
+	}
+	start, end := ps.clauses[lo][0], ps.clauses[hi][1]
+	// Keep the delimiter after the last clause (。，) and any closing
+	// quote the clause range excluded.
+	for end < len(ps.text) {
+		r, n := utf8.DecodeRuneInString(ps.text[end:])
+		if !strings.ContainsRune("。！？”’》」）", r) {
+			break
+		}
+		end += n
+	}
+	text := ps.text[start:end]
+	if lo > 0 {
+		text = "……" + text
+	}
+	if hi < len(ps.clauses)-1 {
+		text = strings.TrimRight(text, "，、；：,;") + "……"
+	}
+	return text
+}
+
+// countWanted reads how many clauses a continuation question asks for
+// (后头还跟着哪两条 → 2).
+func countWanted(q query) int {
+	for _, c := range []struct {
+		s string
+		n int
+	}{{"两", 2}, {"二", 2}, {"三", 3}, {"四", 4}, {"2", 2}, {"3", 3}} {
+		for _, p := range []string{"哪" + c.s, "后" + c.s, c.s + "条", c.s + "句", c.s + "个"} {
+			if strings.Contains(q.text, p) {
+				return c.n
+			}
+		}
+	}
+	return 1
+}
+
+// detectQType scans q for the kind of fact it asks for, the most specific
+// first.
+func detectQType(q query) QType {
+	has := func(cues []string) bool { return hasAny(q, cues) }
+	switch {
+	case has(completeCues):
+		return QComplete
+	case has(nextCues):
+		return QNext
+	case has(prevCues):
+		return QPrev
+	case has(endCues):
+		return QEnd
+	case has(startCues) && has(letterCues):
+		return QStart
+	case has(whoCues):
+		return QWho
+	case has(whenCues):
+		return QWhen
+	case has(whyCues):
+		return QWhy
+	case has(countCues):
+		return QCount
+	case has(whichCues):
+		return QWhich
+	case has(whatCues):
+		return QWhat
+	}
+	return QAny
+}
+
+// answerCoverage is the IDF share of the question's tokens that text has:
+// how much of what was asked a curated answer actually contains.
+func (ix *passageIndex) answerCoverage(atoks []uint64, toks []qtoken) float64 {
+	var norm, got float64
+	for _, t := range toks {
+		norm += t.w
+		if _, ok := slices.BinarySearch(atoks, t.key); ok {
+			got += t.w
+			continue
+		}
+		for _, s := range t.sounds {
+			if _, ok := slices.BinarySearch(atoks, s); ok {
+				got += soundShare * t.w
+				break
+			}
+		}
+	}
+	if norm == 0 {
+		return 0
+	}
+	return got / norm
+}
+
+// adds reports whether quote says something the curated answer does not:
+// most of the quote's own words (those the question did not bring) are
+// missing from answer.
+func (ix *passageIndex) adds(quote string, atoks []uint64, toks []qtoken) bool {
+	asked := map[uint64]bool{}
+	for _, t := range toks {
+		asked[t.key] = true
+	}
+	var novel, kept int
+	for _, k := range appendTextTokens(nil, quote) {
+		if k&(1<<62) != 0 || asked[k] {
+			continue // pronunciation tokens and the question's own words
+		}
+		novel++
+		if _, ok := slices.BinarySearch(atoks, k); ok {
+			kept++
+		}
+	}
+	return novel > 0 && 2*kept < novel
+}
+
+// hasToken reports whether the sorted tokens have t, by its characters or
+// its pronunciation.
+func hasToken(sorted []uint64, t qtoken) bool {
+	if _, ok := slices.BinarySearch(sorted, t.key); ok {
+		return true
+	}
+	for _, k := range t.sounds {
+		if _, ok := slices.BinarySearch(sorted, k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// answerTokens returns the sorted tokens of a curated answer, for
+// answerCoverage and adds.
+func answerTokens(text string) []uint64 {
+	t := appendTextTokens(nil, text)
+	slices.Sort(t)
+	return slices.Clip(slices.Compact(t))
+}
