@@ -41,15 +41,26 @@ type BroadcastStore interface {
 	SubscriberCount(ctx context.Context, t communitybot.Topic) (int64, error)
 }
 
+// BroadcastOption changes how the admins' broadcast commands behave.
+type BroadcastOption func(*adminBroadcast)
+
+// PublishedOnWeb tells /announce that announcements are also read on the
+// web page (its 公告 tab lists the broadcast records): an announcement
+// with no Telegram subscriber is still recorded, for the page.
+func PublishedOnWeb() BroadcastOption { return func(a *adminBroadcast) { a.web = true } }
+
 // RegisterAdminBroadcast registers the admins' commands: /announce,
 // /schedule, /jobs, /cancel and /broadcasts. The router checks the admin
 // role before any of them runs. /announce, /schedule and /cancel change
 // something: each takes effect, is audited and replies once per update.
-func RegisterAdminBroadcast(rt *Router, engine Broadcaster, sched JobScheduler, store BroadcastStore, loc *time.Location) {
+func RegisterAdminBroadcast(rt *Router, engine Broadcaster, sched JobScheduler, store BroadcastStore, loc *time.Location, opts ...BroadcastOption) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	a := &adminBroadcast{rt: rt, engine: engine, sched: sched, store: store, loc: loc}
+	for _, o := range opts {
+		o(a)
+	}
 	rt.Command(Command{Name: "announce", Description: "发布公告（管理员）：/announce 内容", Role: communitybot.RoleAdmin, Handle: a.announce})
 	rt.Command(Command{Name: "schedule", Description: "定时提醒（管理员）：/schedule 时间 内容", Role: communitybot.RoleAdmin, Handle: a.schedule})
 	rt.Command(Command{Name: "jobs", Description: "查看定时任务（管理员）", Role: communitybot.RoleAdmin, Handle: a.jobs})
@@ -63,6 +74,7 @@ type adminBroadcast struct {
 	sched  JobScheduler
 	store  BroadcastStore
 	loc    *time.Location
+	web    bool // announcements are also shown on the web page (PublishedOnWeb)
 }
 
 // onceForUpdate makes what the handler creates idempotent per update: a
@@ -77,23 +89,32 @@ func (a *adminBroadcast) announce(ctx context.Context, r *Request) error {
 		return err
 	}
 	return replyOnce(ctx, a.store, r, func(ctx context.Context) (communitybot.Reply, error) {
-		if n, err := a.store.SubscriberCount(ctx, communitybot.TopicAnnouncements); err == nil && n == 0 {
+		n, countErr := a.store.SubscriberCount(ctx, communitybot.TopicAnnouncements)
+		nobody := countErr == nil && n == 0
+		if nobody && !a.web {
 			// A broadcast to no one would only show "0 / 0" and clutter
 			// /broadcasts; the audit log keeps what was meant to be said.
 			a.rt.record(ctx, r, "announce", "", "（无人订阅，未发送）"+r.Args)
 			return communitybot.Reply{Text: "目前还没有居民或群订阅「公告」，这条公告没有发给任何人。\n居民发送 /subscribe 即可订阅公告（群里由群管理员订阅）；有订阅者后，请重新发送 /announce。"}, nil
+		}
+		reportTo := r.ChatID
+		if nobody {
+			reportTo = 0 // a "0 of 0" summary would say nothing; the reply below does
 		}
 		b, err := a.engine.Enqueue(ctx, communitybot.Broadcast{
 			Kind:      communitybot.KindAnnouncement,
 			Topic:     communitybot.TopicAnnouncements,
 			Reply:     communitybot.Reply{Text: AnnouncementText(r.Args)},
 			CreatedBy: r.UserID,
-			ReportTo:  r.ChatID,
+			ReportTo:  reportTo,
 		})
 		if err != nil {
 			return communitybot.Reply{}, err
 		}
 		a.rt.record(ctx, r, "announce", "#"+b.ID, r.Args)
+		if nobody {
+			return communitybot.Reply{Text: "公告已发布在网页版的「公告」页。目前还没有 Telegram 居民或群订阅「公告」，所以没有推送消息；居民发送 /subscribe 即可订阅。"}, nil
+		}
 		// The engine's first act is to post the progress message here,
 		// so the admin sees one message that fills in, not two.
 		return communitybot.Reply{}, nil

@@ -16,7 +16,7 @@ import (
 
 // withDelivery wires the subscription and admin commands to a real
 // delivery engine and scheduler that run beside the bot.
-func withDelivery(engine **delivery.Engine) harnessOption {
+func withDelivery(engine **delivery.Engine, opts ...bot.BroadcastOption) harnessOption {
 	return func(h *harness) {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
 		e := delivery.New(h.store, delivery.Config{
@@ -25,7 +25,7 @@ func withDelivery(engine **delivery.Engine) harnessOption {
 		})
 		s := scheduler.New(h.store, e, scheduler.Config{Location: loc, SweepEvery: 200 * time.Millisecond, Logger: testLogger()})
 		bot.RegisterSubscriptions(h.router, h.store, h.asst)
-		bot.RegisterAdminBroadcast(h.router, e, s, h.store, loc)
+		bot.RegisterAdminBroadcast(h.router, e, s, h.store, loc, opts...)
 		poster, err := bot.New(h.cfg, h.store, bot.NewRouter(nil, testLogger()))
 		if err != nil {
 			h.t.Fatal(err)
@@ -260,4 +260,20 @@ func TestAnnounceAndScheduleWithoutSubscribers(t *testing.T) {
 	mustContain(t, "/schedule", r.PlainText, "已安排提醒 #2", "（目前 1 个）")
 
 	mustContain(t, "/unsubscribe unknown", h.ask(tgtest.PrivateChat(u), u, "/unsubscribe 不存在").PlainText, "没有找到“不存在”", "/mysubs")
+}
+
+// TestAnnounceWithoutSubscribersIsPublishedOnWeb: with the web page on, an
+// announcement nobody on Telegram subscribes to is still recorded, for the
+// page's 公告 tab, and the admin is told where it went.
+func TestAnnounceWithoutSubscribersIsPublishedOnWeb(t *testing.T) {
+	var engine *delivery.Engine
+	h := newHarness(t, withDelivery(&engine, bot.PublishedOnWeb()))
+	admin := resident()
+	h.makeAdmin(admin)
+	r := h.ask(tgtest.PrivateChat(admin), admin, "/announce 周六上午社区体检")
+	mustContain(t, "/announce with the web page", r.PlainText, "已发布在网页版", "没有 Telegram 居民或群订阅")
+	recent, err := engine.Recent(context.Background(), 10)
+	if err != nil || len(recent) != 1 || recent[0].Kind != communitybot.KindAnnouncement || !strings.Contains(recent[0].Reply.Text, "社区体检") {
+		t.Fatalf("broadcast records = %+v, %v; want the announcement", recent, err)
+	}
 }

@@ -157,9 +157,12 @@ func (s *Service) postTicket(ctx context.Context, no int64) error {
 
 // ticketPost is the staff-chat message for a ticket.
 func (s *Service) ticketPost(t communitybot.Ticket) communitybot.Reply {
-	where := "私聊"
-	if t.ChatID < 0 {
-		where = "群聊"
+	from := fmt.Sprintf("私聊（用户 %d）", t.UserID)
+	switch {
+	case communitybot.ChannelOf(t.ChatID) == communitybot.ChannelWeb:
+		from = fmt.Sprintf("网页版（%s）", communitybot.WebVisitorLabel(t.UserID))
+	case t.ChatID < 0:
+		from = fmt.Sprintf("群聊（用户 %d）", t.UserID)
 	}
 	no := communitybot.TicketNo(t.No)
 	icon, mark := "🆕", ""
@@ -169,8 +172,8 @@ func (s *Service) ticketPost(t communitybot.Ticket) communitybot.Reply {
 		icon, mark = "🛠", " 【诉求：需要处理】"
 	}
 	return communitybot.Reply{Text: fmt.Sprintf(
-		"%s <b>居民提问 %s</b>%s\n来自：%s（用户 %d），%s\n\n%s\n\n直接<b>回复本条消息</b>即可答复，答复会转告提问的居民；也可以发送 /answer %s 答复内容。",
-		icon, no, mark, where, t.UserID, s.fmtTime(t.CreatedAt), html.EscapeString(t.Question), no)}
+		"%s <b>居民提问 %s</b>%s\n来自%s，%s\n\n%s\n\n直接<b>回复本条消息</b>即可答复，答复会转告提问的居民；也可以发送 /answer %s 答复内容。",
+		icon, no, mark, from, s.fmtTime(t.CreatedAt), html.EscapeString(t.Question), no)}
 }
 
 // PostInFlight reports whether ticket no's staff-chat post is being made

@@ -150,3 +150,49 @@ func TestTicketsWaitingBeforeThePosterIsReady(t *testing.T) {
 func containsTicket(post string, no int64) bool {
 	return strings.Contains(post, "居民提问 "+communitybot.TicketNo(no)+"</b>")
 }
+
+// TestWebTicketIsMarkedAndRelayedToTheWebChat: a web visitor's ticket
+// reaches the staff chat marked as from the web page, and the answer goes
+// to the visitor's web chat id, which only that visitor may rate.
+func TestWebTicketIsMarkedAndRelayedToTheWebChat(t *testing.T) {
+	ctx := context.Background()
+	store := storagetest.New(t)
+	kb, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const staffChat = -1001
+	poster := newLatePoster()
+	close(poster.ready)
+	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: noReload{}, Poster: poster},
+		staff.Config{StaffChatID: staffChat, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	visitor := communitybot.WebID(7)
+	no, err := svc.Escalate(ctx, communitybot.Question{ChatID: visitor, UserID: visitor, Text: "小区门口的路灯坏了", Normalized: "小区门口的路灯坏了"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { svc.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+	waitFor(t, "ticket posted", func() bool { return len(poster.sent(staffChat)) == 1 })
+	if p := poster.sent(staffChat)[0]; !strings.Contains(p, "来自网页版（网页访客 W-7）") || !strings.Contains(p, no) {
+		t.Fatalf("staff post = %s; want it marked as from the web page", p)
+	}
+	n, _ := communitybot.ParseTicketNo(no)
+	if _, err := svc.Answer(ctx, staff.Actor{UserID: 1, Name: "王老师"}, n, "已报修，明天修好。", "s:1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := poster.sent(visitor); len(got) != 1 || !strings.Contains(got[0], "已报修") {
+		t.Fatalf("relayed to the web chat: %q", got)
+	}
+	if _, err := svc.Rate(ctx, 7, n, communitybot.RatingGood); !errors.Is(err, communitybot.ErrForbidden) {
+		t.Fatalf("Telegram user 7 rating web visitor 7's ticket: %v, want ErrForbidden", err)
+	}
+	if _, err := svc.Rate(ctx, visitor, n, communitybot.RatingGood); err != nil {
+		t.Fatalf("the visitor's rating: %v", err)
+	}
+}

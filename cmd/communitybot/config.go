@@ -55,6 +55,7 @@ type Config struct {
 	Delivery    DeliveryConfig // subscriptions, broadcasts, scheduled jobs (wire_delivery.go)
 	StaffChatID int64          // 0: tickets are not posted to a staff chat
 	HTTPAddr    string         // metrics and health endpoints; empty: off
+	Web         WebConfig      // the web chat page (config_web.go)
 }
 
 // envVar documents one variable; the README's table is written from the
@@ -242,6 +243,10 @@ func parseConfig(getenv func(string) string) (Config, error) {
 		bad("HTTP_ADDR", "must differ from WEBHOOK_LISTEN (%s)", c.WebhookListen)
 	}
 	c.Delivery = parseDeliveryConfig(get, bad)
+	c.Web = parseWebConfig(get, c.Mode, bad)
+	if l := c.Web.Listen; l != "" && (l == c.HTTPAddr || (c.Mode == ModeWebhook && l == c.WebhookListen)) {
+		bad("WEB_LISTEN", "must differ from HTTP_ADDR and WEBHOOK_LISTEN")
+	}
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

@@ -113,3 +113,41 @@ func TestParseStudyConfig(t *testing.T) {
 		t.Fatalf("study config = %+v", s)
 	}
 }
+
+func TestParseConfigWeb(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	tests := []struct {
+		name      string
+		env       func(string) string
+		listen    string
+		generated bool
+		wantErr   string
+	}{
+		{"console default", env(), "127.0.0.1:8081", true, ""},
+		{"console off", env("WEB_LISTEN", "off"), "", false, ""},
+		{"polling default is off", env("TELEGRAM_BOT_TOKEN", "1:a"), "", false, ""},
+		{"polling with page and secret", env("TELEGRAM_BOT_TOKEN", "1:a", "WEB_LISTEN", ":8081", "WEB_SECRET", secret), ":8081", false, ""},
+		{"polling without secret", env("TELEGRAM_BOT_TOKEN", "1:a", "WEB_LISTEN", ":8081"), "", false, "WEB_SECRET"},
+		{"short secret", env("TELEGRAM_BOT_TOKEN", "1:a", "WEB_LISTEN", ":8081", "WEB_SECRET", "hunter2-tiny"), "", false, "WEB_SECRET"},
+		{"bad address", env("WEB_LISTEN", "localhost"), "", false, "WEB_LISTEN"},
+		{"same as metrics", env("TELEGRAM_BOT_TOKEN", "1:a", "WEB_LISTEN", ":9090", "WEB_SECRET", secret), "", false, "WEB_LISTEN"},
+		{"bad proxy flag", env("WEB_TRUST_PROXY", "maybe"), "", false, "WEB_TRUST_PROXY"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(tc.env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("parseConfig = %v, want an error naming %s", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("the secret was echoed: %v", err)
+				}
+				return
+			}
+			if err != nil || c.Web.Listen != tc.listen || c.Web.Generated != tc.generated || (tc.listen != "" && len(c.Web.Secret) < 32) {
+				t.Fatalf("Web = %+v, %v; want listen %q, generated %v", c.Web, err, tc.listen, tc.generated)
+			}
+		})
+	}
+}

@@ -28,7 +28,9 @@ var consoleUser = tgtest.User{ID: 10001, FirstName: "控制台用户", LanguageC
 // the person at the terminal be a Telegram user: each line typed is a
 // message, "#N" presses button N of the last keyboard. The bot under test is
 // exactly the one that talks to Telegram: same intake, inbox, handlers.
-func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, alongside func(context.Context, *bot.Bot) func()) error {
+//
+// webAddr, when the web page runs, is shown in the banner.
+func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, alongside func(context.Context, *bot.Bot) func(), webAddr string) error {
 	api := tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
 	defer api.Close()
 	cfg.Token, cfg.APIURL, cfg.Mode = api.Token(), api.URL(), bot.ModePolling
@@ -56,7 +58,11 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 	printing.Go(func() { c.print(events) })
 
 	fmt.Fprint(stdout, "张庙街道社区助手 · 控制台模式（本地模拟 Telegram，无需网络）\n"+
-		"直接输入问题后回车；输入 #1、#2… 点按上一条消息的按钮；输入 /quit 或按 Ctrl-D 退出。\n\n")
+		"直接输入问题后回车；输入 #1、#2… 点按上一条消息的按钮；输入 /quit 或按 Ctrl-D 退出。\n")
+	if webAddr != "" {
+		fmt.Fprintf(stdout, "网页版：%s （用浏览器打开，和这里是同一个助手）\n", webAddr)
+	}
+	fmt.Fprintln(stdout)
 	api.SendText(c.chat, consoleUser, "/start")
 	c.waitQuiet(ctx, 300*time.Millisecond, 15*time.Second)
 

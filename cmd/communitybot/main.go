@@ -99,6 +99,10 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 		return err
 	}
 	connectFeatures(dl, store, studySvc, staffW)
+	webAddr, err := wireWeb(ctx, cfg, store, asst, staffW, router, log, &closers)
+	if err != nil {
+		return err
+	}
 	// Beside the bot run the delivery workers and the scheduler; the staff
 	// side needs the bot's Sender.
 	alongside := func(ctx context.Context, b *bot.Bot) (wait func()) {
@@ -115,7 +119,7 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 		botCfg.Mode = bot.ModeWebhook
 	}
 	if cfg.Mode == ModeConsole {
-		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, alongside)
+		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, alongside, webAddr)
 	}
 	b, err := bot.New(botCfg, store, router)
 	if err != nil {

@@ -36,12 +36,13 @@ func TestConsoleMode(t *testing.T) {
 	in := strings.NewReader("五个张庙是什么？\n电梯加装进展怎么样\n那架空线呢？\n#1\n/nosuch\n")
 	var out syncBuffer
 	p := watchPrograms(t, 60*time.Second)
-	console := p.start("console", in, &out)
+	// The page on a free port, not console mode's 8081.
+	console := p.start("console", in, &out, "WEB_LISTEN", "127.0.0.1:0")
 	if err := p.exit(console); err != nil {
 		t.Fatalf("run: %v\nstderr: %s", err, console.Logs())
 	}
 	got := out.String()
-	for _, want := range []string{"控制台模式", "美丽张庙", "电梯加装", "架空线入地", "更新记录", "没有 /nosuch 这个命令"} {
+	for _, want := range []string{"控制台模式", "网页版：http://127.0.0.1:", "美丽张庙", "电梯加装", "架空线入地", "更新记录", "没有 /nosuch 这个命令"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}

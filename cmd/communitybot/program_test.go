@@ -26,8 +26,8 @@ import (
 // with the real reason ("HTTP_ADDR: … address already in use") instead of
 // timing out on a symptom ("no reply to /invite").
 //
-// No test binds a fixed port: HTTP_ADDR is "off" unless the test asks for
-// "127.0.0.1:0", and any other value fails the test.
+// No test binds a fixed port: HTTP_ADDR and WEB_LISTEN are "off" unless
+// the test asks for "127.0.0.1:0", and any other value fails the test.
 
 type programs struct {
 	t      *testing.T
@@ -89,18 +89,28 @@ func (p *programs) waitFor(what string, cond func() bool) {
 	}
 }
 
-// withTestHTTPAddr makes sure a test program never binds a fixed port.
+// withTestHTTPAddr makes sure a test program never binds a fixed port:
+// HTTP_ADDR and WEB_LISTEN (console mode's page would take 8081) are off
+// unless the test asks for 127.0.0.1:0.
 func withTestHTTPAddr(t *testing.T, kv []string) []string {
 	t.Helper()
+	for _, key := range []string{"HTTP_ADDR", "WEB_LISTEN"} {
+		kv = withFreePort(t, kv, key)
+	}
+	return kv
+}
+
+func withFreePort(t *testing.T, kv []string, key string) []string {
+	t.Helper()
 	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i] == "HTTP_ADDR" {
+		if kv[i] == key {
 			if v := kv[i+1]; v != "off" && !strings.HasSuffix(v, ":0") {
-				t.Fatalf("HTTP_ADDR=%s: a test uses off or 127.0.0.1:0, never a fixed port", v)
+				t.Fatalf("%s=%s: a test uses off or 127.0.0.1:0, never a fixed port", key, v)
 			}
 			return kv
 		}
 	}
-	return append(kv, "HTTP_ADDR", "off")
+	return append(kv, key, "off")
 }
 
 // inProcess is the program run in-process by start.

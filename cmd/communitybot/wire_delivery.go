@@ -86,7 +86,11 @@ func wireDelivery(ctx context.Context, cfg Config, store *storage.Store, router 
 		Location: cfg.Location, ReplicaID: replica, Logger: log.With("component", "scheduler"),
 	})
 	bot.RegisterSubscriptions(router, store, asst)
-	bot.RegisterAdminBroadcast(router, engine, sched, store, cfg.Location)
+	var opts []bot.BroadcastOption
+	if cfg.Web.Listen != "" {
+		opts = append(opts, bot.PublishedOnWeb())
+	}
+	bot.RegisterAdminBroadcast(router, engine, sched, store, cfg.Location, opts...)
 	return &deliveryWiring{Engine: engine, Scheduler: sched, log: log}
 }
 

@@ -21,6 +21,7 @@ import (
 type staffWiring struct {
 	svc     *staff.Service
 	poster  *bot.DeskPoster
+	routed  *channelPoster // poster, and the web page for web visitors' chats (wire_web.go)
 	metrics *metrics.Metrics
 }
 
@@ -42,7 +43,8 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
 
 	poster := bot.NewDeskPoster()
-	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: poster, Observer: m}, staff.Config{
+	routed := &channelPoster{telegram: poster}
+	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: routed, Observer: m}, staff.Config{
 		StaffChatID: cfg.StaffChatID, Location: cfg.Location, Logger: log.With("component", "staff"),
 	})
 	if err != nil {
@@ -81,7 +83,7 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 		})
 		log.Info("metrics and health endpoints listening", "addr", srv.Addr())
 	}
-	return &staffWiring{svc: svc, poster: poster, metrics: m}, nil
+	return &staffWiring{svc: svc, poster: poster, routed: routed, metrics: m}, nil
 }
 
 // attach connects the staff side to the Bot's Sender: ticket posts and
