@@ -27,6 +27,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -72,6 +73,15 @@ type Config struct {
 	// RequestTimeout bounds one Bot API call other than getUpdates (a
 	// call that hangs is retried by the Sender); default 15s.
 	RequestTimeout time.Duration
+
+	// OnFault, when set, is told of every fault the bot meets and copes
+	// with (metrics); see Bot.OnFault for the kinds.
+	OnFault func(kind string)
+
+	// Sender is the path every reply takes, built before the Bot and
+	// shared with everything else that sends (NewSender). Default: a
+	// Sender with no shared limiter and no ChatFate (tests, tools).
+	Sender *Sender
 
 	Logger *slog.Logger
 	// Transport carries every Bot API request; default: a pool sized for
@@ -190,7 +200,16 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.api = api
-	b.sender = newSender(api, cfg.Logger.With("component", "sender"), cfg.HandlerTimeout/2)
+	b.sender = cfg.Sender
+	b.onFault = cfg.OnFault
+	if b.sender == nil {
+		policy := outbound.New(nil, nil, outbound.Config{ReplyBudget: cfg.HandlerTimeout / 2, Logger: cfg.Logger.With("component", "sender")})
+		b.sender, err = NewSender(SenderConfig{Token: cfg.Token, APIURL: cfg.APIURL, RequestTimeout: cfg.RequestTimeout,
+			Transport: cfg.Transport, Logger: cfg.Logger.With("component", "sender")}, policy)
+		if err != nil {
+			return nil, fmt.Errorf("bot: %w", err)
+		}
+	}
 	return b, nil
 }
 

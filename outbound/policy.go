@@ -113,8 +113,12 @@ type Config struct {
 	// short by the caller's context: not knowing whether Telegram took a
 	// message is worse than finishing the call.
 	AttemptTimeout time.Duration
-	// GateTimeout bounds one Gate call [300ms]; past it this replica
-	// paces itself (the local gate) for that message.
+	// GateTimeout bounds one Gate call [1s]; past it this replica paces
+	// itself (the local gate) for that message. Falling back books slots
+	// the shared schedule does not know of, so it must not happen when
+	// Redis is merely busy (a burst of replies queueing for connections):
+	// keep it at the Redis client's command timeout, which a Redis that
+	// hangs reaches anyway before its circuit opens.
 	GateTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the pause between retries of a
 	// transient failure, doubling from one to the other, with jitter
@@ -137,7 +141,7 @@ func (c *Config) setDefaults() {
 		c.AttemptTimeout = 30 * time.Second
 	}
 	if c.GateTimeout <= 0 {
-		c.GateTimeout = 300 * time.Millisecond
+		c.GateTimeout = time.Second
 	}
 	if c.MinBackoff <= 0 {
 		c.MinBackoff = 500 * time.Millisecond
@@ -157,6 +161,7 @@ type Policy struct {
 	gate     Gate
 	fate     ChatFate
 	local    *localGate
+	window   *windowGuard
 	scope    *scopeTracker
 	log      *slog.Logger
 	gateDown atomic.Bool // the Gate's failure was logged
@@ -166,7 +171,7 @@ type Policy struct {
 // a lost or moved chat changes no subscription).
 func New(gate Gate, fate ChatFate, cfg Config) *Policy {
 	cfg.setDefaults()
-	return &Policy{cfg: cfg, gate: gate, fate: fate, local: newLocalGate(cfg.Rate), scope: newScopeTracker(), log: cfg.Logger}
+	return &Policy{cfg: cfg, gate: gate, fate: fate, local: newLocalGate(cfg.Rate), window: newWindowGuard(cfg.Rate), scope: newScopeTracker(), log: cfg.Logger}
 }
 
 // Call describes one Bot API call for Do.
@@ -211,6 +216,12 @@ func (p *Policy) Do(ctx context.Context, call Call, op func(ctx context.Context,
 		}
 		if call.Before != nil {
 			if err := call.Before(ctx, chat); err != nil {
+				return chat, err
+			}
+		}
+		if call.Class != Control {
+			// Past the shared schedule, the replica's own departures.
+			if err := p.window.depart(ctx); err != nil {
 				return chat, err
 			}
 		}

@@ -160,6 +160,9 @@ func (c *circuit) done(probe bool, err error) {
 	if probe {
 		c.probing = false
 	}
+	if errors.Is(err, context.Canceled) {
+		return // the caller gave up: no news about Redis
+	}
 	if !outage {
 		c.failures = 0
 		if c.open && (probe || err == nil) {
@@ -216,9 +219,19 @@ func (c *circuit) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		cctx, cancel := c.deadline(ctx, blocks)
 		err = next(cctx, cmd)
 		cancel()
-		c.done(probe, err)
+		c.done(probe, c.judge(ctx, err))
 		return err
 	}
+}
+
+// judge returns the error to count: none when the caller's own context
+// ended first (a caller in a hurry, or a burst queueing for connections,
+// says nothing about Redis), err otherwise.
+func (c *circuit) judge(caller context.Context, err error) error {
+	if err != nil && caller.Err() != nil {
+		return context.Canceled // neither success nor outage
+	}
+	return err
 }
 
 func (c *circuit) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
@@ -237,7 +250,7 @@ func (c *circuit) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 		cctx, cancel := c.deadline(ctx, blocks)
 		err = next(cctx, cmds)
 		cancel()
-		c.done(probe, err)
+		c.done(probe, c.judge(ctx, err))
 		return err
 	}
 }

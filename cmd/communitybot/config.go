@@ -49,6 +49,7 @@ type Config struct {
 	AdminIDs    []int64        // ADMIN_IDS: made admins at startup
 	Study       StudyConfig    // party study and roles (config_study.go)
 	Delivery    DeliveryConfig // subscriptions, broadcasts, scheduled jobs (wire_delivery.go)
+	Outbound    OutboundConfig // the send path and Redis bounds (config_outbound.go)
 	StaffChatID int64          // 0: tickets are not posted to a staff chat
 	HTTPAddr    string         // metrics and health endpoints; empty: off
 }
@@ -233,6 +234,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 		bad("HTTP_ADDR", "must differ from WEBHOOK_LISTEN (%s)", c.WebhookListen)
 	}
 	c.Delivery = parseDeliveryConfig(get, bad)
+	c.Outbound = parseOutboundConfig(get, bad)
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

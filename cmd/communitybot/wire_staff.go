@@ -19,14 +19,13 @@ import (
 // learning, statistics, audit), metrics, and the operational HTTP server.
 type staffWiring struct {
 	svc     *staff.Service
-	poster  *bot.DeskPoster
 	metrics *metrics.Metrics
 }
 
-// wireStaff builds the staff desk and the metrics, plugs them into the
-// router and the assistant, starts the desk's background work and the
-// HTTP server for /metrics, /healthz and /readyz, and registers their
-// shutdown on closers. Call attach once the Bot exists.
+// wireStaff builds the staff desk (posting through sender), plugs it and
+// the metrics into the router and the assistant, starts the desk's
+// background work and the HTTP server for /metrics, /healthz and /readyz,
+// and registers their shutdown on closers.
 //
 // Still to plug in by the features that provide them:
 //   - svc.SetNotifier(deliveryEngine): project updates are stored but not
@@ -34,14 +33,12 @@ type staffWiring struct {
 //   - svc.SetStats(broadcastStats, studyStats): /stats shows "—" for them;
 //   - metrics.ObserveDelivery as the delivery engine's result hook, and
 //     metrics.AddQueue("delivery", …) for its queue depth.
-func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, asst *assistant.Assistant,
-	router *bot.Router, log *slog.Logger, closers *closeStack) (*staffWiring, error) {
-	m := metrics.New(log.With("component", "metrics"))
+func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, sender *bot.Sender, m *metrics.Metrics,
+	asst *assistant.Assistant, router *bot.Router, log *slog.Logger, closers *closeStack) (*staffWiring, error) {
 	router.ObserveUpdates(m.ObserveUpdate) // first: it times everything after it
 	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
 
-	poster := bot.NewDeskPoster()
-	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: poster, Observer: m}, staff.Config{
+	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: sender, Observer: m}, staff.Config{
 		StaffChatID: cfg.StaffChatID, Location: cfg.Location, Logger: log.With("component", "staff"),
 	})
 	if err != nil {
@@ -79,17 +76,5 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 		})
 		log.Info("metrics and health endpoints listening", "addr", srv.Addr())
 	}
-	return &staffWiring{svc: svc, poster: poster, metrics: m}, nil
-}
-
-// attach connects the staff side to the Bot's Sender: ticket posts and
-// relayed answers go through it, and every Bot API call is counted.
-//
-// The desk's loop runs from the start but posts nothing until Attach
-// (staff.Readier), so no ticket is tried before the Sender exists. The
-// observer is set first, so that the desk's first calls are counted too.
-func (w *staffWiring) attach(b *bot.Bot) {
-	b.Sender().SetObserver(func(method string, o bot.Outcome) { w.metrics.ObserveTelegramCall(method, string(o)) })
-	b.OnFault(w.metrics.Fault)
-	w.poster.Attach(b.Sender())
+	return &staffWiring{svc: svc, metrics: m}, nil
 }

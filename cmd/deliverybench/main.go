@@ -5,10 +5,15 @@
 //
 //	go run ./cmd/deliverybench -n 10000 -rate 5000             # throughput, Redis ops per message
 //	go run ./cmd/deliverybench -n 600 -rate 30 -flood          # Telegram's real limits: about 20 s
+//	go run ./cmd/deliverybench -n 0 -replies 600 -rate 30 -flood             # a burst of 600 replies
+//	go run ./cmd/deliverybench -n 600 -replies 100 -rate 30 -flood           # replies during an announcement
 //
 // With -flood the fake Bot API enforces Telegram's limits (30 messages/s in
 // total, 1/s per chat, 20/min per group) and answers 429 past them, so the
-// run shows whether the shared limiter keeps under them.
+// run shows whether the shared limiter keeps under them. -replies sends
+// that many replies (one each to as many residents, at once, through the
+// same Sender) one second into the broadcast, and reports how long they
+// took and whether every one went out before the broadcast finished.
 package main
 
 import (
@@ -19,12 +24,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -33,20 +41,21 @@ func main() {
 	// global -dir flag that has nothing to do with this tool.
 	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	n := flags.Int("n", 10000, "recipients")
-	rate := flags.Int("rate", 5000, "DELIVERY_RATE: messages per second in total")
+	rate := flags.Int("rate", 5000, "TELEGRAM_RATE: messages per second in total")
+	replies := flags.Int("replies", 0, "replies sent at once, one second into the broadcast")
 	workers := flags.Int("workers", 8, "delivery workers")
 	chunk := flags.Int("chunk", 50, "recipients per chunk")
 	flood := flags.Bool("flood", false, "make the fake Bot API enforce Telegram's limits (429 past them)")
 	redisURL := flags.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	verbose := flags.Bool("v", false, "log the engine's warnings")
 	_ = flags.Parse(os.Args[1:])
-	if err := bench(*n, *rate, *workers, *chunk, *flood, *redisURL, *verbose); err != nil {
+	if err := bench(*n, *replies, *rate, *workers, *chunk, *flood, *redisURL, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose bool) error {
+func bench(n, replies, rate, workers, chunk int, flood bool, redisURL string, verbose bool) error {
 	ctx := context.Background()
 	var opts []tgtest.Option
 	if flood {
@@ -74,31 +83,46 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	tg, err := bot.New(bot.Config{Token: api.Token(), APIURL: api.URL(), Workers: workers, Logger: logger}, store, bot.NewRouter(nil, logger))
+	// Wired as cmd/communitybot wires it: one Sender, over the shared gate.
+	gate := store.SendGate(storage.SendGateConfig{Rate: rate,
+		PerChat:  storage.RateLimit{Rate: 1, Period: time.Second},
+		PerGroup: storage.RateLimit{Rate: 20, Period: time.Minute}})
+	policy := outbound.New(gate, outbound.NewChatSubscriptions(store, logger), outbound.Config{Rate: rate, Logger: logger})
+	sender, err := bot.NewSender(bot.SenderConfig{Token: api.Token(), APIURL: api.URL(), Logger: logger}, policy)
 	if err != nil {
 		return err
 	}
-	engine := delivery.New(store, delivery.Config{
-		Workers: workers, ChunkSize: chunk, Rate: rate,
-		PerChat:   storage.RateLimit{Rate: 1, Period: time.Second},
-		PerGroup:  storage.RateLimit{Rate: 20, Period: time.Minute},
-		ReadBlock: 100 * time.Millisecond, Logger: logger,
+	engine := delivery.New(store, sender, delivery.Config{
+		Workers: workers, ChunkSize: chunk, ReadBlock: 100 * time.Millisecond, Logger: logger,
 	})
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { engine.Run(runCtx, tg.Poster()); close(done) }()
-	defer func() { stop(); <-done }()
-	time.Sleep(200 * time.Millisecond) // workers waiting on the queue, as in a running bot
+	if n > 0 { // without a broadcast, the workers' polling would blur the replies' Redis commands
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { engine.Run(runCtx); close(done) }()
+		defer func() { stop(); <-done }()
+		time.Sleep(200 * time.Millisecond) // workers waiting on the queue, as in a running bot
+	}
 
 	ops := store.CountCommands()
 	start := time.Now()
-	bc, err := engine.Enqueue(ctx, communitybot.Broadcast{Kind: communitybot.KindAnnouncement, Topic: communitybot.TopicAnnouncements, Reply: communitybot.Reply{Text: "📢 <b>张庙街道公告</b>\n\n本周六上午九点社区体检。"}})
-	if err != nil {
-		return err
+	var bc communitybot.Broadcast
+	if n > 0 {
+		if bc, err = engine.Enqueue(ctx, communitybot.Broadcast{Kind: communitybot.KindAnnouncement, Topic: communitybot.TopicAnnouncements, Reply: communitybot.Reply{Text: "📢 <b>张庙街道公告</b>\n\n本周六上午九点社区体检。"}}); err != nil {
+			return err
+		}
 	}
 	enqueued := time.Since(start)
+
+	// The reply burst: residents who wrote at once, each answered once.
+	var burst replyBurst
+	if replies > 0 {
+		if n > 0 {
+			time.Sleep(time.Second) // the fan-out is under way
+		}
+		burst = sendReplies(ctx, sender, store, replies)
+	}
 	var st communitybot.BroadcastStatus
-	for {
+	for n > 0 {
 		if st, err = engine.Status(ctx, bc.ID); err != nil {
 			return err
 		}
@@ -108,7 +132,21 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 		time.Sleep(5 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	redisOps := ops()
+	redisOps := ops() - burst.commands
+	if replies > 0 {
+		burst.wait()
+		fmt.Printf("replies             %d sent at once: all out in %v (median %v), %.2f Redis commands per reply; every reply out before the broadcast finished: %v\n",
+			replies, burst.slowest.Round(time.Millisecond), burst.median.Round(time.Millisecond), float64(burst.commands)/float64(replies),
+			n == 0 || burst.lastAt.Before(start.Add(time.Since(start))) && burst.lastAt.Before(st.FinishedAt))
+		if burst.failed > 0 {
+			return fmt.Errorf("%d replies failed", burst.failed)
+		}
+	}
+	if n == 0 {
+		calls := api.Calls("sendMessage")
+		fmt.Printf("sendMessage calls   %d (%d refused with 429 or failed)\n", calls, calls-replies)
+		return nil
+	}
 
 	delivered, dups, missing := 0, 0, 0
 	for _, id := range chats {
@@ -122,7 +160,7 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 		}
 	}
 	calls := api.Calls("sendMessage")
-	fmt.Printf("recipients          %d (workers %d, chunk %d, DELIVERY_RATE %d/s, Telegram limits enforced: %v)\n", n, workers, chunk, rate, flood)
+	fmt.Printf("recipients          %d (workers %d, chunk %d, TELEGRAM_RATE %d/s, Telegram limits enforced: %v)\n", n, workers, chunk, rate, flood)
 	fmt.Printf("enqueue             %v (audience snapshot + %d chunks written)\n", enqueued.Round(time.Millisecond), (n+chunk-1)/chunk)
 	fmt.Printf("total time          %v\n", elapsed.Round(time.Millisecond))
 	fmt.Printf("throughput          %.0f messages/s\n", float64(n)/elapsed.Seconds())
@@ -133,4 +171,39 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 		return fmt.Errorf("lost or duplicated messages")
 	}
 	return nil
+}
+
+// replyBurst is the outcome of sendReplies.
+type replyBurst struct {
+	wait            func()
+	slowest, median time.Duration
+	lastAt          time.Time
+	failed          int
+	commands        int64 // Redis commands the replies made
+}
+
+// sendReplies sends n replies at once, one to each of n residents, the way
+// the bot answers them (Sender.Send), and waits for all.
+func sendReplies(ctx context.Context, sender *bot.Sender, store *storage.Store, n int) replyBurst {
+	count := store.CountCommands()
+	start := time.Now()
+	took := make([]time.Duration, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = sender.Send(ctx, 9_000_000_000+int64(i), communitybot.Reply{Text: "您好！泗塘一村老旧公房成套改造正在推进中。"}, bot.SendOptions{})
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	b := replyBurst{wait: func() {}, commands: count(), lastAt: time.Now()}
+	slices.Sort(took)
+	b.slowest, b.median = took[n-1], took[n/2]
+	for _, err := range errs {
+		if err != nil {
+			b.failed++
+		}
+	}
+	return b
 }
