@@ -23,7 +23,7 @@ func withDelivery(engine **delivery.Engine) harnessOption {
 			h.senderRate, h.senderLimits = 500, [2]storage.RateLimit{{Rate: 100, Period: time.Second}, {Rate: 100, Period: time.Second}}
 		}
 		e := delivery.New(h.store, h.sender(), delivery.Config{
-			ReadBlock: 200 * time.Millisecond,
+			ReadBlock:     200 * time.Millisecond,
 			ProgressEvery: 100 * time.Millisecond, Location: loc, Logger: testLogger(),
 		})
 		s := scheduler.New(h.store, e, scheduler.Config{Location: loc, SweepEvery: 200 * time.Millisecond, Logger: testLogger()})

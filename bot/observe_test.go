@@ -50,9 +50,7 @@ func TestSenderReportsEveryAttempt(t *testing.T) {
 			_, err := h.sender().Send(ctx, u.ID, communitybot.Reply{Text: "测试"}, bot.SendOptions{})
 			done <- err
 		}()
-		if err := h.api.WaitUntil(ctxT(t), func() bool { return h.api.FaultsInjected() > injected }); err != nil {
-			t.Fatal(err)
-		}
+		eventually(t, func() bool { return h.api.FaultsInjected() > injected })
 		h.api.SetFaults(tgtest.Faults{})
 		if err := <-done; err != nil {
 			t.Fatalf("send after a %s: %v", f, err)

@@ -29,7 +29,7 @@ const DefaultPrefix = "zm:"
 // Store is the bot's Redis-backed state. It is safe for concurrent use.
 type Store struct {
 	rdb      redis.UniversalClient
-	circuit  *circuit             // nil for clients the store did not build
+	circuit  *circuit // nil for clients the store did not build
 	prefix   string
 	embedded *miniredis.Miniredis // non-nil when running on the in-process Redis
 	trips    *atomic.Int64        // round trips to Redis, for benchmarks and metrics
