@@ -229,8 +229,8 @@ func (b *Bot) fault(kind string) {
 	}
 }
 
-// Sender returns the path all outgoing messages take (for pushes and
-// broadcasts from other packages).
+// Sender returns the path all outgoing messages take: Config.Sender, or
+// the default one New built.
 func (b *Bot) Sender() *Sender { return b.sender }
 
 // Username returns the bot's @username once Run has called getMe.

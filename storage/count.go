@@ -46,7 +46,7 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 }
 
 // DropPrefix deletes every key under this store's prefix, and the rate
-// limiter's keys for it (redis_rate puts "rate:" before the prefix). It is
+// limiter's keys an older release left for it (redis_rate put "rate:" before the prefix). It is
 // for tests, tools and benchmarks that run under a prefix of their own;
 // never call it on the bot's prefix.
 func (s *Store) DropPrefix(ctx context.Context) error {
