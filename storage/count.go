@@ -46,9 +46,9 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 }
 
 // DropPrefix deletes every key under this store's prefix, and the rate
-// limiter's keys an older release left for it (redis_rate put "rate:" before the prefix). It is
-// for tests, tools and benchmarks that run under a prefix of their own;
-// never call it on the bot's prefix.
+// limiter's keys an older release left for it (redis_rate put "rate:"
+// before the prefix). It is for tests, tools and benchmarks that run
+// under a prefix of their own; never call it on the bot's prefix.
 func (s *Store) DropPrefix(ctx context.Context) error {
 	for _, p := range []string{s.prefix, "rate:" + s.prefix} {
 		iter := s.rdb.Scan(ctx, 0, escapeGlob(p)+"*", 1000).Iterator()
