@@ -31,7 +31,7 @@ const DefaultCommandTimeout = time.Second
 const (
 	// circuitThreshold failures in a row, with no success in between,
 	// open the circuit.
-	circuitThreshold = 3
+	circuitThreshold = 2
 	// circuitCooldown is how long an open circuit fails calls before it
 	// lets one through as a probe.
 	circuitCooldown = time.Second
