@@ -8,19 +8,28 @@ import (
 	"unicode/utf8"
 )
 
-// How a failed send is classified, independent of Telegram's types. The
-// bot package's poster returns errors that match these, so the delivery
-// engine decides what to do without importing the Telegram client.
+// How a failed send is classified, independent of Telegram's types: the
+// one set of send errors. Package bot turns go-telegram/bot's errors into
+// these, the outbound policy (package outbound) decides on them, and every
+// caller (replies, broadcasts, the staff desk) reads them with errors.Is
+// and errors.As.
 var (
+	// ErrUndeliverable: waiting will not get this message through. Both
+	// ErrChatGone and ErrRejected match it.
+	ErrUndeliverable = errors.New("undeliverable")
 	// ErrChatGone: the bot may not write to the chat any more (403: blocked
 	// by the user, removed from the group, user deactivated).
-	ErrChatGone = errors.New("chat gone")
+	ErrChatGone = fmt.Errorf("chat gone: %w", ErrUndeliverable)
 	// ErrRejected: the request is wrong and will not succeed by retrying
-	// (400 other than a migration).
-	ErrRejected = errors.New("rejected")
+	// (400 other than a migration, 401, 404, 409).
+	ErrRejected = fmt.Errorf("rejected: %w", ErrUndeliverable)
+	// ErrTelegramDown: 5xx answers, network errors or timeouts outlived the
+	// retry budget. Temporary: the caller may try again later.
+	ErrTelegramDown = errors.New("telegram unavailable")
 )
 
-// RetryAfterError is a 429: wait After before sending anything more.
+// RetryAfterError is a 429: wait After before sending anything more to
+// the chat (or, when the limit is the bot's, anywhere).
 type RetryAfterError struct {
 	After time.Duration
 	Err   error

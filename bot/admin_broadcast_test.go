@@ -19,20 +19,19 @@ import (
 func withDelivery(engine **delivery.Engine, opts ...bot.BroadcastOption) harnessOption {
 	return func(h *harness) {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
-		e := delivery.New(h.store, delivery.Config{
-			Rate: 500, PerChat: storage.RateLimit{Rate: 100, Period: time.Second}, ReadBlock: 200 * time.Millisecond,
+		if h.senderRate == 0 {
+			h.senderRate, h.senderLimits = 500, [2]storage.RateLimit{{Rate: 100, Period: time.Second}, {Rate: 100, Period: time.Second}}
+		}
+		e := delivery.New(h.store, h.sender(), delivery.Config{
+			ReadBlock:     200 * time.Millisecond,
 			ProgressEvery: 100 * time.Millisecond, Location: loc, Logger: testLogger(),
 		})
 		s := scheduler.New(h.store, e, scheduler.Config{Location: loc, SweepEvery: 200 * time.Millisecond, Logger: testLogger()})
 		bot.RegisterSubscriptions(h.router, h.store, h.asst)
 		bot.RegisterAdminBroadcast(h.router, e, s, h.store, loc, opts...)
-		poster, err := bot.New(h.cfg, h.store, bot.NewRouter(nil, testLogger()))
-		if err != nil {
-			h.t.Fatal(err)
-		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{}, 2)
-		go func() { e.Run(ctx, poster.Poster()); done <- struct{}{} }()
+		go func() { e.Run(ctx); done <- struct{}{} }()
 		go func() { s.Run(ctx); done <- struct{}{} }()
 		h.t.Cleanup(func() { cancel(); <-done; <-done })
 		*engine = e

@@ -28,6 +28,7 @@ import (
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/intake"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -75,6 +76,15 @@ type Config struct {
 	// RequestTimeout bounds one Bot API call other than getUpdates (a
 	// call that hangs is retried by the Sender); default 15s.
 	RequestTimeout time.Duration
+
+	// OnFault, when set, is told of every fault the bot meets and copes
+	// with (metrics); see Bot.OnFault for the kinds.
+	OnFault func(kind string)
+
+	// Sender is the path every reply takes, built before the Bot and
+	// shared with everything else that sends (NewSender). Default: a
+	// Sender with no shared limiter and no ChatFate (tests, tools).
+	Sender *Sender
 
 	Logger *slog.Logger
 	// Transport carries every Bot API request; default: a pool of
@@ -205,7 +215,18 @@ func New(cfg Config, store *storage.Store, router *Router) (*Bot, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.api = api
-	b.sender = newSender(api, cfg.Logger.With("component", "sender"), cfg.HandlerTimeout/2)
+	b.sender = cfg.Sender
+	if f := cfg.OnFault; f != nil {
+		b.onFault.Store(&f)
+	}
+	if b.sender == nil {
+		policy := outbound.New(nil, nil, outbound.Config{ReplyBudget: cfg.HandlerTimeout / 2, Logger: cfg.Logger.With("component", "sender")})
+		b.sender, err = NewSender(SenderConfig{Token: cfg.Token, APIURL: cfg.APIURL, RequestTimeout: cfg.RequestTimeout,
+			Transport: cfg.Transport, Logger: cfg.Logger.With("component", "sender")}, policy)
+		if err != nil {
+			return nil, fmt.Errorf("bot: %w", err)
+		}
+	}
 	return b, nil
 }
 
@@ -245,8 +266,8 @@ func (b *Bot) rejectedWebhook(log *slog.Logger, remote string) {
 // updates it handled).
 func (b *Bot) Intake() *intake.Intake { return b.in }
 
-// Sender returns the path all outgoing messages take (for pushes and
-// broadcasts from other packages).
+// Sender returns the path all outgoing messages take: Config.Sender, or
+// the default one New built.
 func (b *Bot) Sender() *Sender { return b.sender }
 
 // Username returns the bot's @username once Run has called getMe.

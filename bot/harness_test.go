@@ -17,6 +17,7 @@ import (
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
@@ -32,6 +33,40 @@ type harness struct {
 	cfg    bot.Config
 	stop   func()
 	onBot  []func(*bot.Bot) // called with each bot before it runs
+
+	// The Sender, built once as cmd/communitybot builds it (the outbound
+	// policy over the store's send gate and ChatFate) on first use, with
+	// these settings: senderRate messages a second (0: no limit),
+	// senderLimits the per-chat and per-group limits of broadcasts,
+	// observe told every attempt.
+	senderRate   int
+	senderLimits [2]storage.RateLimit
+	observe      func(method string, o outbound.Outcome)
+	snd          *bot.Sender
+}
+
+// sender returns the harness's Sender, building it on first use.
+func (h *harness) sender() *bot.Sender {
+	h.t.Helper()
+	if h.snd != nil {
+		return h.snd
+	}
+	gate := h.store.SendGate(storage.SendGateConfig{Rate: h.senderRate, PerChat: h.senderLimits[0], PerGroup: h.senderLimits[1]})
+	policy := outbound.New(gate, outbound.NewChatSubscriptions(h.store, testLogger()), outbound.Config{
+		Rate: h.senderRate, ReplyBudget: h.cfg.HandlerTimeout / 2, Observe: h.observe, Logger: testLogger(),
+	})
+	s, err := bot.NewSender(bot.SenderConfig{Token: h.api.Token(), APIURL: h.api.URL(), Logger: testLogger()}, policy)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.snd = s
+	return s
+}
+
+// withSender sets the Sender's limits: rate messages a second in all, and
+// the broadcasts' per-chat and per-group limits.
+func withSender(rate int, perChat, perGroup storage.RateLimit) harnessOption {
+	return func(h *harness) { h.senderRate, h.senderLimits = rate, [2]storage.RateLimit{perChat, perGroup} }
 }
 
 type harnessOption func(*harness)
@@ -101,6 +136,9 @@ func newHarnessOn(t *testing.T, store *storage.Store, opts ...harnessOption) *ha
 	}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.cfg.Sender == nil {
+		h.cfg.Sender = h.sender()
 	}
 	h.start()
 	return h

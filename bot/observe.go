@@ -107,15 +107,3 @@ func CountUsers(seen func(ctx context.Context, userID int64) error, log *slog.Lo
 		}
 	}
 }
-
-// SetObserver makes the Sender report the outcome of every Bot API call
-// attempt to fn (metrics); nil stops it. It is safe to call while the
-// Sender is in use, but calls made before it are not reported: set it
-// before handing the Sender to anything that sends.
-func (s *Sender) SetObserver(fn func(method string, outcome Outcome)) {
-	if fn == nil {
-		s.observe.Store(nil)
-		return
-	}
-	s.observe.Store(&fn)
-}

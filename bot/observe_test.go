@@ -3,50 +3,65 @@ package bot_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/outbound"
 )
 
-// TestObserverSetWhileSending: the metrics hook may be set while another
-// goroutine already sends through the Sender (the staff desk runs before
-// the Bot is attached); under -race this is a data race unless the hook is
-// published safely. Calls after it is set are reported.
-func TestObserverSetWhileSending(t *testing.T) {
-	h := newHarness(t)
-	b, err := bot.New(h.cfg, h.store, h.router)
-	if err != nil {
-		t.Fatal(err)
+// outcomeLog records what the Sender's policy reports per attempt, as the
+// metrics would count it.
+type outcomeLog struct {
+	mu  sync.Mutex
+	got map[string]int // "method outcome"
+}
+
+func (l *outcomeLog) record(method string, o outbound.Outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.got == nil {
+		l.got = map[string]int{}
 	}
-	s := b.Sender()
+	l.got[method+" "+string(o)]++
+}
+
+func (l *outcomeLog) count(method string, o outbound.Outcome) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.got[method+" "+string(o)]
+}
+
+// TestSenderReportsEveryAttempt: the observer the Sender is built with is
+// told each attempt's outcome under one label per outcome: a 429 is
+// "throttled", a 500 "retried", the success "ok".
+func TestSenderReportsEveryAttempt(t *testing.T) {
+	var outcomes outcomeLog
+	h := newHarness(t, func(h *harness) { h.observe = outcomes.record })
 	u := resident()
 	h.api.AddUser(tgtest.User{ID: u.ID, FirstName: u.FirstName})
 	ctx := context.Background()
-
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for range 20 {
-			if _, err := s.Send(ctx, u.ID, communitybot.Reply{Text: "测试"}, bot.SendOptions{}); err != nil {
-				t.Error(err)
-				return
-			}
+	for _, f := range []tgtest.Fault{tgtest.Fault429, tgtest.Fault500} {
+		injected := h.api.FaultsInjected()
+		h.api.SetFaults(tgtest.Faults{Rate: 1, Kinds: []tgtest.Fault{f}, Methods: []string{"sendMessage"}})
+		done := make(chan error, 1)
+		go func() {
+			_, err := h.sender().Send(ctx, u.ID, communitybot.Reply{Text: "测试"}, bot.SendOptions{})
+			done <- err
+		}()
+		eventually(t, func() bool { return h.api.FaultsInjected() > injected })
+		h.api.SetFaults(tgtest.Faults{})
+		if err := <-done; err != nil {
+			t.Fatalf("send after a %s: %v", f, err)
 		}
-	})
-	var calls atomic.Int64
-	s.SetObserver(func(method string, o bot.Outcome) {
-		if method == "sendMessage" && o == bot.OutcomeOK {
-			calls.Add(1)
-		}
-	})
-	wg.Wait()
-	before := calls.Load()
-	if _, err := s.Send(ctx, u.ID, communitybot.Reply{Text: "测试"}, bot.SendOptions{}); err != nil {
-		t.Fatal(err)
 	}
-	if calls.Load() != before+1 {
-		t.Fatalf("observer saw %d calls after the last send, want %d", calls.Load(), before+1)
+	for _, want := range []outbound.Outcome{outbound.Throttled, outbound.Retried, outbound.OK} {
+		if outcomes.count("sendMessage", want) == 0 {
+			t.Errorf("no sendMessage attempt reported as %q: %v", want, outcomes.got)
+		}
+	}
+	if n := outcomes.count("sendMessage", outbound.OK); n != 2 {
+		t.Errorf("%d sends reported ok, want 2", n)
 	}
 }

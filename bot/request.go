@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/go-telegram/bot/models"
@@ -204,4 +205,21 @@ func isCommandName(s string) bool {
 		}
 	}
 	return true
+}
+
+// IsChatAdmin reports whether the request's user administers its chat
+// (always true in a private chat). It asks Telegram each time: admin
+// rights change without the bot being told.
+func (r *Request) IsChatAdmin(ctx context.Context) (bool, error) {
+	if !r.IsGroup() {
+		return true, nil
+	}
+	status, err := r.sender.ChatMemberStatus(ctx, r.ChatID, r.UserID)
+	if err != nil && IsPermanent(err) {
+		return false, nil // Telegram does not know the user there: not an admin
+	}
+	if err != nil {
+		return false, fmt.Errorf("chat member %d in %d: %w: %w", r.UserID, r.ChatID, ErrTemporary, err)
+	}
+	return status == "creator" || status == "administrator", nil
 }

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/outbound"
 )
 
 // MaxMessageUnits is Telegram's limit on a message's text, in UTF-16 code
@@ -22,119 +22,126 @@ import (
 // split text always fits.
 const MaxMessageUnits = 4096
 
-// Sender is the one path every outgoing call takes. go-telegram/bot hands a
-// 429 straight back and never retries, so a reply path that only logged the
-// error would lose the reply; Sender waits retry_after on 429 and backs off
-// on 5xx and network errors, and gives up only on errors that will not get
-// better by waiting (400, 403) or when its time budget runs out.
+// Sender is the one path every outgoing Bot API call takes: replies,
+// broadcasts, the staff desk, the bot's own setup calls. It turns
+// go-telegram/bot's errors into communitybot's send errors and runs every
+// call under the outbound policy (package outbound): the shared limiter
+// (replies ahead of broadcasts), retry_after honoured on 429 (a pause for
+// the chat, or for everyone when the limit is the bot's), backoff on 5xx,
+// network errors and timeouts within a budget, no retry on 400 and 403,
+// and one ChatFate for a chat that blocked the bot (403: unsubscribed) or
+// migrated (subscriptions moved, the message sent at the new id).
+//
+// go-telegram/bot hands a 429 straight back and never retries, so a reply
+// path that only logged the error would lose the reply.
+//
+// Build it first (NewSender) and hand it to everything that sends.
 type Sender struct {
 	api    *tgbot.Bot
+	policy *outbound.Policy
 	log    *slog.Logger
-	budget time.Duration // total time one call may spend retrying
-	// observe, when set, is told the outcome of every call (metrics). It
-	// is atomic because it may be set while other goroutines already send
-	// (the staff desk starts before the Bot).
-	observe atomic.Pointer[func(method string, outcome Outcome)]
 }
 
-// Outcome classifies how a Bot API call ended.
-type Outcome string
+// SenderConfig configures a Sender. Zero values take the documented defaults.
+type SenderConfig struct {
+	Token  string
+	APIURL string // Bot API server base URL; default https://api.telegram.org
+	// RequestTimeout bounds one HTTP call (a call that hangs is retried,
+	// see the README on timeouts); default 15s.
+	RequestTimeout time.Duration
+	// Transport carries the calls; default: a pool of 64 idle connections.
+	Transport http.RoundTripper
+	Logger    *slog.Logger
+}
 
-// Outcomes of a Bot API call.
-const (
-	OutcomeOK        Outcome = "ok"
-	OutcomeRetried   Outcome = "retried"   // a transient failure that was retried
-	OutcomeForbidden Outcome = "forbidden" // 403: blocked, kicked, deactivated
-	OutcomeMigrated  Outcome = "migrated"  // 400 with migrate_to_chat_id
-	OutcomeRejected  Outcome = "rejected"  // other 4xx
-	OutcomeFailed    Outcome = "failed"    // gave up on transient failures
-)
+// NewSender returns a Sender that runs every call under policy (nil: a
+// policy with no shared limiter and no ChatFate, for tests and tools). It
+// makes no network call.
+func NewSender(cfg SenderConfig, policy *outbound.Policy) (*Sender, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("sender: empty token")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = "https://api.telegram.org"
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 15 * time.Second
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = newTransport(16)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if policy == nil {
+		policy = outbound.New(nil, nil, outbound.Config{Logger: cfg.Logger})
+	}
+	api, err := tgbot.New(cfg.Token,
+		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(cfg.RequestTimeout, &http.Client{Timeout: cfg.RequestTimeout, Transport: cfg.Transport}),
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithErrorsHandler(func(err error) { cfg.Logger.Error("telegram client", "err", err) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sender: %w", err)
+	}
+	return &Sender{api: api, policy: policy, log: cfg.Logger}, nil
+}
 
 // ErrTemporary marks a failure that should clear up by itself (Telegram or
 // Redis unreachable). An update whose handler fails with it stays in the
 // inbox and is handled again later.
 var ErrTemporary = errors.New("temporarily unavailable")
 
-// ErrGaveUp wraps the last error of a call whose transient failures outlived
-// the retry budget. The caller may try again later (the update stays in the
-// inbox, the delivery stays queued).
-var ErrGaveUp = fmt.Errorf("telegram unavailable: %w", ErrTemporary)
-
-func newSender(api *tgbot.Bot, log *slog.Logger, budget time.Duration) *Sender {
-	return &Sender{api: api, log: log, budget: budget}
-}
-
 // IsPermanent reports whether err from the Sender will not go away by
-// retrying: the chat blocked the bot, the request is malformed, or the chat
-// moved (see MigratedTo).
-func IsPermanent(err error) bool {
-	return err != nil && !errors.Is(err, ErrGaveUp) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-}
+// retrying: the chat blocked the bot, or the request is wrong
+// (communitybot.ErrUndeliverable).
+func IsPermanent(err error) bool { return errors.Is(err, communitybot.ErrUndeliverable) }
 
-// IsForbidden reports whether err means the bot may not write to the chat
-// any more (blocked by the user, removed from the group, user deactivated).
-func IsForbidden(err error) bool { return errors.Is(err, tgbot.ErrorForbidden) }
-
-// MigratedTo returns the new chat id when err says a group became a
-// supergroup.
-func MigratedTo(err error) (int64, bool) {
+// classify maps go-telegram/bot's errors to communitybot's send errors.
+// Note that errors.Is(err, tgbot.ErrorTooManyRequests) is false for a 429:
+// the client returns a *TooManyRequestsError. Anything unrecognised (5xx,
+// network errors, timeouts, a proxy's HTML page) is left as it is:
+// transient.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var tooMany *tgbot.TooManyRequestsError
+	if errors.As(err, &tooMany) {
+		return &communitybot.RetryAfterError{After: time.Duration(max(tooMany.RetryAfter, 1)) * time.Second, Err: err}
+	}
 	var m *tgbot.MigrateError
 	if errors.As(err, &m) {
-		return int64(m.MigrateToChatID), true
+		return &communitybot.ChatMigratedError{To: int64(m.MigrateToChatID), Err: err}
 	}
-	return 0, false
+	if errors.Is(err, tgbot.ErrorForbidden) {
+		return fmt.Errorf("%w: %w", communitybot.ErrChatGone, err)
+	}
+	if errors.Is(err, tgbot.ErrorBadRequest) || errors.Is(err, tgbot.ErrorUnauthorized) ||
+		errors.Is(err, tgbot.ErrorNotFound) || errors.Is(err, tgbot.ErrorConflict) {
+		return fmt.Errorf("%w: %w", communitybot.ErrRejected, err)
+	}
+	return err
 }
 
-// call runs op until it succeeds, fails permanently, or the budget is spent.
+// temporary marks a spent retry budget as ErrTemporary, so an update whose
+// reply could not go out stays in the inbox.
+func temporary(err error) error {
+	if errors.Is(err, communitybot.ErrTelegramDown) && !errors.Is(err, ErrTemporary) {
+		return fmt.Errorf("%w: %w", ErrTemporary, err)
+	}
+	return err
+}
+
+// call runs a control call (no message: getMe, setMyCommands, webhooks)
+// under the policy.
 func (s *Sender) call(ctx context.Context, method string, op func(ctx context.Context) error) error {
-	deadline := time.Now().Add(s.budget)
-	backoff := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := op(ctx)
-		if err == nil {
-			s.record(method, OutcomeOK)
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var wait time.Duration
-		var tooMany *tgbot.TooManyRequestsError
-		switch {
-		case errors.As(err, &tooMany):
-			wait = time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
-		case IsForbidden(err):
-			s.record(method, OutcomeForbidden)
-			return err
-		case errors.As(err, new(*tgbot.MigrateError)):
-			s.record(method, OutcomeMigrated)
-			return err
-		case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorUnauthorized),
-			errors.Is(err, tgbot.ErrorNotFound), errors.Is(err, tgbot.ErrorConflict):
-			s.record(method, OutcomeRejected)
-			return err
-		default: // 5xx, network errors, timeouts, an HTML error page from a proxy
-			wait = backoff + rand.N(backoff/2)
-			backoff = min(backoff*2, 30*time.Second)
-		}
-		if time.Now().Add(wait).After(deadline) {
-			s.record(method, OutcomeFailed)
-			return fmt.Errorf("%s after %d attempts: %w: %w", method, attempt, ErrGaveUp, err)
-		}
-		s.record(method, OutcomeRetried)
-		s.log.Warn("telegram call failed, retrying", "method", method, "attempt", attempt, "wait", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
-}
-
-func (s *Sender) record(method string, o Outcome) {
-	if fn := s.observe.Load(); fn != nil {
-		(*fn)(method, o)
-	}
+	_, err := s.policy.Do(ctx, outbound.Call{Method: method, Class: outbound.Control}, func(ctx context.Context, _ int64) error {
+		return classify(op(ctx))
+	})
+	return temporary(err)
 }
 
 // SendOptions adjust one message.
@@ -143,14 +150,22 @@ type SendOptions struct {
 	Silent  bool // no notification sound
 }
 
-// Send sends r to a chat, split into several messages if it is too long
-// (the keyboard goes with the last part). It returns the last message sent.
+// Send sends r to a chat as a reply, split into several messages if it is
+// too long (the keyboard goes with the last part). It returns the last
+// message sent. A group that migrated gets the message at its new id.
 func (s *Sender) Send(ctx context.Context, chatID int64, r communitybot.Reply, o SendOptions) (*models.Message, error) {
+	_, last, err := s.send(ctx, chatID, r, o, outbound.Reply, nil)
+	return last, temporary(err)
+}
+
+// send sends every part of r to chat in class; before runs before each
+// attempt. It returns the chat the message went to.
+func (s *Sender) send(ctx context.Context, chatID int64, r communitybot.Reply, o SendOptions, class outbound.Class,
+	before func(ctx context.Context, chat int64) error) (int64, *models.Message, error) {
 	parts := splitText(r.Text, MaxMessageUnits)
 	var last *models.Message
 	for i, part := range parts {
 		p := &tgbot.SendMessageParams{
-			ChatID:              chatID,
 			Text:                part,
 			ParseMode:           models.ParseModeHTML,
 			DisableNotification: o.Silent,
@@ -162,49 +177,112 @@ func (s *Sender) Send(ctx context.Context, chatID int64, r communitybot.Reply, o
 		if i == len(parts)-1 {
 			p.ReplyMarkup = keyboard(r.Buttons)
 		}
-		err := s.call(ctx, "sendMessage", func(ctx context.Context) error {
-			m, err := s.api.SendMessage(ctx, p)
-			last = m
-			return err
-		})
+		to, err := s.policy.Do(ctx, outbound.Call{Method: "sendMessage", Chat: chatID, Class: class, Before: before},
+			func(ctx context.Context, chat int64) error {
+				p.ChatID = chat
+				m, err := s.api.SendMessage(ctx, p)
+				if err == nil {
+					last = m
+				}
+				return classify(err)
+			})
+		chatID = to // a migrated group: the next parts go to the new id
 		if err != nil {
-			return last, err
+			return chatID, last, err
 		}
 	}
-	return last, nil
+	return chatID, last, nil
+}
+
+// Post sends r to a chat as a reply and returns the message id (the staff
+// desk's and the delivery reports' way out). Errors are communitybot's
+// send errors; ErrUndeliverable ones will not clear up by waiting.
+func (s *Sender) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
+	_, m, err := s.send(ctx, chatID, r, SendOptions{}, outbound.Reply, nil)
+	if err != nil {
+		return 0, temporary(err)
+	}
+	if m == nil {
+		return 0, nil
+	}
+	return m.ID, nil
+}
+
+// Deliver sends one part of a broadcast (see Parts) to chat in the
+// broadcast class: it waits for the chat's and the group's limits and for
+// the global limit to have room beside the replies. before runs right
+// before each attempt and stops the send with its error. It returns the
+// chat the message went to (a migrated group's new id).
+func (s *Sender) Deliver(ctx context.Context, chatID int64, r communitybot.Reply, before func(ctx context.Context, chat int64) error) (int64, error) {
+	to, _, err := s.send(ctx, chatID, r, SendOptions{}, outbound.Broadcast, before)
+	return to, err
+}
+
+// Parts cuts a reply into the messages Telegram will accept, the keyboard
+// going with the last one. Most replies are one part.
+func (s *Sender) Parts(r communitybot.Reply) []communitybot.Reply {
+	texts := splitText(r.Text, MaxMessageUnits)
+	out := make([]communitybot.Reply, len(texts))
+	for i, t := range texts {
+		out[i] = communitybot.Reply{Text: t}
+	}
+	out[len(out)-1].Buttons = r.Buttons
+	return out
 }
 
 // Edit replaces the text and keyboard of a message the bot sent. An edit
-// that changes nothing is not an error.
+// that changes nothing is not an error; an edit in a group that migrated
+// moves its subscriptions and fails with ErrRejected (the message is not
+// in the new chat).
 func (s *Sender) Edit(ctx context.Context, chatID int64, messageID int, r communitybot.Reply) error {
 	text := r.Text
 	if parts := splitText(text, MaxMessageUnits); len(parts) > 1 {
 		text = parts[0] // an edit cannot become two messages; keep the head
 	}
-	err := s.call(ctx, "editMessageText", func(ctx context.Context) error {
-		_, err := s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
-			ChatID:             chatID,
-			MessageID:          messageID,
-			Text:               text,
-			ParseMode:          models.ParseModeHTML,
-			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
-			ReplyMarkup:        keyboard(r.Buttons),
+	_, err := s.policy.Do(ctx, outbound.Call{Method: "editMessageText", Chat: chatID, Class: outbound.Reply, NoResend: true},
+		func(ctx context.Context, chat int64) error {
+			_, err := s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+				ChatID:             chat,
+				MessageID:          messageID,
+				Text:               text,
+				ParseMode:          models.ParseModeHTML,
+				LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
+				ReplyMarkup:        keyboard(r.Buttons),
+			})
+			return classify(err)
 		})
-		return err
-	})
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {
 		return nil
 	}
-	return err
+	var moved *communitybot.ChatMigratedError
+	if errors.As(err, &moved) {
+		return fmt.Errorf("%w: %w", communitybot.ErrRejected, err)
+	}
+	return temporary(err)
 }
 
 // AnswerCallback answers a button press; text, when set, shows as a toast
-// (or an alert box with alert).
+// (or an alert box with alert). It is no message: it takes no slot of the
+// limiter.
 func (s *Sender) AnswerCallback(ctx context.Context, id, text string, alert bool) error {
 	return s.call(ctx, "answerCallbackQuery", func(ctx context.Context) error {
 		_, err := s.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text, ShowAlert: alert})
 		return err
 	})
+}
+
+// ChatMemberStatus returns a user's status in a chat as Telegram names it:
+// "creator", "administrator", "member", "restricted", "left" or "kicked".
+func (s *Sender) ChatMemberStatus(ctx context.Context, chatID, userID int64) (string, error) {
+	var status string
+	_, err := s.policy.Do(ctx, outbound.Call{Method: "getChatMember", Chat: chatID, Class: outbound.Control}, func(ctx context.Context, _ int64) error {
+		m, err := s.api.GetChatMember(ctx, &tgbot.GetChatMemberParams{ChatID: chatID, UserID: userID})
+		if err == nil && m != nil {
+			status = string(m.Type)
+		}
+		return classify(err)
+	})
+	return status, temporary(err)
 }
 
 // inlineKeyboard and inlineButton are our own JSON shapes for an inline

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/staff"
 )
 
-var _ staff.Readier = (*DeskPoster)(nil)
+var _ staff.Poster = (*Sender)(nil)
 
 // ReplyStore remembers the reply an admin command gave to an update
 // (storage.Store). It is the once-key mechanism the broadcasts use
@@ -134,49 +132,4 @@ func actorOf(r *Request) staff.Actor {
 		name = fmt.Sprintf("用户%d", r.UserID)
 	}
 	return staff.Actor{UserID: r.UserID, Name: name, Role: r.Role}
-}
-
-// DeskPoster lets the staff desk send messages (ticket posts, relayed
-// answers) through the Sender, the one outgoing path. It exists before the
-// Bot does, so the wiring can build the desk first and Attach the Sender
-// once the Bot is created; a post before that fails as temporary, and
-// Ready tells the desk when posting can start.
-type DeskPoster struct {
-	s     atomic.Pointer[Sender]
-	ready chan struct{}
-	once  sync.Once
-}
-
-// NewDeskPoster returns a DeskPoster with no Sender yet.
-func NewDeskPoster() *DeskPoster { return &DeskPoster{ready: make(chan struct{})} }
-
-// Attach sets the Sender posts go through. Set the Sender's observer
-// before, so no call goes uncounted.
-func (p *DeskPoster) Attach(s *Sender) {
-	p.s.Store(s)
-	p.once.Do(func() { close(p.ready) })
-}
-
-// Ready returns a channel that is closed once a Sender is attached
-// (staff.Readier).
-func (p *DeskPoster) Ready() <-chan struct{} { return p.ready }
-
-// Post sends r to a chat and returns the message id. An error that waiting
-// will not fix (blocked, kicked, bad chat id) wraps staff.ErrUndeliverable.
-func (p *DeskPoster) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
-	s := p.s.Load()
-	if s == nil {
-		return 0, fmt.Errorf("poster: bot not started: %w", ErrTemporary)
-	}
-	m, err := s.Send(ctx, chatID, r, SendOptions{})
-	if err != nil {
-		if IsPermanent(err) {
-			return 0, fmt.Errorf("%w: %w", staff.ErrUndeliverable, err)
-		}
-		return 0, err
-	}
-	if m == nil {
-		return 0, nil
-	}
-	return m.ID, nil
 }

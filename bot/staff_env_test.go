@@ -18,6 +18,7 @@ import (
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/metrics"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/staff"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
@@ -56,7 +57,6 @@ type staffEnv struct {
 	*harness
 	svc       *staff.Service
 	notifier  *recordingNotifier
-	poster    *bot.DeskPoster
 	metrics   *metrics.Metrics
 	staffChat tgtest.Chat
 	admin     tgtest.User
@@ -72,18 +72,18 @@ func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *s
 	t.Helper()
 	e := &staffEnv{
 		notifier:  &recordingNotifier{},
-		poster:    bot.NewDeskPoster(),
 		metrics:   metrics.New(testLogger()),
 		staffChat: tgtest.SupergroupChat(-1009000000001, "张庙街道工作人员群"),
 		admin:     tgtest.User{ID: 900000 + nextUserID.Add(1), FirstName: "王主任"},
 	}
 	setup := func(h *harness) {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
+		h.observe = func(method string, o outbound.Outcome) { e.metrics.ObserveTelegramCall(method, string(o)) }
 		h.router.ObserveUpdates(e.metrics.ObserveUpdate)
 		e.metrics.AddQueue("inbox", func(ctx context.Context) (int64, error) { return h.store.InboxBacklog(ctx, intake.Partitions) })
 		h.router.Use(bot.CountUsers(h.store.SeenUser, testLogger()))
 		svc, err := staff.New(staff.Deps{
-			Store: h.store, Base: h.asst.Knowledge(), QA: h.asst, Poster: e.poster, Notifier: e.notifier, Observer: e.metrics,
+			Store: h.store, Base: h.asst.Knowledge(), QA: h.asst, Poster: h.sender(), Notifier: e.notifier, Observer: e.metrics,
 		}, staff.Config{StaffChatID: e.staffChat.ID, Location: loc, PollInterval: 200 * time.Millisecond, Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
@@ -93,10 +93,6 @@ func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *s
 		h.asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: e.metrics.ObserveQuestion})
 		bot.RegisterStaff(h.router, svc, h.store)
 		bot.RegisterTickets(h.router, svc, h.store)
-		h.onBot = append(h.onBot, func(b *bot.Bot) {
-			b.Sender().SetObserver(func(method string, o bot.Outcome) { e.metrics.ObserveTelegramCall(method, string(o)) })
-			e.poster.Attach(b.Sender())
-		})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { svc.Run(ctx); close(done) }()

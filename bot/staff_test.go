@@ -75,7 +75,7 @@ func TestProjectUpdateDeliveredToSubscribers(t *testing.T) {
 	e.notifier.deliver = func(ctx context.Context, b communitybot.Broadcast) error {
 		return e.store.EachSubscriber(ctx, b.Topic, 100, func(ids []int64) error {
 			for _, id := range ids {
-				if _, err := e.poster.Post(ctx, id, b.Reply); err != nil {
+				if _, err := e.sender().Post(ctx, id, b.Reply); err != nil {
 					return err
 				}
 			}

@@ -60,13 +60,9 @@ func newStudyHarness(t *testing.T, opts ...harnessOption) *studyHarness {
 		bot.RegisterStudy(h.router, svc, bot.StudyOptions{Replies: h.store})
 	}}, opts...)...)
 	sh.harness = h
-	// A second Bot on the same configuration only lends its Sender: the
-	// one outgoing path, with its retries, as the delivery engine uses it.
-	b, err := bot.New(h.cfg, h.store, h.router)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh.engine = &sendingEngine{h: h, sender: b.Sender(), render: map[string]func(context.Context, int64) (communitybot.Reply, bool, error){
+	// The bot's Sender: the one outgoing path, with its retries, as the
+	// delivery engine uses it.
+	sh.engine = &sendingEngine{h: h, sender: h.sender(), render: map[string]func(context.Context, int64) (communitybot.Reply, bool, error){
 		study.BroadcastKind: sh.svc.Render,
 	}}
 	return sh

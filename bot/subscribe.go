@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/zhangmiao/communitybot"
+	"github.com/zhangmiao/communitybot/outbound"
 )
 
 // SubscriptionStore is what the subscription commands need from storage.
@@ -34,6 +35,7 @@ type subscriptions struct {
 	rt       *Router
 	store    SubscriptionStore
 	projects ProjectResolver
+	fate     outbound.ChatFate // the same handler the Sender's policy uses
 }
 
 // topicEntry is a topic with its label, as offered to a chat.
@@ -45,7 +47,7 @@ type topicEntry struct {
 // RegisterSubscriptions registers the subscription commands and buttons,
 // and unsubscribes chats that block or remove the bot.
 func RegisterSubscriptions(rt *Router, st SubscriptionStore, projects ProjectResolver) {
-	s := &subscriptions{rt: rt, store: st, projects: projects}
+	s := &subscriptions{rt: rt, store: st, projects: projects, fate: outbound.NewChatSubscriptions(st, rt.log)}
 	rt.Command(Command{Name: "subscribe", Description: "订阅公告、提醒或项目进展", Handle: s.subscribe})
 	rt.Command(Command{Name: "unsubscribe", Description: "取消订阅：/unsubscribe 内容 或 all", Handle: s.unsubscribe})
 	rt.Command(Command{Name: "mysubs", Description: "查看当前的订阅", Handle: s.mySubs})
@@ -340,25 +342,19 @@ func (s *subscriptions) toggle(ctx context.Context, r *Request) error {
 }
 
 // chatEvent ends a chat's subscriptions when it blocks or removes the bot,
-// and moves them when a group becomes a supergroup.
+// and moves them when a group becomes a supergroup: Telegram's notice
+// goes through the same ChatFate as a 403 or a migration met while
+// sending.
 func (s *subscriptions) chatEvent(ctx context.Context, ev ChatEvent) error {
-	topics, err := s.store.AllTopics(ctx)
-	if err != nil {
-		return fmt.Errorf("topics: %w: %w", ErrTemporary, err)
-	}
+	var err error
 	switch ev.Kind {
 	case ChatGone:
-		n, err := s.store.UnsubscribeAll(ctx, ev.ChatID, topics)
-		if err != nil {
-			return fmt.Errorf("unsubscribe %d: %w: %w", ev.ChatID, ErrTemporary, err)
-		}
-		if n > 0 {
-			s.rt.log.Info("chat left; subscriptions ended", "chat_id", ev.ChatID, "subscriptions", n)
-		}
+		err = s.fate.Gone(ctx, ev.ChatID)
 	case ChatMigrated:
-		if err := s.store.MoveSubscriptions(ctx, ev.ChatID, ev.NewChatID, topics); err != nil {
-			return fmt.Errorf("migrate %d: %w: %w", ev.ChatID, ErrTemporary, err)
-		}
+		err = s.fate.Moved(ctx, ev.ChatID, ev.NewChatID)
+	}
+	if err != nil {
+		return fmt.Errorf("chat event: %w: %w", ErrTemporary, err)
 	}
 	return nil
 }

@@ -17,12 +17,14 @@
 // twice only if it was in flight, between Telegram accepting it and the
 // mark being written, when its worker died or stalled past ClaimIdle.
 //
-// Sending respects limits shared by all replicas (in Redis): a global rate
-// (Telegram: 30 messages/s), one message per second per chat and 20 per
-// minute per group. A 429 pauses every worker for retry_after; 5xx and
-// timeouts are retried with backoff; a 403 unsubscribes the chat; a group
-// that became a supergroup has its subscriptions moved and gets the
-// message at its new id.
+// Every message goes out through the Poster (bot.Sender) under the one
+// outbound policy shared with replies (package outbound): the global limit
+// shared by all replicas, taken only when replies leave room, one message
+// per second per chat and 20 per minute per group, pauses after a 429,
+// backoff on 5xx and timeouts within a budget, and the one ChatFate: a 403
+// unsubscribes the chat, a group that became a supergroup has its
+// subscriptions moved and gets the message at its new id. The engine only
+// decides per recipient what the outcome means and records it.
 package delivery
 
 import (
@@ -44,12 +46,22 @@ import (
 // temporary send failure.
 type Renderer func(ctx context.Context, chatID int64) (reply communitybot.Reply, ok bool, err error)
 
-// Poster sends messages: one part and one attempt per call, failures
-// classified as communitybot's send errors (bot.Poster).
+// Poster sends messages under the outbound policy (bot.Sender). Errors are
+// communitybot's send errors.
 type Poster interface {
 	// Parts cuts a reply into messages Telegram accepts.
 	Parts(r communitybot.Reply) []communitybot.Reply
+	// Deliver sends one part to chatID as a broadcast message: it waits
+	// for the shared limits, retries what the policy retries, and runs
+	// before right before every attempt (an error from it stops the send
+	// and is returned). It returns the chat the message went to (a
+	// migrated group's new id). communitybot.ErrChatGone means the chat
+	// was unsubscribed; other ErrUndeliverable errors and ErrTelegramDown
+	// (the retry budget is spent) mean it will not go out.
+	Deliver(ctx context.Context, chatID int64, r communitybot.Reply, before func(ctx context.Context, chat int64) error) (int64, error)
+	// Post sends a report to an admin and returns its message id.
 	Post(ctx context.Context, chatID int64, r communitybot.Reply) (messageID int, err error)
+	// Edit replaces a report the bot sent; ErrRejected when it is gone.
 	Edit(ctx context.Context, chatID int64, messageID int, r communitybot.Reply) error
 }
 
@@ -77,32 +89,16 @@ type Store interface {
 	RecipientStates(ctx context.Context, broadcastID string, ids []int64) ([]string, time.Duration, error)
 	CheckRecipient(ctx context.Context, consumer string, t *storage.DeliveryTask, chatID int64) (owns bool, state string, err error)
 	MarkRecipient(ctx context.Context, consumer string, t *storage.DeliveryTask, chatID int64, state string, migrated bool) (storage.Mark, error)
-	PauseDeliveries(ctx context.Context, d time.Duration) error
-	Allow(ctx context.Context, name string, l storage.RateLimit) (time.Duration, error)
-
-	AllTopics(ctx context.Context) ([]communitybot.Topic, error)
-	UnsubscribeAll(ctx context.Context, chatID int64, topics []communitybot.Topic) (int, error)
-	MoveSubscriptions(ctx context.Context, oldID, newID int64, topics []communitybot.Topic) error
 }
 
 // Config tunes an Engine. Zero values take the defaults in brackets.
 type Config struct {
 	Workers   int // delivery workers in this replica [4]
 	ChunkSize int // recipients per task [50]
-	// Rate is the total messages per second of all replicas [30, Telegram's
-	// limit]; PerChat and PerGroup bound one chat [1/s] and one group
-	// [20/min]. Tests and benchmarks raise them.
-	Rate     int
-	PerChat  storage.RateLimit
-	PerGroup storage.RateLimit
 	// ClaimIdle is how long a task must go untouched before another worker
 	// takes it over (its worker died) [30s]. A live worker touches its task
 	// every ClaimIdle/3.
 	ClaimIdle time.Duration
-	// RetryBudget is how long one recipient is retried on 5xx, timeouts and
-	// network errors before it counts as failed [2m]. 429s are always
-	// waited out.
-	RetryBudget time.Duration
 	// ProgressEvery is the least time between two edits of an admin's
 	// progress message [5s].
 	ProgressEvery time.Duration
@@ -124,20 +120,8 @@ func (c *Config) setDefaults() {
 	if c.ChunkSize <= 0 {
 		c.ChunkSize = 50
 	}
-	if c.Rate <= 0 {
-		c.Rate = 30
-	}
-	if c.PerChat == (storage.RateLimit{}) {
-		c.PerChat = storage.RateLimit{Rate: 1, Period: time.Second}
-	}
-	if c.PerGroup == (storage.RateLimit{}) {
-		c.PerGroup = storage.RateLimit{Rate: 20, Period: time.Minute}
-	}
 	if c.ClaimIdle <= 0 {
 		c.ClaimIdle = 30 * time.Second
-	}
-	if c.RetryBudget <= 0 {
-		c.RetryBudget = 2 * time.Minute
 	}
 	if c.ProgressEvery <= 0 {
 		c.ProgressEvery = 5 * time.Second
@@ -162,9 +146,10 @@ func (c *Config) setDefaults() {
 // Engine stores broadcasts and delivers them. Enqueue works at any time;
 // delivery happens while Run runs (in this replica or another).
 type Engine struct {
-	cfg   Config
-	store Store
-	log   *slog.Logger
+	cfg    Config
+	store  Store
+	poster Poster
+	log    *slog.Logger
 
 	mu        sync.RWMutex
 	renderers map[string]Renderer
@@ -177,10 +162,10 @@ type Engine struct {
 // broadcast's kind, for metrics. It must be quick; it runs in the worker.
 func (e *Engine) OnOutcome(f func(kind, outcome string)) { e.outcome.Store(&f) }
 
-// New returns an Engine over store.
-func New(store Store, cfg Config) *Engine {
+// New returns an Engine over store that sends through poster.
+func New(store Store, poster Poster, cfg Config) *Engine {
 	cfg.setDefaults()
-	return &Engine{cfg: cfg, store: store, log: cfg.Logger, renderers: map[string]Renderer{}}
+	return &Engine{cfg: cfg, store: store, poster: poster, log: cfg.Logger, renderers: map[string]Renderer{}}
 }
 
 // RegisterRenderer makes broadcasts of this Kind with an empty Reply get
@@ -249,7 +234,7 @@ func (e *Engine) Status(ctx context.Context, id string) (communitybot.BroadcastS
 // cancelled. On cancellation each worker finishes the message in flight,
 // hands its task back (the next worker resumes at the first unmarked
 // recipient), and Run returns.
-func (e *Engine) Run(ctx context.Context, poster Poster) error {
+func (e *Engine) Run(ctx context.Context) error {
 	for {
 		err := e.store.DeliveryPrepare(ctx)
 		if err == nil {
@@ -266,7 +251,7 @@ func (e *Engine) Run(ctx context.Context, poster Poster) error {
 	consumers := make([]string, e.cfg.Workers)
 	for i := range e.cfg.Workers {
 		consumers[i] = fmt.Sprintf("%s-w%d", e.cfg.ReplicaID, i)
-		w := &worker{e: e, poster: poster, consumer: consumers[i], log: e.log.With("worker", i)}
+		w := &worker{e: e, poster: e.poster, consumer: consumers[i], log: e.log.With("worker", i)}
 		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()

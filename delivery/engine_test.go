@@ -15,6 +15,7 @@ import (
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
@@ -32,7 +33,7 @@ type fixture struct {
 	t      *testing.T
 	api    *tgtest.Server
 	store  *storage.Store
-	poster *bot.Poster
+	poster *bot.Sender
 	engine *delivery.Engine
 	cfg    delivery.Config
 	stop   func()
@@ -43,23 +44,34 @@ func newFixture(t *testing.T, opts ...func(*delivery.Config)) *fixture {
 	api := tgtest.New()
 	t.Cleanup(api.Close)
 	store := storagetest.New(t)
-	b, err := bot.New(bot.Config{Token: api.Token(), APIURL: api.URL(), Logger: testLogger()}, store, bot.NewRouter(store, testLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := delivery.Config{
-		Workers: 3, ChunkSize: 7, Rate: 2000,
-		PerChat:   storage.RateLimit{Rate: 1000, Period: time.Second},
-		PerGroup:  storage.RateLimit{Rate: 1000, Period: time.Second},
-		ClaimIdle: 2 * time.Second, RetryBudget: 20 * time.Second, ProgressEvery: 50 * time.Millisecond,
+		Workers: 3, ChunkSize: 7, ClaimIdle: 2 * time.Second, ProgressEvery: 50 * time.Millisecond,
 		ReadBlock: 200 * time.Millisecond, Logger: testLogger(),
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	f := &fixture{t: t, api: api, store: store, poster: b.Poster(), cfg: cfg, stop: func() {}}
-	f.engine = delivery.New(store, cfg)
+	f := &fixture{t: t, api: api, store: store, poster: newSender(t, api, store, 2000), cfg: cfg, stop: func() {}}
+	f.engine = delivery.New(store, f.poster, cfg)
 	return f
+}
+
+// newSender returns the path every message takes, as the bot wires it:
+// the outbound policy over the shared send gate (rate messages a second;
+// the per-chat and per-group limits raised for tests) and the ChatFate
+// over store.
+func newSender(t *testing.T, api *tgtest.Server, store *storage.Store, rate int) *bot.Sender {
+	t.Helper()
+	gate := store.SendGate(storage.SendGateConfig{Rate: rate,
+		PerChat:  storage.RateLimit{Rate: 1000, Period: time.Second},
+		PerGroup: storage.RateLimit{Rate: 1000, Period: time.Second}})
+	policy := outbound.New(gate, outbound.NewChatSubscriptions(store, testLogger()), outbound.Config{
+		Rate: rate, BroadcastBudget: 20 * time.Second, Logger: testLogger()})
+	s, err := bot.NewSender(bot.SenderConfig{Token: api.Token(), APIURL: api.URL(), Logger: testLogger()}, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // start runs the engine's workers until stop or the test's end.
@@ -68,7 +80,7 @@ func (f *fixture) start() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := f.engine.Run(ctx, f.poster); err != nil {
+		if err := f.engine.Run(ctx); err != nil {
 			f.t.Errorf("Run: %v", err)
 		}
 	}()
@@ -304,7 +316,9 @@ func TestDeadWorkersChunkIsTakenOver(t *testing.T) {
 }
 
 func TestStopMidBroadcastAndResume(t *testing.T) {
-	f := newFixture(t, func(c *delivery.Config) { c.Rate = 50; c.ClaimIdle = 5 * time.Second })
+	f := newFixture(t, func(c *delivery.Config) { c.ClaimIdle = 5 * time.Second })
+	f.poster = newSender(t, f.api, f.store, 50)
+	f.engine = delivery.New(f.store, f.poster, f.cfg)
 	users := ids(500001, 40)
 	f.subscribe(communitybot.TopicAnnouncements, users...)
 	f.start()
@@ -321,7 +335,7 @@ func TestStopMidBroadcastAndResume(t *testing.T) {
 	}
 	// A new engine (a restarted replica) resumes at once: the stopped
 	// workers handed their chunks back.
-	f.engine = delivery.New(f.store, f.cfg)
+	f.engine = delivery.New(f.store, f.poster, f.cfg)
 	f.start()
 	if st := f.wait(b.ID); st.Delivered != 40 {
 		t.Errorf("status = %+v, want 40 delivered", st)

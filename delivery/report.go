@@ -27,8 +27,8 @@ import (
 const reportLockTTL = sendTimeout + 15*time.Second
 
 // report handles a start or final report task and reports whether it is
-// done. Reports are best effort beyond a few retries: an admin who blocked
-// the bot must not hold up the queue.
+// done. Reports are best effort beyond the policy's retries: an admin who
+// blocked the bot must not hold up the queue.
 func (w *worker) report(ctx context.Context, t *storage.DeliveryTask) bool {
 	st, err := w.e.store.BroadcastStatus(ctx, t.BroadcastID)
 	if errors.Is(err, communitybot.ErrNotFound) {
@@ -42,29 +42,18 @@ func (w *worker) report(ctx context.Context, t *storage.DeliveryTask) bool {
 		return true
 	}
 	final := t.Type == storage.TaskFinal
-	for attempt := 1; ; attempt++ {
-		if !w.acquire(ctx, st.ReportTo) {
-			return false
-		}
-		err := w.reportOnce(ctx, st, final)
-		var tooMany *communitybot.RetryAfterError
-		switch {
-		case err == nil:
-			return true
-		case ctx.Err() != nil:
-			return false
-		case errors.As(err, &tooMany):
-			sleep(ctx, tooMany.After)
-		case errors.Is(err, communitybot.ErrChatGone), errors.Is(err, communitybot.ErrRejected), attempt >= 5:
-			w.log.Warn("broadcast report not delivered", "broadcast", st.ID, "chat_id", st.ReportTo, "err", err)
-			return true
-		default:
-			sleep(ctx, time.Duration(attempt)*time.Second)
-		}
-		if ctx.Err() != nil {
-			return false
-		}
+	// The Poster retries under the outbound policy; what it gives up on
+	// (the admin blocked the bot, Telegram down past the budget) is
+	// dropped: a report must not hold up the queue.
+	err = w.reportOnce(ctx, st, final)
+	switch {
+	case err == nil:
+		return true
+	case ctx.Err() != nil:
+		return false
 	}
+	w.log.Warn("broadcast report not delivered", "broadcast", st.ID, "chat_id", st.ReportTo, "err", err)
+	return true
 }
 
 // reportOnce makes one attempt at the start report (post the progress

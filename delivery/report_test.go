@@ -53,7 +53,8 @@ func TestAdminSeesOneMessageThatEndsAsTheSummary(t *testing.T) {
 		}
 		bcs = append(bcs, b)
 	}
-	stop := run(t, f.engine, slowProgress{f.poster})
+	f.engine = delivery.New(f.store, slowProgress{f.poster}, f.cfg)
+	stop := run(t, f.engine)
 	for _, b := range bcs {
 		f.wait(b.ID)
 	}

@@ -61,20 +61,10 @@ func (g *gate) waitHit(t *testing.T, who string) {
 	}
 }
 
-// gatedStore stalls an engine before a send (in the global rate limiter,
-// which every send passes right before it goes out) when before is set,
-// and makes its touches fail while stalled.
+// gatedStore makes an engine's touches fail while its gate is stalled.
 type gatedStore struct {
 	*storage.Store
-	g      *gate
-	before bool
-}
-
-func (s gatedStore) Allow(ctx context.Context, name string, l storage.RateLimit) (time.Duration, error) {
-	if s.before && name == "tg:all" {
-		s.g.pass()
-	}
-	return s.Store.Allow(ctx, name, l)
+	g *gate
 }
 
 func (s gatedStore) TouchTask(ctx context.Context, consumer string, t *storage.DeliveryTask) (bool, error) {
@@ -84,17 +74,28 @@ func (s gatedStore) TouchTask(ctx context.Context, consumer string, t *storage.D
 	return s.Store.TouchTask(ctx, consumer, t)
 }
 
-// gatedPoster stalls an engine after Telegram accepted a message and
-// before the worker hears of it: the message is in flight.
+// gatedPoster stalls an engine right before a send's last check, after
+// the limiter let it go (before set), or after Telegram accepted a message
+// and before the worker hears of it: the message is in flight.
 type gatedPoster struct {
 	delivery.Poster
-	g *gate
+	g      *gate
+	before bool
 }
 
-func (p gatedPoster) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
-	id, err := p.Poster.Post(ctx, chatID, r)
-	p.g.pass()
-	return id, err
+func (p gatedPoster) Deliver(ctx context.Context, chatID int64, r communitybot.Reply, before func(context.Context, int64) error) (int64, error) {
+	if p.before {
+		check := before
+		before = func(ctx context.Context, chat int64) error {
+			p.g.pass()
+			return check(ctx, chat)
+		}
+	}
+	to, err := p.Poster.Deliver(ctx, chatID, r, before)
+	if !p.before {
+		p.g.pass()
+	}
+	return to, err
 }
 
 // The reviewer's scenario: worker A stalls longer than ClaimIdle, B takes
@@ -122,12 +123,8 @@ func TestStalledWorkerDoesNotSendAfterTakeover(t *testing.T) {
 			gA := newGate(6)
 			cfgA := f.cfg
 			cfgA.ReplicaID = "replica-a"
-			engineA := delivery.New(gatedStore{Store: f.store, g: gA, before: !tc.inFlight}, cfgA)
-			var posterA delivery.Poster = f.poster
-			if tc.inFlight {
-				posterA = gatedPoster{Poster: f.poster, g: gA}
-			}
-			stopA := run(t, engineA, posterA)
+			engineA := delivery.New(gatedStore{Store: f.store, g: gA}, gatedPoster{Poster: f.poster, g: gA, before: !tc.inFlight}, cfgA)
+			stopA := run(t, engineA)
 			gA.waitHit(t, "worker A")
 
 			// B takes the chunk over once A's touches have failed for
@@ -136,8 +133,8 @@ func TestStalledWorkerDoesNotSendAfterTakeover(t *testing.T) {
 			gB := newGate(6)
 			cfgB := f.cfg
 			cfgB.ReplicaID = "replica-b"
-			engineB := delivery.New(gatedStore{Store: f.store, g: gB, before: true}, cfgB)
-			stopB := run(t, engineB, f.poster)
+			engineB := delivery.New(gatedStore{Store: f.store, g: gB}, gatedPoster{Poster: f.poster, g: gB, before: true}, cfgB)
+			stopB := run(t, engineB)
 			gB.waitHit(t, "worker B")
 
 			// A wakes up in the middle of B's work, then B goes on.
@@ -165,12 +162,12 @@ func TestStalledWorkerDoesNotSendAfterTakeover(t *testing.T) {
 
 // run runs an engine's workers until the returned stop is called (or the
 // test ends).
-func run(t *testing.T, e *delivery.Engine, p delivery.Poster) (stop func()) {
+func run(t *testing.T, e *delivery.Engine) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := e.Run(ctx, p); err != nil {
+		if err := e.Run(ctx); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	}()

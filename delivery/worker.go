@@ -12,10 +12,15 @@ import (
 	"github.com/zhangmiao/communitybot/storage"
 )
 
-// sendTimeout bounds one Bot API call. A call is never cancelled by
-// shutdown: cutting it off could leave us not knowing whether Telegram
-// accepted the message.
+// sendTimeout bounds a report's Bot API calls (the policy bounds each
+// attempt, and never cuts one short for shutdown: not knowing whether
+// Telegram accepted a message is worse than finishing the call).
 const sendTimeout = 30 * time.Second
+
+// renderBudget is how long a recipient whose message cannot be rendered
+// (the renderer's store is unreachable) is retried before it counts as
+// failed.
+const renderBudget = 2 * time.Minute
 
 type worker struct {
 	e        *Engine
@@ -117,13 +122,13 @@ func (w *worker) chunk(ctx context.Context, t *storage.DeliveryTask) bool {
 		sleep(ctx, time.Second)
 		return false
 	}
-	states, pause, err := w.e.store.RecipientStates(ctx, t.BroadcastID, t.ChatIDs)
+	// A 429's pause is the send gate's to honour; the state read gives it too.
+	states, _, err := w.e.store.RecipientStates(ctx, t.BroadcastID, t.ChatIDs)
 	if err != nil {
 		w.log.Warn("cannot read recipient states", "broadcast", t.BroadcastID, "err", err)
 		sleep(ctx, time.Second)
 		return false
 	}
-	sleep(ctx, pause)
 	for i, chat := range t.ChatIDs {
 		if ctx.Err() != nil {
 			return false
@@ -152,38 +157,32 @@ func parseState(s string) (partsDone int, final bool) {
 	return n, false
 }
 
+// Why a send stopped before its attempt (the last look, see deliver).
+var (
+	errStop = errors.New("worker stops: the task is not surely ours")
+	errDone = errors.New("recipient already served")
+)
+
+// skipTo: the previous owner of the task sent more parts than we knew.
+type skipTo struct{ part int }
+
+func (s *skipTo) Error() string { return "parts already out: " + strconv.Itoa(s.part) }
+
 // deliver sends the broadcast to one recipient of task t and records the
 // outcome. It returns false if the worker must stop working on the task:
 // it is stopping, Redis is unreachable, or another worker took the task
 // over. The task then stays pending.
 func (w *worker) deliver(ctx context.Context, t *storage.DeliveryTask, bc communitybot.BroadcastStatus, chat int64, partsDone int) bool {
-	reply := bc.Reply
-	target, migrated := chat, false
-	var failingSince time.Time
-	backoff := 500 * time.Millisecond
-	// retry waits after a temporary failure and reports whether to go on;
-	// past the retry budget the recipient counts as failed.
-	retry := func(what string, err error) (goOn bool, failed bool) {
-		if failingSince.IsZero() {
-			failingSince = time.Now()
-		}
-		if time.Since(failingSince) > w.e.cfg.RetryBudget {
-			w.log.Warn("giving up on a recipient", "broadcast", bc.ID, "chat_id", chat, "what", what, "err", err)
-			return false, true
-		}
-		sleep(ctx, backoff+rand.N(backoff/2))
-		backoff = min(backoff*2, 30*time.Second)
-		return ctx.Err() == nil, false
-	}
-
 	mark := func(state string, migrated bool) bool { return w.mark(ctx, t, bc, chat, state, migrated) }
 
+	reply := bc.Reply
 	if reply.Text == "" {
 		render, ok := w.e.renderer(bc.Kind)
 		if !ok {
 			w.log.Error("no renderer for a broadcast kind", "kind", bc.Kind, "broadcast", bc.ID)
 			return mark(storage.StateFailed, false)
 		}
+		start, backoff := time.Now(), 500*time.Millisecond
 		for {
 			r, ok, err := render(ctx, chat)
 			if err == nil && !ok {
@@ -193,45 +192,47 @@ func (w *worker) deliver(ctx context.Context, t *storage.DeliveryTask, bc commun
 				reply = r
 				break
 			}
-			goOn, failed := retry("render", err)
-			if failed {
+			if time.Since(start) > renderBudget {
+				w.log.Warn("giving up on a recipient whose message cannot be rendered", "broadcast", bc.ID, "chat_id", chat, "err", err)
 				return mark(storage.StateFailed, false)
 			}
-			if !goOn {
+			sleep(ctx, backoff+rand.N(backoff/2))
+			backoff = min(backoff*2, 30*time.Second)
+			if ctx.Err() != nil {
 				return false
 			}
 		}
 	}
 
 	parts := w.poster.Parts(reply)
+	target, migrated := chat, false
 	for p := partsDone; p < len(parts); {
-		if !w.acquire(ctx, target) {
-			return false
+		// Last look before each attempt goes out (the limits may have kept
+		// us waiting): a worker that lost its task stops here, and one
+		// that took a task over skips what the previous owner sent after
+		// the chunk was read. Only a message already in flight when the
+		// task changed hands can go out twice.
+		before := func(ctx context.Context, _ int64) error {
+			owns, state, ok := w.check(ctx, t, chat)
+			switch {
+			case !ok:
+				return errStop
+			case !owns:
+				w.log.Warn("delivery task was taken over by another worker; stopping", "entry", t.EntryID, "broadcast", bc.ID)
+				return errStop
+			}
+			if done, final := parseState(state); final {
+				return errDone
+			} else if done > p {
+				return &skipTo{part: done}
+			}
+			return nil
 		}
-		// Last look before the message goes out (the rate limit may have
-		// kept us waiting): a worker that lost its task stops here, and
-		// one that took a task over skips what the previous owner sent
-		// after the chunk was read. Only a message already in flight when
-		// the task changed hands can go out twice.
-		owns, state, ok := w.check(ctx, t, chat)
-		if !ok {
-			return false
+		to, err := w.poster.Deliver(ctx, target, parts[p], before)
+		if to != target && to != 0 {
+			target, migrated = to, true // the group became a supergroup
 		}
-		if !owns {
-			w.log.Warn("delivery task was taken over by another worker; stopping", "entry", t.EntryID, "broadcast", bc.ID)
-			return false
-		}
-		if done, final := parseState(state); final {
-			return true
-		} else if done > p {
-			p = done
-			continue
-		}
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		_, err := w.poster.Post(sendCtx, target, parts[p])
-		cancel()
-		var tooMany *communitybot.RetryAfterError
-		var moved *communitybot.ChatMigratedError
+		var skip *skipTo
 		switch {
 		case err == nil:
 			p++
@@ -242,79 +243,17 @@ func (w *worker) deliver(ctx context.Context, t *storage.DeliveryTask, bc commun
 			if !mark(state, migrated && p == len(parts)) {
 				return false
 			}
-			failingSince, backoff = time.Time{}, 500*time.Millisecond
-		case errors.As(err, &tooMany):
-			// Everyone waits: the limit is the bot's, not this chat's.
-			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if perr := w.e.store.PauseDeliveries(pctx, tooMany.After); perr != nil {
-				w.log.Warn("cannot share a 429 pause", "err", perr)
-			}
-			cancel()
-			w.log.Info("telegram asked to slow down", "retry_after", tooMany.After)
-			sleep(ctx, tooMany.After)
-			if ctx.Err() != nil {
-				return false
-			}
-		case errors.As(err, &moved) && !migrated:
-			w.moveChat(ctx, target, moved.To)
-			target, migrated = moved.To, true
-		case errors.As(err, &moved): // moved again: something is wrong, do not chase it
-			w.log.Warn("chat migrated twice in one delivery", "broadcast", bc.ID, "chat_id", chat, "to", moved.To)
-			return mark(storage.StateFailed, false)
+		case errors.Is(err, errDone):
+			return true
+		case errors.As(err, &skip):
+			p = skip.part
+		case errors.Is(err, errStop), ctx.Err() != nil:
+			return false
 		case errors.Is(err, communitybot.ErrChatGone):
-			w.chatGone(ctx, target)
-			return mark(storage.StateBlocked, false)
-		case errors.Is(err, communitybot.ErrRejected):
-			w.log.Warn("telegram rejected a broadcast message", "broadcast", bc.ID, "chat_id", target, "err", err)
+			return mark(storage.StateBlocked, false) // the policy's ChatFate unsubscribed it
+		default: // rejected, migrated twice, or transient failures past the budget
+			w.log.Warn("broadcast message not delivered", "broadcast", bc.ID, "chat_id", target, "err", err)
 			return mark(storage.StateFailed, false)
-		default:
-			goOn, failed := retry("send", err)
-			if failed {
-				return mark(storage.StateFailed, false)
-			}
-			if !goOn {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// acquire waits until chat may get a message: its own limits first
-// (rarely binding in a broadcast), then the global one, so a global slot
-// is not taken and then left unused.
-func (w *worker) acquire(ctx context.Context, chat int64) bool {
-	limits := []struct {
-		name string
-		l    storage.RateLimit
-	}{{"tg:chat:" + strconv.FormatInt(chat, 10), w.e.cfg.PerChat}}
-	if chat < 0 {
-		limits = append(limits, struct {
-			name string
-			l    storage.RateLimit
-		}{"tg:group:" + strconv.FormatInt(chat, 10), w.e.cfg.PerGroup})
-	}
-	limits = append(limits, struct {
-		name string
-		l    storage.RateLimit
-	}{"tg:all", storage.RateLimit{Rate: w.e.cfg.Rate, Period: time.Second}})
-	for _, lim := range limits {
-		for {
-			wait, err := w.e.store.Allow(ctx, lim.name, lim.l)
-			if err != nil {
-				if ctx.Err() != nil {
-					return false
-				}
-				w.log.Warn("rate limiter unreachable", "err", err)
-				wait = time.Second
-			}
-			if wait == 0 {
-				break
-			}
-			sleep(ctx, wait)
-			if ctx.Err() != nil {
-				return false
-			}
 		}
 	}
 	return true
@@ -357,7 +296,6 @@ func (w *worker) mark(ctx context.Context, t *storage.DeliveryTask, bc community
 				w.log.Warn("delivery task was taken over by another worker; stopping", "entry", t.EntryID, "broadcast", bc.ID)
 				return false
 			}
-			sleep(ctx, m.Pause) // another worker hit a 429
 			return true
 		}
 		w.log.Warn("cannot record a delivery", "broadcast", bc.ID, "chat_id", chat, "attempt", attempt+1, "err", err)
@@ -369,35 +307,4 @@ func (w *worker) mark(ctx context.Context, t *storage.DeliveryTask, bc community
 var outcomeNames = map[string]string{
 	storage.StateDelivered: "delivered", storage.StateBlocked: "blocked",
 	storage.StateFailed: "failed", storage.StateSkipped: "skipped",
-}
-
-// chatGone ends every subscription of a chat that blocked or removed the bot.
-func (w *worker) chatGone(ctx context.Context, chat int64) {
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	topics, err := w.e.store.AllTopics(bg)
-	if err != nil {
-		w.log.Warn("project topics unavailable; unsubscribing from the fixed topics", "err", err)
-	}
-	n, err := w.e.store.UnsubscribeAll(bg, chat, topics)
-	if err != nil {
-		w.log.Warn("cannot unsubscribe a chat that blocked the bot", "chat_id", chat, "err", err)
-		return
-	}
-	w.log.Info("chat blocked or removed the bot; unsubscribed", "chat_id", chat, "subscriptions", n)
-}
-
-// moveChat moves a migrated group's subscriptions to its new id.
-func (w *worker) moveChat(ctx context.Context, from, to int64) {
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	topics, err := w.e.store.AllTopics(bg)
-	if err != nil {
-		w.log.Warn("project topics unavailable; moving the fixed topics", "err", err)
-	}
-	if err := w.e.store.MoveSubscriptions(bg, from, to, topics); err != nil {
-		w.log.Warn("cannot move a migrated group's subscriptions", "from", from, "to", to, "err", err)
-		return
-	}
-	w.log.Info("group became a supergroup; subscriptions moved", "from", from, "to", to)
 }

@@ -64,7 +64,7 @@ func New(log *slog.Logger) *Metrics {
 		}, []string{"result"}),
 		telegram: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "telegram_calls_total",
-			Help: "Bot API call attempts by method and outcome (ok, retried, forbidden, migrated, rejected, failed).",
+			Help: "Bot API call attempts by method and outcome (ok, throttled, retried, forbidden, migrated, rejected, failed), from the outbound policy.",
 		}, []string{"method", "outcome"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "deliveries_total",

@@ -257,7 +257,7 @@ func TestMissedRecurringFireIsCaughtUpOnce(t *testing.T) {
 func TestReplicaDiedMidJob(t *testing.T) {
 	store := storagetest.New(t)
 	ctx := context.Background()
-	engine := delivery.New(store, delivery.Config{})
+	engine := delivery.New(store, nil, delivery.Config{}) // never run: nothing is sent
 	store.Subscribe(ctx, 1, communitybot.TopicReminders)
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
 	if err := store.SaveJob(ctx, communitybot.ScheduledJob{ID: "9", At: at, Text: "提醒", CreatedAt: at.Add(-time.Hour)}); err != nil {

@@ -33,8 +33,9 @@ type Notifier interface {
 }
 
 // ErrUndeliverable marks a Poster error that waiting will not fix: the bot
-// was blocked or removed from the chat, or the chat id is wrong.
-var ErrUndeliverable = errors.New("chat cannot be reached")
+// was blocked or removed from the chat, or the chat id is wrong. It is
+// communitybot's send error of that name (one set of send errors).
+var ErrUndeliverable = communitybot.ErrUndeliverable
 
 // Poster sends a message to a chat and returns its message id. Errors
 // wrap ErrUndeliverable when retrying is pointless; any other error is

@@ -605,24 +605,13 @@ func values(n int) func(res []any, err error) ([]any, error) {
 	}
 }
 
-// extendPause sets the shared pause to at least ARGV[1] ms.
+// extendPause sets a pause (the global one, or a chat's: SendGate.Pause)
+// to at least ARGV[1] ms.
 var extendPause = redis.NewScript(`
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 end
 return 1`)
-
-// PauseDeliveries makes every delivery worker of every replica wait d
-// before its next send (Telegram answered 429 with retry_after d).
-func (s *Store) PauseDeliveries(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	if err := s.runScript(ctx, extendPause, []string{s.pauseKey()}, d.Milliseconds()).Err(); err != nil {
-		return fmt.Errorf("pause deliveries: %w", err)
-	}
-	return nil
-}
 
 // DeliveryBacklog returns how many delivery tasks (chunks and reports)
 // wait, read or not.

@@ -82,11 +82,11 @@ func TestBroadcastLifecycle(t *testing.T) {
 		if err != nil || pause != 0 || !slices.Equal(states, []string{"d", "b", "f", "s", "d", ""}) {
 			t.Fatalf("RecipientStates = %v, %v, %v", states, pause, err)
 		}
-		if err := s.PauseDeliveries(ctx, 2*time.Second); err != nil {
+		if err := s.SendGate(storage.SendGateConfig{}).Pause(ctx, 0, 2*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		if _, pause, _ := s.RecipientStates(ctx, got.ID, []int64{1}); pause <= time.Second {
-			t.Errorf("pause = %v after PauseDeliveries(2s)", pause)
+			t.Errorf("pause = %v after a global 2s pause", pause)
 		}
 
 		for i, task := range tasks {
@@ -333,25 +333,6 @@ func TestJobsAndFires(t *testing.T) {
 			t.Error("DeleteJob reported no job")
 		}
 	})
-}
-
-func TestRateLimit(t *testing.T) {
-	s := storagetest.New(t)
-	ctx := context.Background()
-	l := storage.RateLimit{Rate: 1, Period: time.Hour}
-	if wait, err := s.Allow(ctx, "t:one", l); err != nil || wait != 0 {
-		t.Fatalf("first Allow = %v, %v", wait, err)
-	}
-	wait, err := s.Allow(ctx, "t:one", l)
-	if err != nil || wait < 59*time.Minute {
-		t.Fatalf("second Allow = %v, %v; want a wait of about an hour", wait, err)
-	}
-	if wait, _ := s.Allow(ctx, "t:other", l); wait != 0 {
-		t.Errorf("another key is limited: %v", wait)
-	}
-	if wait, _ := s.Allow(ctx, "t:zero", storage.RateLimit{}); wait != 0 {
-		t.Errorf("zero limit waits %v", wait)
-	}
 }
 
 // Consumers of replicas long gone are deleted unless they hold a task.

@@ -47,11 +47,11 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 }
 
 // DropPrefix deletes every key under this store's prefix, and the rate
-// limiter's keys for it (redis_rate puts "rate:" before the prefix). It is
-// for tests, tools and benchmarks that run under a prefix of their own;
-// never call it on the bot's prefix. On a Cluster it scans every master
-// (SCAN sees one node's keys) and deletes key by key (one UNLINK may not
-// span slots).
+// limiter's keys an older release left for it (redis_rate put "rate:"
+// before the prefix). It is for tests, tools and benchmarks that run
+// under a prefix of their own; never call it on the bot's prefix. On a
+// Cluster it scans every master (SCAN sees one node's keys) and deletes key
+// by key (one UNLINK may not span slots).
 func (s *Store) DropPrefix(ctx context.Context) error {
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {

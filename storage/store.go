@@ -32,6 +32,7 @@ const DefaultPrefix = "zm:"
 // Store is the bot's Redis-backed state. It is safe for concurrent use.
 type Store struct {
 	rdb      redis.UniversalClient
+	circuit  *circuit // nil for clients the store did not build
 	prefix   string
 	embedded *miniredis.Miniredis // non-nil when running on the in-process Redis
 	trips    *atomic.Int64        // round trips to Redis, for benchmarks and metrics
@@ -53,6 +54,13 @@ type Options struct {
 	Now func() time.Time
 	// Location decides where a day starts for per-day counters; UTC when nil.
 	Location *time.Location
+	// CommandTimeout bounds each command or pipeline that does not block
+	// by design, and the client's dial, read and write timeouts, unless
+	// the URL sets them; DefaultCommandTimeout when zero. A Redis that
+	// hangs opens the circuit after a few such timeouts (see ErrUnavailable).
+	CommandTimeout time.Duration
+	// Logger is told when the circuit opens and closes; nothing when nil.
+	Logger *slog.Logger
 }
 
 func newStore(rdb redis.UniversalClient, opts Options) *Store {
@@ -77,11 +85,16 @@ func newStore(rdb redis.UniversalClient, opts Options) *Store {
 // redis+cluster:// and rediss+cluster:// (Cluster: seed nodes as host and
 // &addr=…). Errors never contain the password.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
-	rdb, err := NewClient(rawURL)
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = DefaultCommandTimeout
+	}
+	rdb, err := newClient(rawURL, opts.CommandTimeout)
 	if err != nil {
 		return nil, err
 	}
 	s := newStore(rdb, opts)
+	s.circuit = newCircuit(opts.CommandTimeout, opts.Logger)
+	rdb.AddHook(s.circuit)
 	rdb.AddHook(tripCounter{s.trips, s.cmds})
 	if err := s.Ping(ctx); err != nil {
 		rdb.Close()
@@ -94,8 +107,14 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// NewClient builds a go-redis client for rawURL without connecting.
+// NewClient builds a go-redis client for rawURL without connecting, with
+// the store's timeouts (DefaultCommandTimeout; context deadlines honoured)
+// where the URL sets none.
 func NewClient(rawURL string) (redis.UniversalClient, error) {
+	return newClient(rawURL, DefaultCommandTimeout)
+}
+
+func newClient(rawURL string, timeout time.Duration) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("malformed redis URL %s", communitybot.RedactURL(rawURL))
@@ -113,6 +132,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, redactErr(rawURL, err)
 		}
 		o.PoolSize = poolSize(o.PoolSize)
+		clientDefaults(o, timeout)
 		return redis.NewClient(o), nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(plain)
@@ -126,6 +146,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("redis URL %s: %s", communitybot.RedactURL(rawURL), errReplicaReads)
 		}
 		o.PoolSize = poolSize(o.PoolSize)
+		failoverDefaults(o, timeout)
 		return redis.NewFailoverClient(o), nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(plain)
@@ -136,6 +157,7 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
 			return nil, fmt.Errorf("redis URL %s: %s", communitybot.RedactURL(rawURL), errReplicaReads)
 		}
+		clusterDefaults(o, timeout)
 		o.ClusterStateReloadInterval = clusterStateReload
 		return redis.NewClusterClient(o), nil
 	default:
@@ -235,8 +257,13 @@ func (s *Store) Embedded() bool { return s.embedded != nil }
 // Prefix returns the key prefix of this store.
 func (s *Store) Prefix() string { return s.prefix }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers. While the circuit is open it fails at
+// once with ErrUnavailable.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Unavailable reports whether the circuit is open: Redis stopped answering
+// and calls fail at once until a probe gets an answer.
+func (s *Store) Unavailable() bool { return s.circuit != nil && s.circuit.isOpen() }
 
 // Close closes the connection pool and, for the embedded Redis, the server.
 func (s *Store) Close() error {

@@ -38,9 +38,8 @@ func TestWeeklyJobReachesEveryBranchOncePerFire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := delivery.New(f.store, delivery.Config{
-		Workers: 2, Rate: 1000, ReadBlock: 100 * time.Millisecond, Logger: log,
-		PerChat: storage.RateLimit{Rate: 1000, Period: time.Second}, PerGroup: storage.RateLimit{Rate: 1000, Period: time.Second},
+	engine := delivery.New(f.store, b.Sender(), delivery.Config{
+		Workers: 2, ReadBlock: 100 * time.Millisecond, Logger: log,
 	})
 
 	ctx := communitybot.WithOnceKey(f.ctx, storage.FireOnceKey(study.WeeklyJobID, fire))
@@ -60,7 +59,7 @@ func TestWeeklyJobReachesEveryBranchOncePerFire(t *testing.T) {
 
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(runCtx, b.Poster()) }()
+	go func() { defer close(done); _ = engine.Run(runCtx) }()
 	t.Cleanup(func() { stop(); <-done })
 
 	want := map[int64]string{1: "一支部", 2: "一支部", 3: "二支部", 4: "三支部"}

@@ -175,6 +175,19 @@ func WithFloodLimits(l FloodLimits) Option {
 	return func(s *Server) { s.flood = &l }
 }
 
+// SetFloodLimits turns flood control on (or off, with nil) while the
+// server runs, as WithFloodLimits does at start.
+func (s *Server) SetFloodLimits(l *FloodLimits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l == nil {
+		s.flood = nil
+		return
+	}
+	c := *l
+	s.flood = &c
+}
+
 // floodLog remembers recent send times.
 type floodLog struct {
 	global  []time.Time

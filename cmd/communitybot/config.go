@@ -53,6 +53,7 @@ type Config struct {
 	AdminIDs    []int64        // ADMIN_IDS: made admins at startup
 	Study       StudyConfig    // party study and roles (config_study.go)
 	Delivery    DeliveryConfig // subscriptions, broadcasts, scheduled jobs (wire_delivery.go)
+	Outbound    OutboundConfig // the send path and Redis bounds (config_outbound.go)
 	StaffChatID int64          // 0: tickets are not posted to a staff chat
 	HTTPAddr    string         // metrics and health endpoints; empty: off
 	Web         WebConfig      // the web chat page (config_web.go)
@@ -247,6 +248,7 @@ func parseConfig(getenv func(string) string) (Config, error) {
 	if l := c.Web.Listen; l != "" && (l == c.HTTPAddr || (c.Mode == ModeWebhook && l == c.WebhookListen)) {
 		bad("WEB_LISTEN", "must differ from HTTP_ADDR and WEBHOOK_LISTEN")
 	}
+	c.Outbound = parseOutboundConfig(get, bad)
 	if len(problems) > 0 {
 		// One line, so it reads well in a container's log.
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))

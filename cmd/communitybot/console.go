@@ -24,15 +24,18 @@ import (
 // staff chat show, so it says what it is rather than a role it may not have.
 var consoleUser = tgtest.User{ID: 10001, FirstName: "控制台用户", LanguageCode: "zh-hans"}
 
-// runConsole runs the real bot against a local Bot API stand-in and lets
-// the person at the terminal be a Telegram user: each line typed is a
+// newConsoleAPI starts the local Bot API stand-in of console mode.
+func newConsoleAPI(log *slog.Logger) *tgtest.Server {
+	return tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
+}
+
+// runConsole runs the real bot against the local Bot API stand-in api and
+// lets the person at the terminal be a Telegram user: each line typed is a
 // message, "#N" presses button N of the last keyboard. The bot under test is
 // exactly the one that talks to Telegram: same intake, inbox, handlers.
 //
 // webAddr, when the web page runs, is shown in the banner.
-func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, alongside func(context.Context, *bot.Bot) func(), webAddr string) error {
-	api := tgtest.New(tgtest.WithBotUser(7000000001, "zhangmiao_community_bot"), tgtest.WithLogger(log.With("component", "local-bot-api")))
-	defer api.Close()
+func runConsole(ctx context.Context, api *tgtest.Server, cfg bot.Config, store *storage.Store, router *bot.Router, stdin io.Reader, stdout io.Writer, log *slog.Logger, alongside func(context.Context) func(), webAddr string) error {
 	cfg.Token, cfg.APIURL, cfg.Mode = api.Token(), api.URL(), bot.ModePolling
 	// Flood control protects other users from one user's burst; at the
 	// terminal there is one user, and a piped conversation (the README
@@ -45,7 +48,7 @@ func runConsole(ctx context.Context, cfg bot.Config, store *storage.Store, route
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
 	if alongside != nil { // what runs beside the bot (delivery, scheduler)
-		wait := alongside(botCtx, b)
+		wait := alongside(botCtx)
 		defer func() { stopBot(); wait() }()
 	}
 	botDone := make(chan error, 1)

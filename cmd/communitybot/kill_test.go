@@ -49,7 +49,7 @@ func TestKilledMidBroadcastDeliversEveryMessageOnce(t *testing.T) {
 	env := []string{
 		"TELEGRAM_BOT_TOKEN=" + api.Token(), "TELEGRAM_API_URL=" + api.URL(),
 		"REDIS_URL=" + storagetest.URL(), "REDIS_PREFIX=" + prefix,
-		fmt.Sprintf("ADMIN_IDS=%d", admin.ID), "DELIVERY_RATE=100", "DELIVERY_PER_CHAT=100",
+		fmt.Sprintf("ADMIN_IDS=%d", admin.ID), "TELEGRAM_RATE=100", "DELIVERY_PER_CHAT=100",
 		fmt.Sprintf("DELIVERY_WORKERS=%d", workers), "DELIVERY_CLAIM_IDLE=2s", "LOG_LEVEL=debug", "HTTP_ADDR=off",
 	}
 	p := watchPrograms(t, 4*time.Minute)

@@ -23,6 +23,7 @@ import (
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/metrics"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
@@ -84,57 +85,74 @@ func run(ctx context.Context, getenv func(string) string, stdin io.Reader, stdou
 	if err != nil {
 		return err
 	}
+	// Console mode talks to a local Bot API stand-in: start it first, so
+	// the Sender is built with its address like any other.
+	if cfg.Mode == ModeConsole {
+		api := newConsoleAPI(log)
+		defer api.Close()
+		cfg.Token, cfg.APIURL = api.Token(), api.URL()
+		return runWired(ctx, cfg, kb, store, asst, log, &closers, func(botCfg bot.Config, router *bot.Router, alongside func(context.Context) func(), webAddr string) error {
+			return runConsole(ctx, api, botCfg, store, router, stdin, stdout, log, alongside, webAddr)
+		})
+	}
+	return runWired(ctx, cfg, kb, store, asst, log, &closers, func(botCfg bot.Config, router *bot.Router, alongside func(context.Context) func(), _ string) error {
+		b, err := bot.New(botCfg, store, router)
+		if err != nil {
+			return err
+		}
+		// What runs beside the bot stops when the bot does, also when the
+		// bot fails (a rejected token): otherwise the process would hang
+		// instead of exiting for its supervisor to restart it.
+		sideCtx, stopSide := context.WithCancel(ctx)
+		defer stopSide()
+		wait := alongside(sideCtx)
+		defer wait()
+		defer stopSide() // runs before wait
+		log.Info("starting", "mode", cfg.Mode, "api", communitybot.RedactURL(cfg.APIURL), "redis", describeRedis(cfg))
+		return b.Run(ctx)
+	})
+}
+
+// runWired builds everything that sends, in order: the metrics, the Sender
+// (the one way out), then every feature handed that Sender at
+// construction, and the Bot's configuration; start runs the Bot with what
+// runs beside it (the delivery workers and the scheduler).
+func runWired(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, asst *assistant.Assistant,
+	log *slog.Logger, closers *closeStack, start func(cfg bot.Config, router *bot.Router, alongside func(context.Context) func(), webAddr string) error) error {
+	m := metrics.New(log.With("component", "metrics"))
+	sender, err := newSender(cfg, store, m, log)
+	if err != nil {
+		return err
+	}
 	router := bot.NewRouter(store, log.With("component", "router"))
 	bot.RegisterCore(router, asst)
 	if err := store.EnsureAdmins(ctx, cfg.AdminIDs); err != nil {
 		log.Warn("ADMIN_IDS not applied; restart once redis is reachable", "err", err)
 	}
-	dl := wireDelivery(ctx, cfg, store, router, asst, log)
+	dl := wireDelivery(cfg, store, sender, router, asst, log)
 	studySvc, err := wireStudy(ctx, cfg, kb, store, router, log)
 	if err != nil {
 		return err
 	}
-	staffW, err := wireStaff(ctx, cfg, kb, store, asst, router, log, &closers)
+	staffW, err := wireStaff(ctx, cfg, kb, store, sender, m, asst, router, log, closers)
 	if err != nil {
 		return err
 	}
 	connectFeatures(dl, store, studySvc, staffW)
-	webAddr, err := wireWeb(ctx, cfg, store, asst, staffW, router, log, &closers)
+	webAddr, err := wireWeb(ctx, cfg, store, asst, staffW, router, log, closers)
 	if err != nil {
 		return err
-	}
-	// Beside the bot run the delivery workers and the scheduler; the staff
-	// side needs the bot's Sender.
-	alongside := func(ctx context.Context, b *bot.Bot) (wait func()) {
-		staffW.attach(b)
-		return dl.start(ctx, b)
 	}
 
 	botCfg := bot.Config{
 		Token: cfg.Token, APIURL: cfg.APIURL, Mode: bot.ModePolling,
 		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, WebhookListen: cfg.WebhookListen,
-		ActiveChats: cfg.ActiveChats, Logger: log.With("component", "bot"),
+		ActiveChats: cfg.ActiveChats, Logger: log.With("component", "bot"), Sender: sender, OnFault: m.Fault,
 	}
 	if cfg.Mode == ModeWebhook {
 		botCfg.Mode = bot.ModeWebhook
 	}
-	if cfg.Mode == ModeConsole {
-		return runConsole(ctx, botCfg, store, router, stdin, stdout, log, alongside, webAddr)
-	}
-	b, err := bot.New(botCfg, store, router)
-	if err != nil {
-		return err
-	}
-	// What runs beside the bot stops when the bot does, also when the bot
-	// fails (a rejected token): otherwise the process would hang instead of
-	// exiting for its supervisor to restart it.
-	sideCtx, stopSide := context.WithCancel(ctx)
-	defer stopSide()
-	wait := alongside(sideCtx, b)
-	defer wait()
-	defer stopSide() // runs before wait
-	log.Info("starting", "mode", cfg.Mode, "api", communitybot.RedactURL(cfg.APIURL), "redis", describeRedis(cfg))
-	return b.Run(ctx)
+	return start(botCfg, router, dl.start, webAddr)
 }
 
 func usage(w io.Writer) {
@@ -165,7 +183,8 @@ func loadContent(cfg Config) (*content.KnowledgeBase, error) {
 }
 
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*storage.Store, error) {
-	opts := storage.Options{Prefix: cfg.RedisPrefix, Location: cfg.Location}
+	opts := storage.Options{Prefix: cfg.RedisPrefix, Location: cfg.Location,
+		CommandTimeout: cfg.Outbound.RedisTimeout, Logger: log.With("component", "redis")}
 	if cfg.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: using an embedded in-process Redis; NOTHING SURVIVES A RESTART (conversations, subscriptions, project updates)")
 		return storage.OpenEmbedded(opts)

@@ -17,7 +17,6 @@ import (
 
 // DeliveryConfig configures subscriptions, broadcasts and scheduled jobs.
 type DeliveryConfig struct {
-	Rate      int           // DELIVERY_RATE: messages per second, all replicas together
 	PerChat   int           // DELIVERY_PER_CHAT: messages per second to one chat
 	PerGroup  int           // DELIVERY_PER_GROUP: messages per minute to one group
 	Workers   int           // DELIVERY_WORKERS: delivery workers per replica
@@ -26,7 +25,6 @@ type DeliveryConfig struct {
 
 // deliveryEnvVars are appended to EnvVars.
 var deliveryEnvVars = []envVar{
-	{"DELIVERY_RATE", "30", "Messages per second all replicas together send in broadcasts (Telegram allows about 30)."},
 	{"DELIVERY_PER_CHAT", "1", "Messages per second to one chat."},
 	{"DELIVERY_PER_GROUP", "20", "Messages per minute to one group."},
 	{"DELIVERY_WORKERS", "4", "Broadcast delivery workers per replica."},
@@ -35,7 +33,7 @@ var deliveryEnvVars = []envVar{
 
 // parseDeliveryConfig reads the delivery variables; bad reports a bad one.
 func parseDeliveryConfig(get func(string) string, bad func(name, format string, args ...any)) DeliveryConfig {
-	c := DeliveryConfig{Rate: 30, PerChat: 1, PerGroup: 20, Workers: 4, ClaimIdle: 30 * time.Second}
+	c := DeliveryConfig{PerChat: 1, PerGroup: 20, Workers: 4, ClaimIdle: 30 * time.Second}
 	positive := func(name string, dst *int, max int) {
 		if v := get(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -46,7 +44,6 @@ func parseDeliveryConfig(get func(string) string, bad func(name, format string, 
 			*dst = n
 		}
 	}
-	positive("DELIVERY_RATE", &c.Rate, 100000)
 	positive("DELIVERY_PER_CHAT", &c.PerChat, 100000)
 	positive("DELIVERY_PER_GROUP", &c.PerGroup, 1000000)
 	positive("DELIVERY_WORKERS", &c.Workers, 256)
@@ -71,15 +68,13 @@ type deliveryWiring struct {
 	log       *slog.Logger
 }
 
-// wireDelivery builds the engine and the scheduler,
-// and registers the subscription and admin broadcast commands.
-func wireDelivery(ctx context.Context, cfg Config, store *storage.Store, router *bot.Router, asst *assistant.Assistant, log *slog.Logger) *deliveryWiring {
+// wireDelivery builds the engine (sending through sender) and the
+// scheduler, and registers the subscription and admin broadcast commands.
+func wireDelivery(cfg Config, store *storage.Store, sender *bot.Sender, router *bot.Router, asst *assistant.Assistant, log *slog.Logger) *deliveryWiring {
 	replica := communitybot.NewReplicaID()
 	d := cfg.Delivery
-	engine := delivery.New(store, delivery.Config{
-		Workers: d.Workers, Rate: d.Rate, ClaimIdle: d.ClaimIdle,
-		PerChat:   storage.RateLimit{Rate: d.PerChat, Period: time.Second},
-		PerGroup:  storage.RateLimit{Rate: d.PerGroup, Period: time.Minute},
+	engine := delivery.New(store, sender, delivery.Config{
+		Workers: d.Workers, ClaimIdle: d.ClaimIdle,
 		ReplicaID: replica, Location: cfg.Location, Logger: log.With("component", "delivery"),
 	})
 	sched := scheduler.New(store, engine, scheduler.Config{
@@ -94,12 +89,12 @@ func wireDelivery(ctx context.Context, cfg Config, store *storage.Store, router 
 	return &deliveryWiring{Engine: engine, Scheduler: sched, log: log}
 }
 
-// start runs the delivery workers and the scheduler beside b until ctx
-// ends. The returned func waits for them to stop.
-func (d *deliveryWiring) start(ctx context.Context, b *bot.Bot) (wait func()) {
+// start runs the delivery workers and the scheduler until ctx ends. The
+// returned func waits for them to stop.
+func (d *deliveryWiring) start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := d.Engine.Run(ctx, b.Poster()); err != nil {
+		if err := d.Engine.Run(ctx); err != nil {
 			d.log.Error("delivery engine stopped", "err", err)
 		}
 	})

@@ -20,15 +20,14 @@ import (
 // learning, statistics, audit), metrics, and the operational HTTP server.
 type staffWiring struct {
 	svc     *staff.Service
-	poster  *bot.DeskPoster
-	routed  *channelPoster // poster, and the web page for web visitors' chats (wire_web.go)
+	routed  *channelPoster // the Sender, and the web page for web visitors' chats (wire_web.go)
 	metrics *metrics.Metrics
 }
 
-// wireStaff builds the staff desk and the metrics, plugs them into the
-// router and the assistant, starts the desk's background work and the
-// HTTP server for /metrics, /healthz and /readyz, and registers their
-// shutdown on closers. Call attach once the Bot exists.
+// wireStaff builds the staff desk (posting through sender), plugs it and
+// the metrics into the router and the assistant, starts the desk's
+// background work and the HTTP server for /metrics, /healthz and /readyz,
+// and registers their shutdown on closers.
 //
 // Still to plug in by the features that provide them:
 //   - svc.SetNotifier(deliveryEngine): project updates are stored but not
@@ -36,14 +35,12 @@ type staffWiring struct {
 //   - svc.SetStats(broadcastStats, studyStats): /stats shows "—" for them;
 //   - metrics.ObserveDelivery as the delivery engine's result hook, and
 //     metrics.AddQueue("delivery", …) for its queue depth.
-func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, asst *assistant.Assistant,
-	router *bot.Router, log *slog.Logger, closers *closeStack) (*staffWiring, error) {
-	m := metrics.New(log.With("component", "metrics"))
+func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, sender *bot.Sender, m *metrics.Metrics,
+	asst *assistant.Assistant, router *bot.Router, log *slog.Logger, closers *closeStack) (*staffWiring, error) {
 	router.ObserveUpdates(m.ObserveUpdate) // first: it times everything after it
 	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
 
-	poster := bot.NewDeskPoster()
-	routed := &channelPoster{telegram: poster}
+	routed := &channelPoster{telegram: sender}
 	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: routed, Observer: m}, staff.Config{
 		StaffChatID: cfg.StaffChatID, Location: cfg.Location, Logger: log.With("component", "staff"),
 	})
@@ -83,17 +80,5 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 		})
 		log.Info("metrics and health endpoints listening", "addr", srv.Addr())
 	}
-	return &staffWiring{svc: svc, poster: poster, routed: routed, metrics: m}, nil
-}
-
-// attach connects the staff side to the Bot's Sender: ticket posts and
-// relayed answers go through it, and every Bot API call is counted.
-//
-// The desk's loop runs from the start but posts nothing until Attach
-// (staff.Readier), so no ticket is tried before the Sender exists. The
-// observer is set first, so that the desk's first calls are counted too.
-func (w *staffWiring) attach(b *bot.Bot) {
-	b.Sender().SetObserver(func(method string, o bot.Outcome) { w.metrics.ObserveTelegramCall(method, string(o)) })
-	b.OnFault(w.metrics.Fault)
-	w.poster.Attach(b.Sender())
+	return &staffWiring{svc: svc, routed: routed, metrics: m}, nil
 }

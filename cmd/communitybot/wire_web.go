@@ -23,14 +23,9 @@ import (
 // relayed answer) goes to the web page, every other chat to Telegram. The
 // desk itself never knows which channel a chat is on.
 type channelPoster struct {
-	telegram *bot.DeskPoster
+	telegram *bot.Sender
 	web      atomic.Pointer[web.Server]
 }
-
-var _ staff.Readier = (*channelPoster)(nil)
-
-// Ready is Telegram's: tickets are posted to the staff chat, in Telegram.
-func (p *channelPoster) Ready() <-chan struct{} { return p.telegram.Ready() }
 
 func (p *channelPoster) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
 	if communitybot.ChannelOf(chatID) != communitybot.ChannelWeb {

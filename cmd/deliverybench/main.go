@@ -5,6 +5,8 @@
 //
 //	go run ./cmd/deliverybench -n 10000 -rate 5000             # throughput, Redis ops per message
 //	go run ./cmd/deliverybench -n 600 -rate 30 -flood          # Telegram's real limits: about 20 s
+//	go run ./cmd/deliverybench -n 0 -replies 600 -rate 30 -flood             # a burst of 600 replies
+//	go run ./cmd/deliverybench -n 600 -replies 100 -rate 30 -flood           # replies during an announcement
 //	go run ./cmd/deliverybench -ha cluster -n 100000 -rate 100000 # on a private Redis Cluster
 //
 // -redis takes any REDIS_URL the bot accepts (redis+sentinel://…,
@@ -14,7 +16,10 @@
 //
 // With -flood the fake Bot API enforces Telegram's limits (30 messages/s in
 // total, 1/s per chat, 20/min per group) and answers 429 past them, so the
-// run shows whether the shared limiter keeps under them.
+// run shows whether the shared limiter keeps under them. -replies sends
+// that many replies (one each to as many residents, at once, through the
+// same Sender) one second into the broadcast, and reports how long they
+// took and whether every one went out before the broadcast finished.
 package main
 
 import (
@@ -25,12 +30,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
@@ -40,7 +48,8 @@ func main() {
 	// global -dir flag that has nothing to do with this tool.
 	flags := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	n := flags.Int("n", 10000, "recipients")
-	rate := flags.Int("rate", 5000, "DELIVERY_RATE: messages per second in total")
+	rate := flags.Int("rate", 5000, "TELEGRAM_RATE: messages per second in total")
+	replies := flags.Int("replies", 0, "replies sent at once, one second into the broadcast")
 	workers := flags.Int("workers", 8, "delivery workers")
 	chunk := flags.Int("chunk", 50, "recipients per chunk")
 	flood := flags.Bool("flood", false, "make the fake Bot API enforce Telegram's limits (429 past them)")
@@ -62,7 +71,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "error: -ha must be sentinel or cluster, not %q\n", *ha)
 		os.Exit(2)
 	}
-	if err := bench(*n, *rate, *workers, *chunk, *flood, *redisURL, *verbose); err != nil {
+	if err := bench(*n, *replies, *rate, *workers, *chunk, *flood, *redisURL, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		stopHA()
 		os.Exit(1)
@@ -92,7 +101,7 @@ func startHA(kind string) (string, error) {
 	return c.URL(), nil
 }
 
-func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose bool) error {
+func bench(n, replies, rate, workers, chunk int, flood bool, redisURL string, verbose bool) error {
 	ctx := context.Background()
 	var opts []tgtest.Option
 	if flood {
@@ -120,39 +129,66 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	tg, err := bot.New(bot.Config{Token: api.Token(), APIURL: api.URL(), Logger: logger}, store, bot.NewRouter(nil, logger))
+	// Wired as cmd/communitybot wires it: one Sender, over the shared gate.
+	gate := store.SendGate(storage.SendGateConfig{Rate: rate,
+		PerChat:  storage.RateLimit{Rate: 1, Period: time.Second},
+		PerGroup: storage.RateLimit{Rate: 20, Period: time.Minute}})
+	policy := outbound.New(gate, outbound.NewChatSubscriptions(store, logger), outbound.Config{Rate: rate, Logger: logger})
+	sender, err := bot.NewSender(bot.SenderConfig{Token: api.Token(), APIURL: api.URL(), Logger: logger}, policy)
 	if err != nil {
 		return err
 	}
-	engine := delivery.New(store, delivery.Config{
-		Workers: workers, ChunkSize: chunk, Rate: rate,
-		PerChat:   storage.RateLimit{Rate: 1, Period: time.Second},
-		PerGroup:  storage.RateLimit{Rate: 20, Period: time.Minute},
-		ReadBlock: 100 * time.Millisecond, Logger: logger,
+	engine := delivery.New(store, sender, delivery.Config{
+		Workers: workers, ChunkSize: chunk, ReadBlock: 100 * time.Millisecond, Logger: logger,
 	})
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { engine.Run(runCtx, tg.Poster()); close(done) }()
-	defer func() { stop(); <-done }()
-	time.Sleep(200 * time.Millisecond) // workers waiting on the queue, as in a running bot
+	if n > 0 { // without a broadcast, the workers' polling would blur the replies' Redis commands
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { engine.Run(runCtx); close(done) }()
+		defer func() { stop(); <-done }()
+		time.Sleep(200 * time.Millisecond) // workers waiting on the queue, as in a running bot
+	}
 
+	// Load the gate's script once, as a running bot has: the first calls
+	// after a Redis restart pay an EVAL each.
+	if _, _, err := gate.Admit(ctx, 1, false); err != nil {
+		return err
+	}
+	// And open the connection pool (each new connection costs a few setup
+	// commands), as a bot under load has.
+	var warm sync.WaitGroup
+	for range 64 {
+		warm.Go(func() { _ = store.Ping(ctx) })
+	}
+	warm.Wait()
 	_, subBytes, err := store.MemoryUnderPrefix(ctx)
 	if err != nil {
 		return err
 	}
 	ops := store.CountCommands()
 	start := time.Now()
-	bc, err := engine.Enqueue(ctx, communitybot.Broadcast{Kind: communitybot.KindAnnouncement, Topic: communitybot.TopicAnnouncements, Reply: communitybot.Reply{Text: "📢 <b>张庙街道公告</b>\n\n本周六上午九点社区体检。"}})
-	if err != nil {
-		return err
+	var bc communitybot.Broadcast
+	if n > 0 {
+		if bc, err = engine.Enqueue(ctx, communitybot.Broadcast{Kind: communitybot.KindAnnouncement, Topic: communitybot.TopicAnnouncements, Reply: communitybot.Reply{Text: "📢 <b>张庙街道公告</b>\n\n本周六上午九点社区体检。"}}); err != nil {
+			return err
+		}
 	}
 	enqueued := time.Since(start)
 	queuedKeys, queuedBytes, err := store.MemoryUnderPrefix(ctx)
 	if err != nil {
 		return err
 	}
+
+	// The reply burst: residents who wrote at once, each answered once.
+	var burst replyBurst
+	if replies > 0 {
+		if n > 0 {
+			time.Sleep(time.Second) // the fan-out is under way
+		}
+		burst = sendReplies(ctx, sender, store, replies)
+	}
 	var st communitybot.BroadcastStatus
-	for {
+	for n > 0 {
 		if st, err = engine.Status(ctx, bc.ID); err != nil {
 			return err
 		}
@@ -162,10 +198,23 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 		time.Sleep(5 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	redisOps := ops()
+	redisOps := ops() - burst.commands
 	_, doneBytes, err := store.MemoryUnderPrefix(ctx)
 	if err != nil {
 		return err
+	}
+	if replies > 0 {
+		fmt.Printf("replies             %d sent at once: all out in %v (median %v), %.2f Redis commands per reply; every reply out before the broadcast finished: %v\n",
+			replies, burst.slowest.Round(time.Millisecond), burst.median.Round(time.Millisecond), float64(burst.commands)/float64(replies),
+			n == 0 || burst.lastAt.Before(st.FinishedAt))
+		if burst.failed > 0 {
+			return fmt.Errorf("%d replies failed", burst.failed)
+		}
+	}
+	if n == 0 {
+		calls := api.Calls("sendMessage")
+		fmt.Printf("sendMessage calls   %d (%d refused with 429 or failed)\n", calls, calls-replies)
+		return nil
 	}
 
 	delivered, dups, missing := 0, 0, 0
@@ -180,17 +229,51 @@ func bench(n, rate, workers, chunk int, flood bool, redisURL string, verbose boo
 		}
 	}
 	calls := api.Calls("sendMessage")
-	fmt.Printf("recipients          %d (workers %d, chunk %d, DELIVERY_RATE %d/s, Telegram limits enforced: %v)\n", n, workers, chunk, rate, flood)
+	fmt.Printf("recipients          %d (workers %d, chunk %d, TELEGRAM_RATE %d/s, Telegram limits enforced: %v)\n", n, workers, chunk, rate, flood)
 	fmt.Printf("enqueue             %v (audience snapshot + %d chunks written)\n", enqueued.Round(time.Millisecond), (n+chunk-1)/chunk)
 	fmt.Printf("redis memory        subscriptions %.1f bytes each; with the broadcast queued %.1f, delivered %.1f bytes per recipient (%d keys)\n",
 		float64(subBytes)/float64(n), float64(queuedBytes)/float64(n), float64(doneBytes)/float64(n), queuedKeys)
 	fmt.Printf("total time          %v\n", elapsed.Round(time.Millisecond))
 	fmt.Printf("throughput          %.0f messages/s\n", float64(n)/elapsed.Seconds())
 	fmt.Printf("redis commands      %d (%.2f per message)\n", redisOps, float64(redisOps)/float64(n))
-	fmt.Printf("sendMessage calls   %d (%d refused with 429 or failed)\n", calls, calls-delivered)
+	fmt.Printf("sendMessage calls   %d (%d refused with 429 or failed)\n", calls, calls-delivered-replies)
 	fmt.Printf("outcome             delivered %d, failed %d, missing %d, duplicated %d\n", st.Delivered, st.Failed, missing, dups)
 	if missing > 0 || dups > 0 || st.Delivered != n {
 		return fmt.Errorf("lost or duplicated messages")
 	}
 	return nil
+}
+
+// replyBurst is the outcome of sendReplies.
+type replyBurst struct {
+	slowest, median time.Duration
+	lastAt          time.Time
+	failed          int
+	commands        int64 // Redis commands while the replies went out (a running broadcast's included)
+}
+
+// sendReplies sends n replies at once, one to each of n residents, the way
+// the bot answers them (Sender.Send), and waits for all.
+func sendReplies(ctx context.Context, sender *bot.Sender, store *storage.Store, n int) replyBurst {
+	count := store.CountCommands()
+	start := time.Now()
+	took := make([]time.Duration, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = sender.Send(ctx, 9_000_000_000+int64(i), communitybot.Reply{Text: "您好！泗塘一村老旧公房成套改造正在推进中。"}, bot.SendOptions{})
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	b := replyBurst{commands: count(), lastAt: time.Now()}
+	slices.Sort(took)
+	b.slowest, b.median = took[n-1], took[n/2]
+	for _, err := range errs {
+		if err != nil {
+			b.failed++
+		}
+	}
+	return b
 }

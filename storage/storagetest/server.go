@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ type Server struct {
 	port int
 	dir  string
 	cmd  *exec.Cmd
+	// suspended: stopped with SIGSTOP (Suspend) and not continued yet.
+	suspended bool
 }
 
 // StartServer starts a private redis-server. It fails the test when the
@@ -74,11 +77,39 @@ func (s *Server) Start() {
 	}
 }
 
+// Suspend stops the server process with SIGSTOP: it keeps its port and
+// its connections (the kernel still accepts new ones) but answers
+// nothing, as a Redis that hangs does. Continue resumes it.
+func (s *Server) Suspend() {
+	s.t.Helper()
+	if s.cmd == nil || s.suspended {
+		return
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("storagetest: SIGSTOP redis-server: %v", err)
+	}
+	s.suspended = true
+}
+
+// Continue resumes a suspended server with SIGCONT; what clients sent
+// meanwhile is answered then.
+func (s *Server) Continue() {
+	s.t.Helper()
+	if s.cmd == nil || !s.suspended {
+		return
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		s.t.Fatalf("storagetest: SIGCONT redis-server: %v", err)
+	}
+	s.suspended = false
+}
+
 // Stop shuts the server down (its data is in the append-only file).
 func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
+	s.Continue() // a stopped process cannot shut down
 	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port), MaxRetries: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = rdb.Shutdown(ctx).Err() // the connection closes under it; no error check
