@@ -51,7 +51,7 @@ func TestRedisOutage(t *testing.T) {
 	mustContain(t, "topic during the outage", r.PlainText, "美丽张庙")
 	r = h.ask(chat, u, "架空线入地进展怎么样")
 	mustContain(t, "project during the outage", r.PlainText, "架空线入地", "暂时无法读取")
-	if strings.Contains(r.PlainText, "状态：") {
+	if strings.Contains(r.PlainText, "登记状态为") {
 		t.Errorf("claimed a live status while redis was down: %s", r.PlainText)
 	}
 	// A command that needs Redis (a role check) gets an apology, and the
@@ -71,7 +71,7 @@ func TestRedisOutage(t *testing.T) {
 		return store.Ping(pctx) == nil
 	})
 	r = h.ask(chat, u, "社区养老进展怎么样")
-	mustContain(t, "once redis answers again", r.PlainText, "状态：推进中")
+	mustContain(t, "once redis answers again", r.PlainText, "登记状态为推进中")
 	if faults.count("redis_inbox") == 0 || faults.count("degraded") < 2 {
 		t.Errorf("the outage was not reported as faults: %+v", faults.kinds)
 	}

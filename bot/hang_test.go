@@ -44,7 +44,7 @@ func TestRedisHang(t *testing.T) {
 	u := resident()
 	chat := tgtest.PrivateChat(u)
 	r := h.ask(chat, u, "电梯加装进展怎么样")
-	mustContain(t, "before the hang", r.PlainText, "状态：推进中")
+	mustContain(t, "before the hang", r.PlainText, "登记状态为推进中")
 	eventually(t, func() bool { // acknowledged, so not answered again after the hang
 		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
 		return err == nil && n == 0
@@ -60,7 +60,7 @@ func TestRedisHang(t *testing.T) {
 	t.Logf("first answer %v into the hang (a figure for the README, not a check)", time.Since(hung).Round(time.Millisecond))
 	r = h.ask(chat, u, "架空线入地进展怎么样")
 	mustContain(t, "project while redis hangs", r.PlainText, "架空线入地", "暂时无法读取")
-	if strings.Contains(r.PlainText, "状态：") {
+	if strings.Contains(r.PlainText, "登记状态为") {
 		t.Errorf("claimed a live status while redis hung: %s", r.PlainText)
 	}
 	asked := time.Now()
@@ -85,7 +85,7 @@ func TestRedisHang(t *testing.T) {
 	h.api.SendText(chat, u, "社区养老进展怎么样")
 	if err := h.api.WaitUntil(ctxT(t), func() bool {
 		for _, m := range h.api.Sent(chat.ID)[before:] {
-			if strings.Contains(m.PlainText, "状态：推进中") {
+			if strings.Contains(m.PlainText, "登记状态为推进中") {
 				return true
 			}
 		}

@@ -105,12 +105,20 @@ func crossSlot(what string, keys []string) error {
 	first := Slot(keys[0])
 	for _, k := range keys[1:] {
 		if Slot(k) != first {
-			return fmt.Errorf("storagetest: %s names keys in different cluster slots (%q in %d, %q in %d): it would fail with CROSSSLOT on Redis Cluster; give them one hash tag",
-				what, keys[0], first, k, Slot(k))
+			return crossSlotError(fmt.Sprintf("storagetest: %s names keys in different cluster slots (%q in %d, %q in %d): it would fail with CROSSSLOT on Redis Cluster; give them one hash tag",
+				what, keys[0], first, k, Slot(k)))
 		}
 	}
 	return nil
 }
+
+// crossSlotError is an error reply, as the Cluster's own CROSSSLOT is
+// (redis.Error): a client hook such as the store's circuit counts it as
+// Redis answering, not as Redis being down.
+type crossSlotError string
+
+func (e crossSlotError) Error() string { return string(e) }
+func (crossSlotError) RedisError()     {}
 
 // SlotCheck is a go-redis hook that refuses, with an error, what Redis
 // Cluster would refuse with CROSSSLOT: a command, a script call or a
