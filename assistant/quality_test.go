@@ -483,3 +483,31 @@ func squash(s string) string {
 }
 
 var _ = fmt.Sprint
+
+// TestKindsThroughAsk runs qa/testdata/kinds.json through Ask: the reply
+// and whether a ticket was made.
+func TestKindsThroughAsk(t *testing.T) {
+	cases, err := qatest.Load("../qa/testdata/kinds.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, esc := newEscalating(t)
+	passed := 0
+	for i, c := range cases {
+		before := esc.count()
+		ans, err := a.Ask(context.Background(), int64(8200+i), int64(8200+i), c.Q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		why := c.Check(plain(ans.Reply.Text))
+		if why == "" {
+			why = c.CheckTicket(esc.count() > before)
+		}
+		if why != "" {
+			t.Errorf("%s: Ask(%q): %s\n%s", c.ID, c.Q, why, plain(ans.Reply.Text))
+			continue
+		}
+		passed++
+	}
+	t.Logf("kinds through Ask: %d/%d", passed, len(cases))
+}

@@ -155,6 +155,9 @@ const (
 	minCoverageDomain = 0.45
 	// Without any domain term the question must be mostly the entry's words.
 	minCoverageNoTerm = 0.6
+	// A status or schedule question needs less of a project's words: the
+	// cues say it is about a project.
+	minCoverageProgress = 0.3
 	// Small talk answers a greeting, not a question that contains one.
 	minCoverageSmallTalk = 0.6
 	// Extra term hits of one entry add this share of their weight; the best
@@ -413,7 +416,14 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 		words = append(words, c)
 	}
 	slices.Sort(words) // deterministic: the first spelling of a word wins
-	e.vocab = newVocabulary(words)
+	var ascii []string
+	for t, tm := range e.terms {
+		if tm.ascii {
+			ascii = append(ascii, t)
+		}
+	}
+	slices.Sort(ascii)
+	e.vocab = newVocabulary(words, ascii, sources)
 	e.passages = newPassageIndex(sources)
 	return e, nil
 }
@@ -470,7 +480,7 @@ func (e *Engine) Match(question string, c Context) Result {
 	if question == "" {
 		return Result{}
 	}
-	q := newQuery(e.vocab.fold(Normalize(corrected(truncateRunes(question, MaxQuestionRunes)))))
+	q := newQuery(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes))))
 	if q.n == 0 {
 		return Result{}
 	}
@@ -609,7 +619,7 @@ func (e *Engine) inDomain(q query, cov float64) bool {
 // cannot place. /ask refuses only these; a resident who asks staff about
 // something unplaceable still gets a ticket.
 func (e *Engine) ClearlyOffTopic(question string) bool {
-	q := newQuery(e.vocab.fold(Normalize(truncateRunes(question, MaxQuestionRunes))))
+	q := newQuery(e.vocab.fold(truncateRunes(question, MaxQuestionRunes)))
 	if isRequest(q) {
 		return false
 	}
@@ -986,6 +996,10 @@ func (e *Engine) acceptable(c candidate, a acceptance) bool {
 		return c.coverage >= need || a.onlyTerms || a.asksProgress && e.entries[c.entry].project
 	case a.domain:
 		return c.coverage >= minCoverageDomain
+	case a.asksProgress && e.entries[c.entry].project:
+		// 那个改造项目进展咋样: a status question about a word of one
+		// project's name, though the word is no term of its own.
+		return c.coverage >= minCoverageProgress
 	}
 	return c.coverage >= minCoverageNoTerm
 }
