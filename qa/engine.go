@@ -610,8 +610,20 @@ func (e *Engine) decide(q query, r *Result) {
 // inDomain reports whether a question nothing answers is still about the
 // subdistrict: it names one of our places or domain terms, something of
 // neighbourhood life, or shares a fair part of a source sentence (cov).
+//
+// A term counts only if it names a substantive entry: 机器人 is a keyword
+// of the topic about the bot (你是机器人吗), which makes 推荐一款扫地机器人
+// no question about the subdistrict.
 func (e *Engine) inDomain(q query, cov float64) bool {
-	return hasAny(q, ourPlaces) || hasAny(q, localWords) || len(e.termHits(q, e.synonymSpans(q))) > 0 || cov >= nearMissCoverage
+	if hasAny(q, ourPlaces) || hasAny(q, localWords) || cov >= nearMissCoverage {
+		return true
+	}
+	for _, h := range e.termHits(q, e.synonymSpans(q)) {
+		if en := e.entries[h.entry]; !en.smallTalk && !e.isHelp(en.id) {
+			return true
+		}
+	}
+	return false
 }
 
 // ClearlyOffTopic reports whether a question names a subject the bot and

@@ -184,6 +184,9 @@ var offTopicCues = []string{
 	"外卖", "快递", "网购", "淘宝", "京东", "拼多多", "手机", "电脑", "减肥", "菜谱", "红烧", "做饭",
 	"蛋糕", "宠物", "猫", "狗", "等于几", "等于多少", "乘以", "除以", "加几", "减几", "星期几", "几点了",
 	"几号了", "今天是几号", "weather", "movie",
+	// Shopping, money, leisure: consumer questions nobody here answers.
+	"双十一", "双11", "哪款", "买哪", "划算", "性价比", "值得买", "值不值得买", "打折", "优惠券", "折扣", "秒杀", "购物",
+	"带货", "扫地机", "空气炸锅", "理财", "收益率", "旅游", "景点", "攻略", "追剧", "动漫", "八卦",
 }
 
 // requestCues mark a complaint or a service request: something in the
