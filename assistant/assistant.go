@@ -296,7 +296,14 @@ func (a *Assistant) quoteReply(k *knowledge, res qa.Result) communitybot.Reply {
 	case q.Answer != "" && res.QType == qa.QPrev:
 		b.WriteString(fmt.Sprintf(phraseQuotePrev, html.EscapeString(q.Answer)) + "\n\n")
 	}
-	b.WriteString(fmt.Sprintf(phraseQuote, html.EscapeString(q.Source), html.EscapeString(q.Text)))
+	switch {
+	case q.Ordinal == qa.OrdinalAll:
+		b.WriteString(fmt.Sprintf(phraseOrdinalAll, html.EscapeString(q.Answer), html.EscapeString(q.Source)))
+	case q.Ordinal > 0:
+		b.WriteString(fmt.Sprintf(phraseOrdinal, cnNumeral(q.Ordinal), html.EscapeString(q.Answer), html.EscapeString(q.Source)))
+	default:
+		b.WriteString(fmt.Sprintf(phraseQuote, html.EscapeString(q.Source), html.EscapeString(q.Text)))
+	}
 	var buttons [][]communitybot.Button
 	switch {
 	case res.ProjectID != "":
@@ -490,6 +497,22 @@ func (a *Assistant) menuButtons(k *knowledge) [][]communitybot.Button {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// cnNumeral writes 1..99 as a Chinese numeral (第四项).
+func cnNumeral(n int) string {
+	digits := []string{"", "一", "二", "三", "四", "五", "六", "七", "八", "九"}
+	switch {
+	case n <= 0 || n >= 100:
+		return fmt.Sprint(n)
+	case n < 10:
+		return digits[n]
+	case n == 10:
+		return "十"
+	case n < 20:
+		return "十" + digits[n%10]
+	}
+	return digits[n/10] + "十" + digits[n%10]
 }
 
 func truncateRunes(s string, n int) string {

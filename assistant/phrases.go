@@ -23,6 +23,8 @@ const (
 	phraseQuoteNext  = "下一句是：<b>%s</b>"
 	phraseQuotePrev  = "前一句是：<b>%s</b>"
 	phraseQuote      = "<b>%s</b>：「%s」"
+	phraseOrdinal    = "第%s项是：<b>%s</b>（%s）"
+	phraseOrdinalAll = "分别是：<b>%s</b>（%s）"
 	phraseStaffTitle = "<b>%s</b>\n%s：\n%s"
 
 	phraseWhichProjectTopic = "简报里没有「%s」的%s。"
@@ -52,7 +54,7 @@ const (
 var phrases = []string{
 	phraseOffTopic, phraseUnknown, phraseRequest, phraseTicket, phraseRequestTicket, phraseNotRecorded,
 	phraseRecorded, phraseDetail, phraseDetailIntro, phraseMissing, phraseQuoteNext, phraseQuotePrev,
-	phraseQuote, phraseStaffTitle, phraseWhichProjectTopic, phraseWhichProject, phrasePrompt,
+	phraseQuote, phraseOrdinal, phraseOrdinalAll, phraseStaffTitle, phraseWhichProjectTopic, phraseWhichProject, phrasePrompt,
 	phraseStaleStatus, phraseSeedStatus, phraseStatus, phraseProgress, phraseNoProgress, phraseDone,
 	phrasePaused, phrasePlanning, phraseSchedule, phraseCardStatus, phraseCardProgress, phraseCardNoProg,
 	phraseCardSeed, phraseCardUpdated, phraseCardNote, phraseCardStale, phraseProjectUnread,

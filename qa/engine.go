@@ -531,17 +531,31 @@ func (e *Engine) decide(q query, r *Result) {
 		*r = Result{Request: true, QType: qt, TopicID: r.TopicID, ProjectID: r.ProjectID}
 		return
 	}
-	if r.NeedSubject || r.FollowUp {
-		return
-	}
 	var en *entry
 	if r.Found() {
 		en = &e.entries[e.byID[resultEntryID(*r)]]
 	}
+	ix := e.passages
+	// An ordinal may follow up on the entry just discussed (五大行动 …
+	// 第四个呢), whose answer then tells which list is meant.
+	if o, ok := detectOrdinal(q); ok && r.Detail == "" && qt != QNext && qt != QPrev && qt != QStart && qt != QEnd && qt != QComplete &&
+		!(en != nil && en.project && r.Intent != IntentAbout) {
+		// 第三条是啥, 四个定位里第二个: the item of a list at that place.
+		var atoks []uint64
+		if en != nil {
+			atoks = en.atoks
+		}
+		if quote, ok := ix.ordinalAnswer(q, o, atoks); ok {
+			r.Quote, r.NeedSubject = &quote, false
+			return
+		}
+	}
+	if r.NeedSubject || r.FollowUp {
+		return
+	}
 	if en != nil && en.staff {
 		return // a staff answer to this very question
 	}
-	ix := e.passages
 	if r.Detail != "" {
 		// A price, a place, a phone number, someone's age: facts the
 		// sources never give. A sentence that shares the question's

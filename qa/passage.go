@@ -66,6 +66,9 @@ type Quote struct {
 	// Coverage is the IDF share of the question's content the sentence
 	// has, 0..1.
 	Coverage float64
+	// Ordinal, when not 0, says that Answer is the item of a list at that
+	// position (1-based), or every item (OrdinalAll), joined by "；".
+	Ordinal int
 }
 
 // Source is a text the passage tier quotes: the newsletter, or a staff
@@ -96,6 +99,7 @@ type passageIndex struct {
 	maxIDF  float64
 	// bySource[src][idx] is the global sentence id.
 	bySource [][]int32
+	enums    []enumeration
 }
 
 // clauseDelims cut a sentence into clauses.
@@ -139,6 +143,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ix.idf[k] = idf(n, float64(d))
 	}
 	ix.maxIDF = idf(n, 1)
+	ix.enums = ix.findEnumerations()
 	return ix
 }
 
