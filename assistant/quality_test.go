@@ -387,7 +387,7 @@ func TestRepliesAreTraceable(t *testing.T) {
 	}
 
 	var qs []string
-	for _, path := range []string{"../qa/testdata/dev.json", "../qa/testdata/dev2.json", "../qa/testdata/heldout-own.json"} {
+	for _, path := range []string{"../qa/testdata/dev.json", "../qa/testdata/dev2.json", "../qa/testdata/heldout-own.json", "../qa/testdata/kinds.json"} {
 		cases, err := qatest.Load(path)
 		if err != nil {
 			t.Fatal(err)

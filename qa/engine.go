@@ -571,22 +571,58 @@ func (e *Engine) decide(q query, r *Result) {
 	}
 	toks := ix.passageQuery(q)
 	wantLetter := hasAny(q, letterCues)
-	if (qt == QStart || qt == QEnd) && (wantLetter || hasAny(q, articleCues)) {
-		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd); ok {
+	if qt == QTitle {
+		if s, ok := ix.title(); ok {
 			quote := ix.quote(s, qt, toks, 1, 1)
 			r.Quote = &quote
 			return
 		}
 	}
+	if (qt == QStart || qt == QEnd) && (wantLetter || hasAny(q, articleCues)) {
+		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd); ok {
+			quote := ix.quote(s, qt, toks, 1, 1)
+			if n, ok := ix.next(s); ok && qt == QStart && strings.HasSuffix(quote.Text, "：") {
+				// The salutation and the first sentence: 信的开头 is both.
+				quote.Text += ix.sents[n].text
+			}
+			r.Quote = &quote
+			return
+		}
+	}
 	oneTerm := len(toks) == 1 && len(e.termHits(q, nil)) > 0
-	s, cov, ok := ix.best(toks, wantLetter, oneTerm)
+	s, cov, ok := ix.best(toks, wantLetter, oneTerm, qt)
+	nb, wcov, windowed := int32(-1), 0.0, false
+	if qt != QNext && qt != QPrev && qt != QComplete {
+		nb, wcov, windowed = ix.window(s, toks, cov)
+	}
+	if windowed {
+		ok, cov = true, wcov
+	}
 	if ok {
 		quote := ix.quote(s, qt, toks, countWanted(q), cov)
+		if windowed {
+			other := ix.quote(nb, qt, toks, 1, cov)
+			if nb < s {
+				quote.Text = other.Text + quote.Text
+			} else {
+				quote.Text += other.Text
+			}
+		}
 		use := false
 		switch {
 		case (qt == QWho || qt == QWhen || qt == QCount) && !carries(quote.Text, qt):
 			// 一共有多少个居民区: a sentence without a figure does not
-			// answer how many.
+			// answer how many; 具体哪天印发的 is not answered by 日前. If
+			// the entry has no such fact either, the resident is told
+			// the sources do not give it, with what they do say.
+			if en == nil && e.inDomain(q, cov) || en != nil && !en.smallTalk && !carries(en.answer, qt) &&
+				!(en.project && (qt != QWho || r.Intent != IntentAbout)) {
+				r.Missing, r.Quote = qt, &quote
+				return
+			}
+		case qt == QWhy && en != nil && !carries(quote.Text, QWhy):
+			// 开展这个活动的目的是什么: a sentence that only shares the
+			// words (开展, 活动) does not say what for; the entry may.
 		case en == nil:
 			use = true
 		case en.project && r.Intent != IntentAbout:
@@ -609,7 +645,7 @@ func (e *Engine) decide(q query, r *Result) {
 		}
 	}
 	if en != nil {
-		if !en.project && (qt == QWho || qt == QWhen) && !carries(en.answer, qt) {
+		if (!en.project || qt == QWho && r.Intent == IntentAbout) && (qt == QWho || qt == QWhen) && !carries(en.answer, qt) {
 			r.Missing = qt
 		}
 		return

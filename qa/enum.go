@@ -428,6 +428,9 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		answers = append(answers, it.text)
 	}
 	qt.Answer = strings.Join(answers, "；")
+	if o.n == OrdinalAll {
+		qt.Items = answers
+	}
 	// The item is the answer, in the source's words; the rest of the list
 	// is not repeated.
 	qt.Text = qt.Answer

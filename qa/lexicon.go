@@ -162,6 +162,8 @@ var ourPlaces = []string{"张庙", "宝山", "泗塘", "蕰藻浜", "宝山区",
 var localWords = []string{
 	"街道", "居委", "居委会", "居民区", "社区", "小区", "楼道", "楼里", "楼下", "楼上", "办事处", "党工委",
 	"书记", "党员", "简报", "工作人员", "村委", "物业", "业委会", "弄堂", "新村", "一村", "二村",
+	// The page's own texts.
+	"新年信", "这封信", "那封信", "新年致辞", "贺信", "实施方案",
 }
 
 // foreignPlaces name other cities and districts: a question about one of
@@ -219,11 +221,17 @@ var (
 // positionCues ask for where a part of the source begins or ends (信的末尾
 // 落款是谁); sectionCues name the letter.
 var (
-	endCues     = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署"}
-	startCues   = []string{"开头", "第一句", "开篇", "称呼"}
-	titleCues   = []string{"标题", "大标题", "主标题", "题目", "标题是", "头版标题", "通栏标题"}
-	letterCues  = []string{"新年信", "信里", "信中", "信的", "这封信", "那封信", "信末", "致辞", "新年致辞", "贺信", "一封信", "公开信", "信开头", "信"}
-	articleCues = []string{"简报里", "简报上", "文章里", "通知里"}
+	endCues   = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署"}
+	startCues = []string{"开头", "第一句", "开篇", "称呼"}
+	titleCues = []string{"标题", "大标题", "主标题", "题目", "标题是", "头版标题", "通栏标题"}
+	// otherTextCues name a text of the page other than the page: 通知的标题
+	// is the notice's name, not the page's title.
+	otherTextCues = []string{"通知", "方案", "信", "文件"}
+	// authorCues ask who wrote a text, addresseeCues whom it is written to.
+	authorCues    = []string{"写的", "谁写", "发的", "谁发", "出的", "署的名", "署名", "落款", "以谁的名义", "名义"}
+	addresseeCues = []string{"写给谁", "给谁写", "写给", "致谁", "对谁说", "给谁的"}
+	letterCues    = []string{"新年信", "信里", "信中", "信的", "这封信", "那封信", "信末", "致辞", "新年致辞", "贺信", "一封信", "公开信", "信开头", "信"}
+	articleCues   = []string{"简报里", "简报上", "文章里", "通知里"}
 )
 
 // englishGlossary folds English words residents mix into a question, or
@@ -363,11 +371,11 @@ func pinyinQuestionWords() []string {
 // Question types: what kind of fact a question asks for. A reply should
 // carry that kind of fact; see QType.
 var (
-	whoCues   = []string{"谁", "哪位", "哪些人", "什么人", "啥人", "哪个部门", "哪个单位", "哪个领导", "哪位领导", "由谁", "什么职务", "啥职务", "什么身份"}
+	whoCues   = []string{"谁", "哪位", "哪家", "哪个公司", "哪家公司", "哪家单位", "什么单位", "哪个施工单位", "哪些人", "什么人", "啥人", "哪个部门", "哪个单位", "哪个领导", "哪位领导", "由谁", "什么职务", "啥职务", "什么身份"}
 	whenCues  = []string{"哪天", "哪一天", "几月几号", "几月几日", "几号", "几月", "哪年", "哪一年", "什么时候", "啥时候", "何时", "什么日子", "日期", "什么时间"}
 	countCues = []string{"多少", "几个", "几项", "几条", "几大", "几点", "几种", "几位"}
 	whichCues = []string{"哪些", "哪几", "哪两", "哪三", "哪四", "哪五", "哪六", "哪个", "哪项", "哪条", "哪一项", "哪一条", "哪方面", "哪块", "那块"}
-	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么"}
+	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么", "图啥", "图个啥", "为了啥", "为了什么", "是为了", "干什么用", "有什么用意", "用意"}
 	whatCues  = []string{"是什么", "是啥", "叫什么", "叫啥", "什么意思", "啥意思", "指什么", "指的是"}
 )
 
@@ -387,8 +395,10 @@ var passageFillers = []string{
 	"里头", "里面", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
 	"当时", "担任", "职务", "身份", "什么官", "形容", "描述", "评价", "怎么说", "咋说", "咋讲",
 	"之后", "以后", "然后", "接着",
+	// An anchor on a point of a list: 按下快进键那条说….
+	"那条", "那一条", "这条", "这一条", "那点", "那一点", "这一点", "那项", "那一项", "那段", "这段", "那句话", "那一句",
 }
 
 // functionChars glue words together; a question bigram with one of them
 // (感谢完, 之后又) is mostly the resident's own phrasing and weighs half.
-const functionChars = "的了在是有和与及也都还就才又把被给跟对向从让之其而些这那完后着过"
+const functionChars = "的了在是有和与及也都还就才又把被给跟对向从让之其而些这那完后着过说要"
