@@ -559,7 +559,7 @@ var (
 	// purposeFact is a clause that says what something is for: 为深入贯彻
 	// 落实…, 以优异成绩庆祝…, 加快建设…, 切实让群众得实惠.
 	purposeFact = regexp.MustCompile(`(^|[，。；：“])(为了|为[^什何啥]|以[^学干]|旨在|目的是|确保|切实让|让|助力|加快|着力|力争|全面营造|凝聚)`)
-	countFact = regexp.MustCompile(`[0-9]+|[一二三四五六七八九十百两]+(个|项|条|大|周年|户|栋|年|位|件|点|支)`)
+	countFact   = regexp.MustCompile(`[0-9]+|[一二三四五六七八九十百两]+(个|项|条|大|周年|户|栋|年|位|件|点|支)`)
 )
 
 // carries reports whether text has the kind of fact t asks for. Types that
