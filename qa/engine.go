@@ -293,6 +293,14 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 		}
 		add(en, d)
 	}
+	names := map[string]string{}
+	for _, p := range kb.Projects {
+		names[p.ID] = p.Name
+	}
+	for _, rec := range kb.Records {
+		// Notes staff posted about projects: quotable, with their date.
+		sources = append(sources, Source{Label: RecordLabel(names[rec.Project], rec.Date), Staff: true, Text: content.ParseSource(rec.Text)})
+	}
 	for _, p := range kb.Projects {
 		h := kb.ProjectHints[p.ID]
 		d := doc{texts: append([]string{p.Name}, h.Questions...)}
@@ -432,6 +440,15 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 // (YYYY-MM-DD).
 func StaffLabel(date string) string { return "街道工作人员答复（" + date + "）" }
 
+// RecordLabel is how a reply attributes a note staff posted about a
+// project on date (YYYY-MM-DD).
+func RecordLabel(project, date string) string {
+	if project == "" {
+		return "街道工作人员发布的项目动态（" + date + "）"
+	}
+	return "街道工作人员发布的「" + project + "」项目动态（" + date + "）"
+}
+
 // mentions counts the entries whose text contains t. Only the entries that
 // contain t's rarest character pair are searched.
 func (e *Engine) mentions(t string, docText []string, pairs map[uint64][]int32) int {
@@ -558,8 +575,13 @@ func (e *Engine) decide(q query, r *Result) {
 	}
 	if r.Detail != "" {
 		// A price, a place, a phone number, someone's age: facts the
-		// sources never give. A sentence that shares the question's
+		// newsletter never gives. A sentence that shares the question's
 		// other words does not answer it; the caller says it is unknown.
+		// A note staff posted may give it (意见征询会在小区广场开).
+		if quote, ok := e.staffQuote(q, qt); ok {
+			r.Quote = &quote
+			return
+		}
 		if en == nil {
 			if hasAny(q, offTopicCues) || !e.inDomain(q, 0) {
 				r.OffTopic = true
@@ -655,6 +677,22 @@ func (e *Engine) decide(q query, r *Result) {
 	} else {
 		r.Unknown = true
 	}
+}
+
+// minStaffDetailCoverage is how much of a detail question a staff
+// record's sentence must cover to answer it.
+const minStaffDetailCoverage = 0.6
+
+// staffQuote answers a detail question from a staff-written source, if
+// one fits it best and well.
+func (e *Engine) staffQuote(q query, qt QType) (Quote, bool) {
+	ix := e.passages
+	toks := ix.passageQuery(q)
+	s, cov, ok := ix.best(toks, false, false, qt)
+	if !ok || cov < minStaffDetailCoverage || !ix.sources[ix.sents[s].src].Staff {
+		return Quote{}, false
+	}
+	return ix.quote(s, qt, toks, 1, cov), true
 }
 
 // inDomain reports whether a question nothing answers is still about the

@@ -1,8 +1,10 @@
 package qa
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/zhangmiao/communitybot/content"
 	"github.com/zhangmiao/communitybot/qa/qatest"
 )
 
@@ -41,4 +43,30 @@ func ticketed(r Result) bool {
 		return false
 	}
 	return r.Unknown || r.Request || r.Missing != QAny || r.Detail != "" && r.Quote == nil
+}
+
+// TestStaffRecordsAreQuoted: a note staff posted about a project is a
+// source the passage tier quotes, with the note's date, even for a detail
+// question (where) that the newsletter never answers.
+func TestStaffRecordsAreQuoted(t *testing.T) {
+	kb, err := content.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "加梯意见征询会在哪里开"
+	e, err := New(kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Match(q, Context{}); r.Quote != nil {
+		t.Fatalf("without the note, Match(%q) quotes %+v", q, r.Quote)
+	}
+	kb.Records = append(kb.Records, content.Record{Project: "elevator", Date: "2025-03-01", Text: "本周六上午在小区广场召开加梯意见征询会。"})
+	if e, err = New(kb); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Match(q, Context{})
+	if r.Quote == nil || !r.Quote.Staff || r.Quote.Source != RecordLabel("电梯加装", "2025-03-01") || !strings.Contains(r.Quote.Text, "小区广场") {
+		t.Fatalf("Match(%q) = %+v, want the note quoted", q, r.Quote)
+	}
 }
