@@ -582,6 +582,12 @@ func (e *Engine) decide(q query, r *Result) {
 			r.Quote = &quote
 			return
 		}
+		if en != nil && e.isHelp(en.id) && hasAny(q, numberCues) {
+			// 居委会的电话是多少: the topic about reaching staff has no
+			// numbers; staff do.
+			*r = Result{Unknown: true, QType: qt, Detail: r.Detail}
+			return
+		}
 		if en == nil {
 			if hasAny(q, offTopicCues) || !e.inDomain(q, 0) {
 				r.OffTopic = true

@@ -267,6 +267,7 @@ var notListOrdinals = []string{"名", "次", "届", "季", "年", "天", "期", 
 type ordinal struct {
 	n        int  // 1-based, or OrdinalAll / OrdinalLast
 	points   bool // 条/点: points of a speech rather than names of a list
+	lead     bool // the question starts with the point's own marker (一是…)
 	from, to int  // rune span of the ordinal phrase in the question
 }
 
@@ -327,7 +328,7 @@ func detectOrdinal(q query) (ordinal, bool) {
 		return ordinal{n: 1, points: cls == "条" || cls == "点", from: byteToRune(m[0]), to: byteToRune(m[1])}, true
 	}
 	if m := leadMarkRe.FindStringSubmatchIndex(q.text); m != nil {
-		return ordinal{n: cnDigit([]rune(q.text[m[2]:m[3]])[0]), points: true, from: 0, to: byteToRune(m[1])}, true
+		return ordinal{n: cnDigit([]rune(q.text[m[2]:m[3]])[0]), points: true, lead: true, from: 0, to: byteToRune(m[1])}, true
 	}
 	return ordinal{}, false
 }
@@ -356,6 +357,11 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 	var norm float64
 	for _, t := range toks {
 		norm += t.w
+	}
+	if o.lead && norm > 0 {
+		// 二是抓好民心工程那段，要激发什么动力: the marker anchors the
+		// question on a point; what it asks is in the point's sentences.
+		return Quote{}, false
 	}
 	best, bestScore := -1, 0.0
 	for i, e := range ix.enums {

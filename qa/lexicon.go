@@ -134,6 +134,9 @@ const (
 	DetailImpact    Detail = "impact"    // 停电多久, 要不要封路
 )
 
+// numberCues ask for a number or an address to reach someone by.
+var numberCues = []string{"电话", "号码", "手机号", "微信", "邮箱", "热线", "联系方式", "地址"}
+
 // detailMasks contain a detail cue but ask something else: 放在哪个园区
 // asks which park, not where it is.
 var detailMasks = []string{"在哪个", "在哪一个", "在哪些", "在哪几个"}
@@ -214,8 +217,9 @@ var (
 		"后头接", "后头跟", "后头还跟着", "后面还跟着", "后面还有", "后头", "后面", "接下来是", "接着是",
 		"跟着的", "接的", "跟的", "然后是",
 	}
-	prevCues     = []string{"上一句", "上句", "前一句", "前半句", "前面一句", "前面是", "前头"}
-	completeCues = []string{"后半截", "后半部分", "补全", "补上", "补完", "补齐", "原话", "原文", "怎么说的", "咋讲的", "怎么讲的", "咋说的", "记不全", "记不清"}
+	explicitNextCues = []string{"下一句", "下句", "后半句", "后面一句", "后面是", "后面跟", "后面接", "接下来是"}
+	prevCues         = []string{"上一句", "上句", "前一句", "前半句", "前面一句", "前面是", "前头"}
+	completeCues     = []string{"后半截", "后半部分", "补全", "补上", "补完", "补齐", "原话", "原文", "怎么说的", "咋讲的", "怎么讲的", "咋说的", "记不全", "记不清"}
 )
 
 // positionCues ask for where a part of the source begins or ends (信的末尾
@@ -305,6 +309,13 @@ var englishGlossary = map[string]string{
 	"five zhangmiaos": "五个张庙", "five zhangmiao": "五个张庙", "point": "点", "points": "点", "three points": "三点",
 	"compare": "比", "catch up": "赶", "surpass": "超", "year": "年", "review": "回顾", "achievement": "成效", "result": "成效",
 	"thank": "感谢", "thanks to": "感谢", "respect": "敬意", "work": "工作", "goals": "目标",
+	"happen": "", "happened": "", "happens": "", "achieve": "", "achieved": "", "accomplished": "", "ask for": "要求",
+	"asked for": "要求", "asked": "要求", "propose": "提出", "proposed": "提出", "put forward": "提出", "raise": "提出",
+	"raised": "提出", "plan to": "", "planned": "", "going to": "", "will be": "", "held": "召开", "hold": "召开",
+	"organize": "组织", "organized": "组织", "organise": "组织", "organised": "组织", "build": "建设", "built": "建设",
+	"building": "建设", "construction": "建设", "develop": "发展", "development": "开发建设", "promote": "推进",
+	"people's livelihood": "民心工程", "peoples livelihood": "民心工程", "livelihood": "民心工程", "livelihood projects": "民心工程",
+	"mission": "使命", "spirit": "精神", "meaning of": "意思", "introduce": "介绍", "introduction": "介绍", "overview": "介绍",
 }
 
 // glossary returns englishGlossary with spaces removed from the keys and

@@ -776,12 +776,13 @@ func detectQType(q query) QType {
 	switch {
 	case has(completeCues):
 		return QComplete
+	case has(endCues) && !has(explicitNextCues):
+		// 最后一句 holds 后一句: the end, not what follows.
+		return QEnd
 	case has(nextCues):
 		return QNext
 	case has(prevCues):
 		return QPrev
-	case has(endCues):
-		return QEnd
 	case has(startCues) && has(letterCues):
 		return QStart
 	case has(letterCues) && has(addresseeCues):
