@@ -158,6 +158,10 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		ans = Answer{Reply: communitybot.Reply{Text: phraseRequest}}
 	case res.OffTopic:
 		ans = Answer{Reply: communitybot.Reply{Text: phraseOffTopic}, OffTopic: true}
+	case res.Unknown:
+		// About the subdistrict, but no source says (an office's phone
+		// number): unknown, and a ticket for staff.
+		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
 	case res.NeedSubject:
 		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
 	case res.Missing != qa.QAny && (res.Quote != nil || res.ProjectID != "" || a.isSubstantive(k, res.TopicID)):

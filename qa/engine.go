@@ -116,7 +116,8 @@ type Result struct {
 	// bot covers (no ticket); Unknown that it is about the subdistrict but
 	// the sources do not say (a ticket); Request that it is a complaint or
 	// a service request (a ticket marked as such). Request may come with
-	// the entry it names.
+	// the entry it names, Unknown with the topic about reaching staff
+	// (居委会的电话是多少: that topic has no numbers).
 	OffTopic bool
 	Unknown  bool
 	Request  bool
@@ -584,8 +585,8 @@ func (e *Engine) decide(q query, r *Result) {
 		}
 		if en != nil && e.isHelp(en.id) && hasAny(q, numberCues) {
 			// 居委会的电话是多少: the topic about reaching staff has no
-			// numbers; staff do.
-			*r = Result{Unknown: true, QType: qt, Detail: r.Detail}
+			// numbers; staff do. The topic stays as what it is about.
+			r.Unknown = true
 			return
 		}
 		if en == nil {
