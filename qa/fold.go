@@ -275,6 +275,32 @@ func isPlainASCII(s string) bool {
 	return true
 }
 
+// stripToneDigits removes tone numbers from a word written zhang1miao4:
+// digits 1 to 5 after a letter, if one of them is followed by a letter
+// (so mp3 and covid19 keep theirs).
+func stripToneDigits(w string) string {
+	internal := false
+	for i := 1; i+1 < len(w); i++ {
+		if w[i] >= '1' && w[i] <= '5' && isLetterByte(w[i-1]) && isLetterByte(w[i+1]) {
+			internal = true
+			break
+		}
+	}
+	if !internal {
+		return w
+	}
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		if w[i] >= '1' && w[i] <= '5' && i > 0 && isLetterByte(w[i-1]) {
+			continue
+		}
+		b.WriteByte(w[i])
+	}
+	return b.String()
+}
+
+func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' }
+
 // readPhrase reads one phrase of Latin words; it returns the phrase
 // unchanged (spaces dropped) when nothing in it is known.
 func (v *vocabulary) readPhrase(phrase string) string {
@@ -285,7 +311,7 @@ func (v *vocabulary) readPhrase(phrase string) string {
 	var joined strings.Builder
 	bounds := []int{0}
 	for _, w := range words {
-		joined.WriteString(plainLatin(w))
+		joined.WriteString(stripToneDigits(plainLatin(w)))
 		bounds = append(bounds, joined.Len())
 	}
 	text := joined.String()
@@ -311,7 +337,6 @@ const (
 	costParticle   = 2.0
 	costSyllable   = 3.0
 	costKeepWord   = 4.0
-	costToneDigit  = 0.05
 	maxLatinTokens = 64
 )
 
@@ -362,9 +387,6 @@ func (v *vocabulary) latinDP(text string, bounds []int, pinyin bool) (string, bo
 			j := nextBound[i+1]
 			w := text[i:j]
 			relax(i, j, costKeepWord, w, false, false)
-		}
-		if pinyin && i > 0 && !isBound[i] && text[i] >= '1' && text[i] <= '5' {
-			relax(i, i+1, costToneDigit, "", false, false) // a tone number: zhang1miao4
 		}
 		for l := 1; l <= v.maxLatin && i+l <= n; l++ {
 			lw, ok := v.latin[text[i:i+l]]

@@ -300,6 +300,8 @@ var englishGlossary = map[string]string{
 	"elderly care": "养老", "elderly": "养老", "aged care": "养老", "old age care": "养老", "senior care": "养老", "care": "",
 	"cable": "线", "wire": "线", "line": "线", "overhead": "架空", "overhead cables": "架空线", "overhead lines": "架空线",
 	"overhead wires": "架空线", "underground": "入地", "buried": "入地", "burying": "入地", "cables underground": "架空线入地",
+	"overhead cables underground": "架空线入地", "overhead lines underground": "架空线入地", "underground cables": "架空线入地",
+	"burying overhead cables": "架空线入地", "cable burying": "架空线入地",
 	"garbage": "垃圾", "waste": "垃圾", "trash": "垃圾", "sorting": "分类", "classification": "分类", "garbage sorting": "垃圾分类",
 	"epidemic": "疫情", "pandemic": "疫情", "covid": "新冠", "coronavirus": "新冠",
 	"innovation": "创新", "science": "科创", "technology": "科创", "tech": "科创", "hub": "主阵地", "center": "中心", "centre": "中心",
