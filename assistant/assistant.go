@@ -158,8 +158,17 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		ans = Answer{Reply: communitybot.Reply{Text: phraseRequest}}
 	case res.OffTopic:
 		ans = Answer{Reply: communitybot.Reply{Text: phraseOffTopic}, OffTopic: true}
+	case res.Unknown:
+		// About the subdistrict, but no source says (an office's phone
+		// number): unknown, and a ticket for staff.
+		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
 	case res.NeedSubject:
 		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
+	case res.Missing != qa.QAny && (res.Quote != nil || res.ProjectID != "" || a.isSubstantive(k, res.TopicID)):
+		// 具体哪天印发的 when the page only says 日前, 是哪个部门评的:
+		// the kind of fact asked is not given; say so, show what is, and
+		// hand the question to staff.
+		ans = Answer{Reply: a.missingReply(k, res), TopicID: res.TopicID, ProjectID: res.ProjectID}
 	case res.Quote != nil:
 		ans = Answer{Reply: a.quoteReply(k, res), Answered: true, TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
 	case res.TopicID != "" && a.isStaffAnswer(k, res.TopicID):
@@ -180,10 +189,6 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		// 什么时候完成 after 五个张庙: a topic has no schedule or progress.
 		t, _ := k.kb.Topic(res.TopicID)
 		ans = Answer{Reply: a.whichProject(ctx, k, t.Title, res.Intent), Answered: true, TopicID: res.TopicID, FollowUp: true}
-	case res.TopicID != "" && res.Missing != qa.QAny && a.isSubstantive(k, res.TopicID):
-		// 是哪个部门评的: the topic is right but says nothing of who.
-		t, _ := k.kb.Topic(res.TopicID)
-		ans = Answer{Reply: a.missingReply(k, t, res.Missing), TopicID: t.ID}
 	case res.TopicID != "":
 		t, ok := k.kb.Topic(res.TopicID)
 		if !ok {
@@ -274,15 +279,35 @@ func (a *Assistant) isStaffAnswer(k *knowledge, id string) bool {
 
 // missingLabels name the kind of fact a question asked for.
 var missingLabels = map[qa.QType]string{
-	qa.QWho:  "具体是谁（哪位、哪个部门）",
-	qa.QWhen: "具体的日期",
+	qa.QWho:   "具体是谁（哪位、哪个部门）",
+	qa.QWhen:  "具体的日期",
+	qa.QCount: "具体的数字",
 }
 
-// missingReply says that the topic does not give the kind of fact asked
-// for, then what it does say.
-func (a *Assistant) missingReply(k *knowledge, t content.Topic, m qa.QType) communitybot.Reply {
-	text := fmt.Sprintf(phraseMissing, missingLabels[m]) + "\n\n" + a.topicReply(k, t).Text
-	return communitybot.Reply{Text: text, Buttons: a.relatedButtons(k, t.Related)}
+// missingReply says that the sources do not give the kind of fact asked
+// for, then what they do say: the quote, the topic or the project's
+// description.
+func (a *Assistant) missingReply(k *knowledge, res qa.Result) communitybot.Reply {
+	text := fmt.Sprintf(phraseMissing, missingLabels[res.Missing])
+	var buttons [][]communitybot.Button
+	switch t, isTopic := k.kb.Topic(res.TopicID); {
+	case res.Quote != nil:
+		text += "\n\n" + fmt.Sprintf(phraseQuote, html.EscapeString(res.Quote.Source), html.EscapeString(res.Quote.Text))
+		if res.ProjectID != "" {
+			buttons = a.relatedButtons(k, []string{res.ProjectID})
+		} else if isTopic && !t.SmallTalk {
+			buttons = a.relatedButtons(k, []string{t.ID})
+		}
+	case isTopic:
+		text += "\n\n" + a.topicReply(k, t).Text
+		buttons = a.relatedButtons(k, t.Related)
+	default:
+		if p, ok := k.kb.Project(res.ProjectID); ok {
+			text += "\n\n" + fmt.Sprintf(phraseDetailIntro, html.EscapeString(p.Summary))
+			buttons = a.relatedButtons(k, []string{p.ID})
+		}
+	}
+	return communitybot.Reply{Text: text, Buttons: buttons}
 }
 
 // quoteReply answers with words of a source, attributed: the newsletter
@@ -296,7 +321,17 @@ func (a *Assistant) quoteReply(k *knowledge, res qa.Result) communitybot.Reply {
 	case q.Answer != "" && res.QType == qa.QPrev:
 		b.WriteString(fmt.Sprintf(phraseQuotePrev, html.EscapeString(q.Answer)) + "\n\n")
 	}
-	b.WriteString(fmt.Sprintf(phraseQuote, html.EscapeString(q.Source), html.EscapeString(q.Text)))
+	switch {
+	case q.Ordinal == qa.OrdinalAll:
+		b.WriteString(fmt.Sprintf(phraseOrdinalAll, html.EscapeString(q.Source)))
+		for i, it := range q.Items {
+			b.WriteString("\n" + fmt.Sprintf(phraseOrdinalItem, cnNumeral(i+1), html.EscapeString(it)))
+		}
+	case q.Ordinal > 0:
+		b.WriteString(fmt.Sprintf(phraseOrdinal, cnNumeral(q.Ordinal), html.EscapeString(q.Answer), html.EscapeString(q.Source)))
+	default:
+		b.WriteString(fmt.Sprintf(phraseQuote, html.EscapeString(q.Source), html.EscapeString(q.Text)))
+	}
 	var buttons [][]communitybot.Button
 	switch {
 	case res.ProjectID != "":
@@ -490,6 +525,22 @@ func (a *Assistant) menuButtons(k *knowledge) [][]communitybot.Button {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// cnNumeral writes 1..99 as a Chinese numeral (第四项).
+func cnNumeral(n int) string {
+	digits := []string{"", "一", "二", "三", "四", "五", "六", "七", "八", "九"}
+	switch {
+	case n <= 0 || n >= 100:
+		return fmt.Sprint(n)
+	case n < 10:
+		return digits[n]
+	case n == 10:
+		return "十"
+	case n < 20:
+		return "十" + digits[n%10]
+	}
+	return digits[n/10] + "十" + digits[n%10]
 }
 
 func truncateRunes(s string, n int) string {

@@ -20,10 +20,13 @@ const (
 	phraseDetailIntro = "简报里的介绍：%s"
 	phraseMissing     = "抱歉，简报里没有写明%s，我不能随意回答。简报里相关的内容是："
 
-	phraseQuoteNext  = "下一句是：<b>%s</b>"
-	phraseQuotePrev  = "前一句是：<b>%s</b>"
-	phraseQuote      = "<b>%s</b>：「%s」"
-	phraseStaffTitle = "<b>%s</b>\n%s：\n%s"
+	phraseQuoteNext   = "下一句是：<b>%s</b>"
+	phraseQuotePrev   = "前一句是：<b>%s</b>"
+	phraseQuote       = "<b>%s</b>：「%s」"
+	phraseOrdinal     = "第%s项是：<b>%s</b>（%s）"
+	phraseOrdinalAll  = "%s里分别是："
+	phraseOrdinalItem = "第%s项：<b>%s</b>"
+	phraseStaffTitle  = "<b>%s</b>\n%s：\n%s"
 
 	phraseWhichProjectTopic = "简报里没有「%s」的%s。"
 	phraseWhichProject      = "您想了解哪个项目的%s？请点下面的项目，或直接说项目名称，例如“电梯加装%s”。"
@@ -52,7 +55,7 @@ const (
 var phrases = []string{
 	phraseOffTopic, phraseUnknown, phraseRequest, phraseTicket, phraseRequestTicket, phraseNotRecorded,
 	phraseRecorded, phraseDetail, phraseDetailIntro, phraseMissing, phraseQuoteNext, phraseQuotePrev,
-	phraseQuote, phraseStaffTitle, phraseWhichProjectTopic, phraseWhichProject, phrasePrompt,
+	phraseQuote, phraseOrdinal, phraseOrdinalAll, phraseOrdinalItem, phraseStaffTitle, phraseWhichProjectTopic, phraseWhichProject, phrasePrompt,
 	phraseStaleStatus, phraseSeedStatus, phraseStatus, phraseProgress, phraseNoProgress, phraseDone,
 	phrasePaused, phrasePlanning, phraseSchedule, phraseCardStatus, phraseCardProgress, phraseCardNoProg,
 	phraseCardSeed, phraseCardUpdated, phraseCardNote, phraseCardStale, phraseProjectUnread,

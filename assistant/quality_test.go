@@ -387,7 +387,7 @@ func TestRepliesAreTraceable(t *testing.T) {
 	}
 
 	var qs []string
-	for _, path := range []string{"../qa/testdata/dev.json", "../qa/testdata/dev2.json", "../qa/testdata/heldout-own.json"} {
+	for _, path := range []string{"../qa/testdata/dev.json", "../qa/testdata/dev2.json", "../qa/testdata/heldout-own.json", "../qa/testdata/kinds.json", "../qa/testdata/kinds-fresh.json"} {
 		cases, err := qatest.Load(path)
 		if err != nil {
 			t.Fatal(err)
@@ -483,3 +483,35 @@ func squash(s string) string {
 }
 
 var _ = fmt.Sprint
+
+// TestKindsThroughAsk runs qa/testdata/kinds.json and kinds-fresh.json
+// through Ask: the reply and whether a ticket was made.
+func TestKindsThroughAsk(t *testing.T) {
+	for _, path := range []string{"../qa/testdata/kinds.json", "../qa/testdata/kinds-fresh.json"} {
+		t.Run(path, func(t *testing.T) {
+			cases, err := qatest.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, esc := newEscalating(t)
+			passed := 0
+			for i, c := range cases {
+				before := esc.count()
+				ans, err := a.Ask(context.Background(), int64(8200+i), int64(8200+i), c.Q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				why := c.Check(plain(ans.Reply.Text))
+				if why == "" {
+					why = c.CheckTicket(esc.count() > before)
+				}
+				if why != "" {
+					t.Errorf("%s: Ask(%q): %s\n%s", c.ID, c.Q, why, plain(ans.Reply.Text))
+					continue
+				}
+				passed++
+			}
+			t.Logf("%s through Ask: %d/%d", path, passed, len(cases))
+		})
+	}
+}

@@ -38,7 +38,7 @@ func TestUnanswerableQuestionDuringOutage(t *testing.T) {
 	})
 
 	srv.Stop()
-	r := e.ask(chat, u, "居委会几点上班")
+	r := e.ask(chat, u, "街道办事处的电话是多少")
 	mustContain(t, "unanswerable during the outage", r.PlainText, "抱歉", "暂时无法把您的问题转交给街道工作人员", "稍后再发送一次")
 	for _, promise := range []string{"Q-0", "已转交街道工作人员", "问题编号"} {
 		if containsAny(r.PlainText, promise) {
@@ -52,6 +52,6 @@ func TestUnanswerableQuestionDuringOutage(t *testing.T) {
 		t.Fatalf("a ticket exists for a question the resident was told to send again: %v", err)
 	}
 	eventually(t, func() bool {
-		return containsAny(e.ask(chat, u, "居委会几点上班").PlainText, "问题编号 Q-0001")
+		return containsAny(e.ask(chat, u, "街道办事处的电话是多少").PlainText, "问题编号 Q-0001")
 	})
 }

@@ -21,7 +21,7 @@ func TestOnlyARecordedTicketPostRelays(t *testing.T) {
 	e := newStaffEnv(t)
 	ctx := context.Background()
 	u := resident()
-	mustContain(t, "fallback", e.ask(tgtest.PrivateChat(u), u, "居委会几点上班").PlainText, "Q-0001")
+	mustContain(t, "fallback", e.ask(tgtest.PrivateChat(u), u, "街道办事处的电话是多少").PlainText, "Q-0001")
 	post := e.waitTicketPost(1)
 	residentMsgs := len(e.api.Sent(u.ID))
 
@@ -68,7 +68,7 @@ func TestReplyBeforeThePostIsRecorded(t *testing.T) {
 	ctx := context.Background()
 	e.api.SetBlocked(e.staffChat.ID, true) // the desk cannot post: the test plays its part
 	u := resident()
-	mustContain(t, "fallback", e.ask(tgtest.PrivateChat(u), u, "居委会几点上班").PlainText, "Q-0001")
+	mustContain(t, "fallback", e.ask(tgtest.PrivateChat(u), u, "街道办事处的电话是多少").PlainText, "Q-0001")
 	eventually(t, func() bool { // the desk tried and gave the ticket back
 		nos, err := e.store.ClaimUnposted(ctx, 1, time.Minute)
 		return err == nil && len(nos) == 1
@@ -77,7 +77,7 @@ func TestReplyBeforeThePostIsRecorded(t *testing.T) {
 	// desk's sendMessage and its record.
 	bot := e.api.Bot()
 	const postID = 424242
-	header := "🆕 居民提问 Q-0001\n来自：私聊（用户 1），刚刚\n\n居委会几点上班"
+	header := "🆕 居民提问 Q-0001\n来自：私聊（用户 1），刚刚\n\n街道办事处的电话是多少"
 	reply := func(id int) {
 		e.api.InjectUpdate(models.Update{Message: &models.Message{
 			ID: id, Chat: models.Chat{ID: e.staffChat.ID, Type: models.ChatTypeSupergroup, Title: e.staffChat.Title},

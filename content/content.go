@@ -82,6 +82,18 @@ type KnowledgeBase struct {
 	// Study is the party-study bank (每日学习): items in the order members
 	// get them.
 	Study []StudyItem
+
+	// Records are the notes staff posted about projects (/setstatus,
+	// /projectnote), filled in from storage when the Q&A is built: the Q&A
+	// quotes them, attributed with their date. The content file has none.
+	Records []Record `yaml:"-"`
+}
+
+// Record is one note staff posted about a project.
+type Record struct {
+	Project string // project id
+	Date    string // YYYY-MM-DD, in the bot's time zone
+	Text    string
 }
 
 // Topic is one question-and-answer entry.

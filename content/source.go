@@ -34,8 +34,9 @@ type Source struct {
 // (simplified, as printed) with the layout's spaces and line breaks removed.
 type Sentence struct {
 	Text    string
-	Index   int // position in the whole source, from 0
-	Section int // index into Source.Sections
+	Index   int  // position in the whole source, from 0
+	Section int  // index into Source.Sections
+	Title   bool // the page's title line (比学赶超新征程　扬帆起航再出发)
 }
 
 // Section is a part of a source with its own beginning and end: the
@@ -78,6 +79,7 @@ func ParseSource(raw string) *Source {
 		if pi == 0 && doubled(lines[0]) {
 			cur.WriteString(undouble(lines[0]))
 			flush()
+			src.Sentences[len(src.Sentences)-1].Title = true
 			if lines = lines[1:]; len(lines) == 0 {
 				continue
 			}

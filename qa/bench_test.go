@@ -183,6 +183,33 @@ var passageQuestions = []string{
 	"我想反映一下楼道里有人堆东西",
 }
 
+// kindQuestions are of the kinds of issue 9's second round: all-pinyin,
+// mostly English, ordinals, why, a detail in the next sentence, the page
+// itself, a date the page does not give, shopping.
+var kindQuestions = []string{
+	"dang gongwei shuji shi shui",
+	"gōngzuò zhǔxiàn shì shénme",
+	"What are the four positionings of Zhangmiao?",
+	"How is the elevator installation going?",
+	"施永根讲的第三条是啥",
+	"四个定位里第二个是啥",
+	"为啥要搞比学赶超这个活动",
+	"按下快进键那条说开局起步要怎样",
+	"这期简报的大标题是什么",
+	"实施方案具体哪天印发的",
+	"双十一买哪款手机划算",
+}
+
+func BenchmarkMatchKinds(b *testing.B) {
+	_, e := mustShipped(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.Match(kindQuestions[i%len(kindQuestions)], Context{})
+		i++
+	}
+}
+
 func BenchmarkMatchPassages(b *testing.B) {
 	_, e := mustShipped(b)
 	b.ReportAllocs()
@@ -221,7 +248,7 @@ func BenchmarkMatchSynthetic10kPassages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	qs := append(append([]string(nil), passageQuestions...), benchQuestions...)
+	qs := append(append(append([]string(nil), passageQuestions...), benchQuestions...), kindQuestions...)
 	for i := 0; i < 8; i++ {
 		s := src.Sentences[len(src.Sentences)-1-i*1111].Text
 		qs = append(qs, strings.Split(s, "，")[0]+"下一句是什么")

@@ -116,7 +116,8 @@ type Result struct {
 	// bot covers (no ticket); Unknown that it is about the subdistrict but
 	// the sources do not say (a ticket); Request that it is a complaint or
 	// a service request (a ticket marked as such). Request may come with
-	// the entry it names.
+	// the entry it names, Unknown with the topic about reaching staff
+	// (居委会的电话是多少: that topic has no numbers).
 	OffTopic bool
 	Unknown  bool
 	Request  bool
@@ -155,6 +156,9 @@ const (
 	minCoverageDomain = 0.45
 	// Without any domain term the question must be mostly the entry's words.
 	minCoverageNoTerm = 0.6
+	// A status or schedule question needs less of a project's words: the
+	// cues say it is about a project.
+	minCoverageProgress = 0.3
 	// Small talk answers a greeting, not a question that contains one.
 	minCoverageSmallTalk = 0.6
 	// Extra term hits of one entry add this share of their weight; the best
@@ -290,6 +294,14 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 		}
 		add(en, d)
 	}
+	names := map[string]string{}
+	for _, p := range kb.Projects {
+		names[p.ID] = p.Name
+	}
+	for _, rec := range kb.Records {
+		// Notes staff posted about projects: quotable, with their date.
+		sources = append(sources, Source{Label: RecordLabel(names[rec.Project], rec.Date), Staff: true, Text: content.ParseSource(rec.Text)})
+	}
 	for _, p := range kb.Projects {
 		h := kb.ProjectHints[p.ID]
 		d := doc{texts: append([]string{p.Name}, h.Questions...)}
@@ -413,7 +425,14 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 		words = append(words, c)
 	}
 	slices.Sort(words) // deterministic: the first spelling of a word wins
-	e.vocab = newVocabulary(words)
+	var ascii []string
+	for t, tm := range e.terms {
+		if tm.ascii {
+			ascii = append(ascii, t)
+		}
+	}
+	slices.Sort(ascii)
+	e.vocab = newVocabulary(words, ascii, sources)
 	e.passages = newPassageIndex(sources)
 	return e, nil
 }
@@ -421,6 +440,15 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 // StaffLabel is how a reply attributes an answer staff wrote on date
 // (YYYY-MM-DD).
 func StaffLabel(date string) string { return "街道工作人员答复（" + date + "）" }
+
+// RecordLabel is how a reply attributes a note staff posted about a
+// project on date (YYYY-MM-DD).
+func RecordLabel(project, date string) string {
+	if project == "" {
+		return "街道工作人员发布的项目动态（" + date + "）"
+	}
+	return "街道工作人员发布的「" + project + "」项目动态（" + date + "）"
+}
 
 // mentions counts the entries whose text contains t. Only the entries that
 // contain t's rarest character pair are searched.
@@ -470,7 +498,7 @@ func (e *Engine) Match(question string, c Context) Result {
 	if question == "" {
 		return Result{}
 	}
-	q := newQuery(e.vocab.fold(Normalize(corrected(truncateRunes(question, MaxQuestionRunes)))))
+	q := newQuery(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes))))
 	if q.n == 0 {
 		return Result{}
 	}
@@ -521,21 +549,46 @@ func (e *Engine) decide(q query, r *Result) {
 		*r = Result{Request: true, QType: qt, TopicID: r.TopicID, ProjectID: r.ProjectID}
 		return
 	}
-	if r.NeedSubject || r.FollowUp {
-		return
-	}
 	var en *entry
 	if r.Found() {
 		en = &e.entries[e.byID[resultEntryID(*r)]]
 	}
+	ix := e.passages
+	// An ordinal may follow up on the entry just discussed (五大行动 …
+	// 第四个呢), whose answer then tells which list is meant.
+	if o, ok := detectOrdinal(q); ok && r.Detail == "" && qt != QNext && qt != QPrev && qt != QStart && qt != QEnd && qt != QComplete &&
+		!(en != nil && en.project && r.Intent != IntentAbout) {
+		// 第三条是啥, 四个定位里第二个: the item of a list at that place.
+		var atoks []uint64
+		if en != nil {
+			atoks = en.atoks
+		}
+		if quote, ok := ix.ordinalAnswer(q, o, atoks); ok {
+			r.Quote, r.NeedSubject = &quote, false
+			return
+		}
+	}
+	if r.NeedSubject || r.FollowUp {
+		return
+	}
 	if en != nil && en.staff {
 		return // a staff answer to this very question
 	}
-	ix := e.passages
 	if r.Detail != "" {
 		// A price, a place, a phone number, someone's age: facts the
-		// sources never give. A sentence that shares the question's
+		// newsletter never gives. A sentence that shares the question's
 		// other words does not answer it; the caller says it is unknown.
+		// A note staff posted may give it (意见征询会在小区广场开).
+		if quote, ok := e.staffQuote(q, qt); ok {
+			r.Quote = &quote
+			return
+		}
+		if en != nil && e.isHelp(en.id) && hasAny(q, numberCues) {
+			// 居委会的电话是多少: the topic about reaching staff has no
+			// numbers; staff do. The topic stays as what it is about.
+			r.Unknown = true
+			return
+		}
 		if en == nil {
 			if hasAny(q, offTopicCues) || !e.inDomain(q, 0) {
 				r.OffTopic = true
@@ -547,22 +600,58 @@ func (e *Engine) decide(q query, r *Result) {
 	}
 	toks := ix.passageQuery(q)
 	wantLetter := hasAny(q, letterCues)
-	if (qt == QStart || qt == QEnd) && (wantLetter || hasAny(q, articleCues)) {
-		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd); ok {
+	if qt == QTitle {
+		if s, ok := ix.title(); ok {
 			quote := ix.quote(s, qt, toks, 1, 1)
 			r.Quote = &quote
 			return
 		}
 	}
+	if (qt == QStart || qt == QEnd) && (wantLetter || hasAny(q, articleCues)) {
+		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd); ok {
+			quote := ix.quote(s, qt, toks, 1, 1)
+			if n, ok := ix.next(s); ok && qt == QStart && strings.HasSuffix(quote.Text, "：") {
+				// The salutation and the first sentence: 信的开头 is both.
+				quote.Text += ix.sents[n].text
+			}
+			r.Quote = &quote
+			return
+		}
+	}
 	oneTerm := len(toks) == 1 && len(e.termHits(q, nil)) > 0
-	s, cov, ok := ix.best(toks, wantLetter, oneTerm)
+	s, cov, ok := ix.best(toks, wantLetter, oneTerm, qt)
+	nb, wcov, windowed := int32(-1), 0.0, false
+	if qt != QNext && qt != QPrev && qt != QComplete {
+		nb, wcov, windowed = ix.window(s, toks, cov)
+	}
+	if windowed {
+		ok, cov = true, wcov
+	}
 	if ok {
 		quote := ix.quote(s, qt, toks, countWanted(q), cov)
+		if windowed {
+			other := ix.quote(nb, qt, toks, 1, cov)
+			if nb < s {
+				quote.Text = other.Text + quote.Text
+			} else {
+				quote.Text += other.Text
+			}
+		}
 		use := false
 		switch {
 		case (qt == QWho || qt == QWhen || qt == QCount) && !carries(quote.Text, qt):
 			// 一共有多少个居民区: a sentence without a figure does not
-			// answer how many.
+			// answer how many; 具体哪天印发的 is not answered by 日前. If
+			// the entry has no such fact either, the resident is told
+			// the sources do not give it, with what they do say.
+			if en == nil && e.inDomain(q, cov) || en != nil && !en.smallTalk && !carries(en.answer, qt) &&
+				!(en.project && (qt != QWho || r.Intent != IntentAbout)) {
+				r.Missing, r.Quote = qt, &quote
+				return
+			}
+		case qt == QWhy && en != nil && !carries(quote.Text, QWhy):
+			// 开展这个活动的目的是什么: a sentence that only shares the
+			// words (开展, 活动) does not say what for; the entry may.
 		case en == nil:
 			use = true
 		case en.project && r.Intent != IntentAbout:
@@ -585,7 +674,7 @@ func (e *Engine) decide(q query, r *Result) {
 		}
 	}
 	if en != nil {
-		if !en.project && (qt == QWho || qt == QWhen) && !carries(en.answer, qt) {
+		if (!en.project || qt == QWho && r.Intent == IntentAbout) && (qt == QWho || qt == QWhen) && !carries(en.answer, qt) {
 			r.Missing = qt
 		}
 		return
@@ -597,11 +686,39 @@ func (e *Engine) decide(q query, r *Result) {
 	}
 }
 
+// minStaffDetailCoverage is how much of a detail question a staff
+// record's sentence must cover to answer it.
+const minStaffDetailCoverage = 0.6
+
+// staffQuote answers a detail question from a staff-written source, if
+// one fits it best and well.
+func (e *Engine) staffQuote(q query, qt QType) (Quote, bool) {
+	ix := e.passages
+	toks := ix.passageQuery(q)
+	s, cov, ok := ix.best(toks, false, false, qt)
+	if !ok || cov < minStaffDetailCoverage || !ix.sources[ix.sents[s].src].Staff {
+		return Quote{}, false
+	}
+	return ix.quote(s, qt, toks, 1, cov), true
+}
+
 // inDomain reports whether a question nothing answers is still about the
 // subdistrict: it names one of our places or domain terms, something of
 // neighbourhood life, or shares a fair part of a source sentence (cov).
+//
+// A term counts only if it names a substantive entry: 机器人 is a keyword
+// of the topic about the bot (你是机器人吗), which makes 推荐一款扫地机器人
+// no question about the subdistrict.
 func (e *Engine) inDomain(q query, cov float64) bool {
-	return hasAny(q, ourPlaces) || hasAny(q, localWords) || len(e.termHits(q, e.synonymSpans(q))) > 0 || cov >= nearMissCoverage
+	if hasAny(q, ourPlaces) || hasAny(q, localWords) || cov >= nearMissCoverage {
+		return true
+	}
+	for _, h := range e.termHits(q, e.synonymSpans(q)) {
+		if en := e.entries[h.entry]; !en.smallTalk && !e.isHelp(en.id) {
+			return true
+		}
+	}
+	return false
 }
 
 // ClearlyOffTopic reports whether a question names a subject the bot and
@@ -609,7 +726,7 @@ func (e *Engine) inDomain(q query, cov float64) bool {
 // cannot place. /ask refuses only these; a resident who asks staff about
 // something unplaceable still gets a ticket.
 func (e *Engine) ClearlyOffTopic(question string) bool {
-	q := newQuery(e.vocab.fold(Normalize(truncateRunes(question, MaxQuestionRunes))))
+	q := newQuery(e.vocab.fold(truncateRunes(question, MaxQuestionRunes)))
 	if isRequest(q) {
 		return false
 	}
@@ -986,6 +1103,10 @@ func (e *Engine) acceptable(c candidate, a acceptance) bool {
 		return c.coverage >= need || a.onlyTerms || a.asksProgress && e.entries[c.entry].project
 	case a.domain:
 		return c.coverage >= minCoverageDomain
+	case a.asksProgress && e.entries[c.entry].project:
+		// 那个改造项目进展咋样: a status question about a word of one
+		// project's name, though the word is no term of its own.
+		return c.coverage >= minCoverageProgress
 	}
 	return c.coverage >= minCoverageNoTerm
 }

@@ -1,20 +1,30 @@
 package qa
 
 import (
+	"cmp"
+	"math"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
-// Folding brings a normalized question closer to how the knowledge and the
-// source write things, before anything is matched:
+// Folding brings a question closer to how the knowledge and the source
+// write things, before anything is matched:
 //
-//   - Latin script: a run of letters made entirely of known words becomes
-//     Chinese: pinyin spellings of domain terms and places (zhangmiao →
-//     张庙, baoshan → 宝山, sitang → 泗塘, derived from the terms
-//     themselves) and a small glossary of English words residents mix in
-//     (five actions → 五大行动, signed by → 落款, who → 谁). Normalize has
-//     removed the spaces, so a run is split greedily into known words; a
-//     run with anything unknown in it (python, excel) is left alone.
+//   - Latin script, read before Normalize removes the spaces so that word
+//     boundaries are known. A phrase of Latin words becomes Chinese by the
+//     cheapest reading of all of it (latinDP): English words of a domain
+//     glossary (positionings → 定位, five actions → 五大行动, who → 谁,
+//     plurals derived), Hanyu Pinyin with or without tones and spaces
+//     (dang gongwei shuji shi shui → 党工委书记是谁; wǔ gè zhāngmiào →
+//     五个张庙) spelled by the corpus's own words (terms, names, the
+//     sources' character n-grams) and the common question words, and
+//     the knowledge's ASCII terms kept as they are (ok, hello). A word
+//     nothing reads is kept as typed (python, excel), so an off-topic
+//     question stays off-topic.
 //   - Homophones: a span that sounds like a domain term (folded pinyin, see
 //     pinyin.go) and shares at least half of its characters with it is
 //     rewritten to the term: 四塘一村 → 泗塘一村, 施勇根 → 施永根. Two-
@@ -23,13 +33,23 @@ import (
 //     two-character term has too many innocent homophones (新馆/新冠).
 
 // vocabulary is what folding rewrites to. It is built by New from the
-// knowledge base and is read-only afterwards.
+// knowledge base and the sources, and is read-only afterwards.
 type vocabulary struct {
-	latin    map[string]string // Latin word → Chinese
+	latin    map[string]latinWord // Latin spelling (lower case, no spaces) → reading
 	maxLatin int
 	bySound  map[uint64][]vword // sound key of a word's first two characters
 	words    map[string]bool
 	maxRunes int
+}
+
+// latinWord is one way to read a Latin spelling. A spelling can have an
+// English reading and a pinyin one (he: 和); the DP tries both.
+type latinWord struct {
+	english string // glossary reading, when the spelling is an English word
+	isEng   bool
+	pinyin  string // pinyin reading: a word of the corpus or a question word
+	pyRunes int
+	keep    bool // an ASCII term of the knowledge: kept as typed
 }
 
 type vword struct {
@@ -39,17 +59,44 @@ type vword struct {
 // minHomophoneRunes is the shortest word corrected by sound, except places.
 const minHomophoneRunes = 3
 
-func newVocabulary(words []string) *vocabulary {
-	v := &vocabulary{latin: map[string]string{}, bySound: map[uint64][]vword{}, words: map[string]bool{}}
-	addLatin := func(k, han string) {
-		if _, taken := v.latin[k]; taken || k == "" {
-			return
-		}
-		v.latin[k] = han
+// Harvesting the sources' n-grams for pinyin stops after this many
+// characters: a synthetic corpus of 10,000 sentences must not make every
+// build (each /learn) slow, and the newsletter is read first.
+const maxHarvestRunes = 60000
+
+func newVocabulary(words []string, asciiTerms []string, sources []Source) *vocabulary {
+	v := &vocabulary{latin: map[string]latinWord{}, bySound: map[uint64][]vword{}, words: map[string]bool{}}
+	for k, han := range glossary() {
+		lw := v.latin[k]
+		lw.english, lw.isEng = han, true
+		v.latin[k] = lw
 		v.maxLatin = max(v.maxLatin, len(k))
 	}
-	for k, han := range englishGlossary {
-		addLatin(k, han)
+	for _, t := range asciiTerms {
+		lw := v.latin[t]
+		lw.keep = true
+		v.latin[t] = lw
+		v.maxLatin = max(v.maxLatin, len(t))
+	}
+	// Pinyin spellings, the first one added for a spelling wins: question
+	// words, then the knowledge's terms, then the sources' n-grams by
+	// frequency.
+	addPinyin := func(sp, han string) {
+		if sp == "" {
+			return
+		}
+		lw := v.latin[sp]
+		if lw.pinyin != "" {
+			return
+		}
+		lw.pinyin, lw.pyRunes = han, utf8.RuneCountInString(han)
+		v.latin[sp] = lw
+		v.maxLatin = max(v.maxLatin, len(sp))
+	}
+	for _, w := range pinyinQuestionWords() {
+		for _, sp := range allSpellings(w) {
+			addPinyin(sp, w)
+		}
 	}
 	places := map[string]bool{}
 	for _, p := range ourPlaces {
@@ -62,10 +109,8 @@ func newVocabulary(words []string) *vocabulary {
 		}
 		seen[w] = true
 		n := utf8.RuneCountInString(w)
-		if n >= 2 {
-			if sp, ok := latinSpelling(w); ok && len(sp) >= 5 {
-				addLatin(sp, w)
-			}
+		if sp, ok := latinSpelling(w); ok && n >= 2 {
+			addPinyin(sp, w)
 		}
 		v.words[w] = true
 		if n < minHomophoneRunes && !places[w] {
@@ -81,7 +126,60 @@ func newVocabulary(words []string) *vocabulary {
 		}
 		v.maxRunes = max(v.maxRunes, n)
 	}
+	grams, chars := harvest(sources)
+	for _, g := range grams {
+		if sp, ok := latinSpelling(g); ok {
+			addPinyin(sp, g)
+		}
+	}
+	// Single syllables: the particles residents type, then the source's
+	// most frequent character of each reading.
+	for sp, han := range pinyinParticles {
+		addPinyin(sp, han)
+	}
+	for _, c := range chars {
+		if sp, ok := latinSpelling(string(c)); ok {
+			addPinyin(sp, string(c))
+		}
+	}
 	return v
+}
+
+// harvest returns the sources' Han n-grams of two to four characters,
+// most frequent first, and their characters, most frequent first.
+func harvest(sources []Source) (grams []string, chars []rune) {
+	count := map[string]int{}
+	ccount := map[rune]int{}
+	budget := maxHarvestRunes
+	for _, s := range sources {
+		if s.Text == nil {
+			continue
+		}
+		for _, sn := range s.Text.Sentences {
+			if budget <= 0 {
+				break
+			}
+			for _, run := range strings.FieldsFunc(sn.Text, func(r rune) bool { return !unicode.Is(unicode.Han, r) }) {
+				rs := []rune(run)
+				budget -= len(rs)
+				for i := range rs {
+					ccount[rs[i]]++
+					for n := 2; n <= 4 && i+n <= len(rs); n++ {
+						count[string(rs[i:i+n])]++
+					}
+				}
+			}
+		}
+	}
+	for g := range count {
+		grams = append(grams, g)
+	}
+	slices.SortFunc(grams, func(a, b string) int { return cmp.Or(cmp.Compare(count[b], count[a]), cmp.Compare(a, b)) })
+	for c := range ccount {
+		chars = append(chars, c)
+	}
+	slices.SortFunc(chars, func(a, b rune) int { return cmp.Or(cmp.Compare(ccount[b], ccount[a]), cmp.Compare(a, b)) })
+	return grams, chars
 }
 
 func allHan(s string) bool {
@@ -93,71 +191,242 @@ func allHan(s string) bool {
 	return s != ""
 }
 
-// fold applies both foldings to a normalized question.
+// fold applies both foldings to a question as typed and normalizes it.
 func (v *vocabulary) fold(q string) string {
 	if v == nil {
-		return q
+		return Normalize(q)
 	}
-	return v.homophones(v.latinWords(q))
+	return v.homophones(Normalize(v.latinText(q)))
 }
 
-// latinWords replaces every run of Latin letters (and digits inside it)
-// that splits entirely into known words.
-func (v *vocabulary) latinWords(q string) string {
-	if !hasLetter(q) {
-		return q
+// maxLatinPhrase bounds the phrases read: a word salad longer than a few
+// sentences is not a question.
+const maxLatinPhrase = 200
+
+// latinText replaces every phrase of Latin words in s (letters, digits,
+// tone marks, with spaces and apostrophes between words) by its reading.
+func (v *vocabulary) latinText(s string) string {
+	if !hasASCIILetterOrMark(s) {
+		return s
 	}
+	s = norm.NFKC.String(s)
 	var b strings.Builder
-	for i := 0; i < len(q); {
-		c := q[i]
-		if !isLowerAlnum(c) {
-			_, n := utf8.DecodeRuneInString(q[i:])
-			b.WriteString(q[i : i+n])
-			i += n
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		if !isLatinRune(rs[i]) {
+			b.WriteRune(rs[i])
+			i++
 			continue
 		}
 		j := i
-		for j < len(q) && isLowerAlnum(q[j]) {
+		for j < len(rs) && (isLatinRune(rs[j]) || isLatinJoiner(rs[j]) && j+1 < len(rs) && isLatinRune(rs[j+1])) {
 			j++
 		}
-		run := q[i:j]
-		if han, ok := v.splitLatin(run); ok {
-			b.WriteString(han)
-		} else {
-			b.WriteString(run)
-		}
+		b.WriteString(v.readPhrase(string(rs[i:j])))
 		i = j
 	}
 	return b.String()
 }
 
-// maxLatinRun bounds the runs tried: a word salad longer than a sentence
-// is not a question in English.
-const maxLatinRun = 60
-
-func (v *vocabulary) splitLatin(run string) (string, bool) {
-	if len(run) > maxLatinRun || !hasLetter(run) {
-		return "", false
-	}
-	var b strings.Builder
-	for i := 0; i < len(run); {
-		l := 0
-		for n := min(v.maxLatin, len(run)-i); n >= 2; n-- {
-			if han, ok := v.latin[run[i:i+n]]; ok {
-				b.WriteString(han)
-				l = n
-				break
-			}
+func hasASCIILetterOrMark(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf && unicode.IsLetter(r) || r >= 0xC0 && r < 0x250 || r >= 0xFF21 && r <= 0xFF5A {
+			return true
 		}
-		if l == 0 {
-			return "", false
-		}
-		i += l
 	}
-	return b.String(), true
+	return false
 }
 
-func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+// isLatinRune reports a letter or digit of the Latin script (tone marks
+// included: ǎ, ü).
+func isLatinRune(r rune) bool {
+	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') || r >= 0xC0 && r < 0x250 && unicode.IsLetter(r)
+}
+
+// isLatinJoiner may stand between two Latin words of one phrase.
+func isLatinJoiner(r rune) bool { return r == ' ' || r == '\'' || r == '’' || r == '-' || r == '\t' }
+
+// plainLatin lower-cases a Latin word and removes its tone marks (ü → v).
+func plainLatin(w string) string {
+	w = strings.ToLower(w)
+	if isPlainASCII(w) {
+		return w
+	}
+	w = strings.ReplaceAll(strings.ReplaceAll(w, "ü", "v"), "ǖ", "v")
+	var b strings.Builder
+	for _, c := range norm.NFD.String(w) {
+		if unicode.Is(unicode.Mn, c) {
+			continue
+		}
+		if c == 'ü' {
+			c = 'v'
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// stripToneDigits removes tone numbers from a word written zhang1miao4:
+// digits 1 to 5 after a letter, if one of them is followed by a letter
+// (so mp3 and covid19 keep theirs).
+func stripToneDigits(w string) string {
+	internal := false
+	for i := 1; i+1 < len(w); i++ {
+		if w[i] >= '1' && w[i] <= '5' && isLetterByte(w[i-1]) && isLetterByte(w[i+1]) {
+			internal = true
+			break
+		}
+	}
+	if !internal {
+		return w
+	}
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		if w[i] >= '1' && w[i] <= '5' && i > 0 && isLetterByte(w[i-1]) {
+			continue
+		}
+		b.WriteByte(w[i])
+	}
+	return b.String()
+}
+
+func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// readPhrase reads one phrase of Latin words; it returns the phrase
+// unchanged (spaces dropped) when nothing in it is known.
+func (v *vocabulary) readPhrase(phrase string) string {
+	if len(phrase) > maxLatinPhrase {
+		return phrase
+	}
+	words := strings.FieldsFunc(phrase, func(r rune) bool { return !isLatinRune(r) })
+	var joined strings.Builder
+	bounds := []int{0}
+	for _, w := range words {
+		joined.WriteString(stripToneDigits(plainLatin(w)))
+		bounds = append(bounds, joined.Len())
+	}
+	text := joined.String()
+	if !hasLetter(text) {
+		return phrase
+	}
+	out, ok := v.latinDP(text, bounds, true)
+	if !ok {
+		out, ok = v.latinDP(text, bounds, false)
+	}
+	if !ok {
+		return phrase
+	}
+	return out
+}
+
+// Costs of the readings in latinDP: the reading with the fewest, longest
+// known words wins; a pinyin syllable alone is a weak reading, a word kept
+// as typed the last resort.
+const (
+	costWord       = 1.0
+	costKeepTerm   = 0.9
+	costParticle   = 2.0
+	costSyllable   = 3.0
+	costKeepWord   = 4.0
+	maxLatinTokens = 64
+)
+
+// latinDP reads text (the phrase's words joined, bounds their offsets) as
+// the cheapest sequence of readings. English glossary words and kept
+// words must start and end on word boundaries; pinyin may run across
+// and within words (zhangmiao, shi yong gen). With pinyin, a reading is
+// accepted only if it uses at least one pinyin word of two or more
+// characters: a lone syllable (he, you, men) is more likely English.
+// ok is false when the reading changes nothing.
+func (v *vocabulary) latinDP(text string, bounds []int, pinyin bool) (string, bool) {
+	n := len(text)
+	isBound := make([]bool, n+1)
+	nextBound := make([]int, n+1)
+	for _, b := range bounds {
+		isBound[b] = true
+	}
+	nb := n
+	for i := n; i >= 0; i-- {
+		if isBound[i] {
+			nb = i
+		}
+		nextBound[i] = nb
+	}
+	type step struct {
+		cost   float64
+		from   int
+		out    string
+		pyWord bool // a pinyin word of 2+ characters on the way here
+		known  bool // something other than a kept word
+	}
+	best := make([]step, n+1)
+	for i := 1; i <= n; i++ {
+		best[i].cost = math.Inf(1)
+	}
+	relax := func(i, j int, c float64, out string, pyWord, known bool) {
+		nc := best[i].cost + c
+		if nc < best[j].cost-1e-9 {
+			best[j] = step{cost: nc, from: i, out: out, pyWord: best[i].pyWord || pyWord, known: best[i].known || known}
+		}
+	}
+	for i := 0; i < n; i++ {
+		if math.IsInf(best[i].cost, 1) {
+			continue
+		}
+		if isBound[i] {
+			// The whole word as typed.
+			j := nextBound[i+1]
+			w := text[i:j]
+			relax(i, j, costKeepWord, w, false, false)
+		}
+		for l := 1; l <= v.maxLatin && i+l <= n; l++ {
+			lw, ok := v.latin[text[i:i+l]]
+			if !ok {
+				continue
+			}
+			j := i + l
+			if isBound[i] && isBound[j] {
+				if lw.keep {
+					relax(i, j, costKeepTerm, text[i:j], false, true)
+				}
+				if lw.isEng {
+					relax(i, j, costWord, lw.english, false, true)
+				}
+			}
+			if pinyin && lw.pinyin != "" {
+				switch {
+				case lw.pyRunes >= 2:
+					relax(i, j, costWord, lw.pinyin, true, true)
+				case pinyinParticles[text[i:j]] != "":
+					relax(i, j, costParticle, lw.pinyin, false, true)
+				default:
+					relax(i, j, costSyllable, lw.pinyin, false, true)
+				}
+			}
+		}
+	}
+	if math.IsInf(best[n].cost, 1) || !best[n].known || pinyin && !best[n].pyWord {
+		return "", false
+	}
+	var parts []string
+	for j := n; j > 0; j = best[j].from {
+		parts = append(parts, best[j].out)
+		if len(parts) > maxLatinTokens*4 {
+			return "", false
+		}
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, ""), true
+}
 
 func hasLetter(s string) bool {
 	for i := 0; i < len(s); i++ {

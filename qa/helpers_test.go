@@ -46,6 +46,10 @@ func mustShipped(tb testing.TB) (*content.KnowledgeBase, *Engine) {
 // fallback.
 func render(kb *content.KnowledgeBase, r Result) string {
 	switch {
+	case r.Quote != nil && r.Missing != QAny:
+		// The assistant says the kind of fact is not given, hands the
+		// question to staff and quotes what the source does say.
+		return "抱歉，简报里没有写明，已转交街道工作人员。\n" + r.Quote.Source + "：" + r.Quote.Text
 	case r.Quote != nil:
 		return r.Quote.Source + "：" + r.Quote.Answer + "\n" + r.Quote.Text
 	case r.OffTopic:
@@ -57,7 +61,7 @@ func render(kb *content.KnowledgeBase, r Result) string {
 		return "抱歉，简报里没有写这个问题的答案，已转交街道工作人员。"
 	case r.Detail != "" || r.Missing != QAny:
 		// The assistant says the fact is not in the source, then what is.
-		return "抱歉，简报里没有写。\n" + render(kb, Result{TopicID: r.TopicID, ProjectID: r.ProjectID})
+		return "抱歉，简报里没有写，已转交街道工作人员。\n" + render(kb, Result{TopicID: r.TopicID, ProjectID: r.ProjectID})
 	case r.TopicID != "":
 		t, ok := kb.Topic(r.TopicID)
 		if !ok {

@@ -1,5 +1,10 @@
 package qa
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // The word lists below are about how residents ask, not about what the
 // newsletter says, so they live in code rather than in the knowledge file.
 // All entries are already in Normalize form (simplified, no punctuation).
@@ -129,6 +134,9 @@ const (
 	DetailImpact    Detail = "impact"    // 停电多久, 要不要封路
 )
 
+// numberCues ask for a number or an address to reach someone by.
+var numberCues = []string{"电话", "号码", "手机号", "微信", "邮箱", "热线", "联系方式", "地址"}
+
 // detailMasks contain a detail cue but ask something else: 放在哪个园区
 // asks which park, not where it is.
 var detailMasks = []string{"在哪个", "在哪一个", "在哪些", "在哪几个"}
@@ -157,6 +165,8 @@ var ourPlaces = []string{"张庙", "宝山", "泗塘", "蕰藻浜", "宝山区",
 var localWords = []string{
 	"街道", "居委", "居委会", "居民区", "社区", "小区", "楼道", "楼里", "楼下", "楼上", "办事处", "党工委",
 	"书记", "党员", "简报", "工作人员", "村委", "物业", "业委会", "弄堂", "新村", "一村", "二村",
+	// The page's own texts.
+	"新年信", "这封信", "那封信", "新年致辞", "贺信", "实施方案",
 }
 
 // foreignPlaces name other cities and districts: a question about one of
@@ -179,6 +189,9 @@ var offTopicCues = []string{
 	"外卖", "快递", "网购", "淘宝", "京东", "拼多多", "手机", "电脑", "减肥", "菜谱", "红烧", "做饭",
 	"蛋糕", "宠物", "猫", "狗", "等于几", "等于多少", "乘以", "除以", "加几", "减几", "星期几", "几点了",
 	"几号了", "今天是几号", "weather", "movie",
+	// Shopping, money, leisure: consumer questions nobody here answers.
+	"双十一", "双11", "哪款", "买哪", "划算", "性价比", "值得买", "值不值得买", "打折", "优惠券", "折扣", "秒杀", "购物",
+	"带货", "扫地机", "空气炸锅", "理财", "收益率", "旅游", "景点", "攻略", "追剧", "动漫", "八卦",
 }
 
 // requestCues mark a complaint or a service request: something in the
@@ -204,49 +217,178 @@ var (
 		"后头接", "后头跟", "后头还跟着", "后面还跟着", "后面还有", "后头", "后面", "接下来是", "接着是",
 		"跟着的", "接的", "跟的", "然后是",
 	}
-	prevCues     = []string{"上一句", "上句", "前一句", "前半句", "前面一句", "前面是", "前头"}
-	completeCues = []string{"后半截", "后半部分", "补全", "补上", "补完", "补齐", "原话", "原文", "怎么说的", "咋讲的", "怎么讲的", "咋说的", "记不全", "记不清"}
+	explicitNextCues = []string{"下一句", "下句", "后半句", "后面一句", "后面是", "后面跟", "后面接", "接下来是"}
+	prevCues         = []string{"上一句", "上句", "前一句", "前半句", "前面一句", "前面是", "前头"}
+	completeCues     = []string{"后半截", "后半部分", "补全", "补上", "补完", "补齐", "原话", "原文", "怎么说的", "咋讲的", "怎么讲的", "咋说的", "记不全", "记不清"}
 )
 
 // positionCues ask for where a part of the source begins or ends (信的末尾
 // 落款是谁); sectionCues name the letter.
 var (
-	endCues     = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署"}
-	startCues   = []string{"开头", "第一句", "开篇", "称呼"}
-	letterCues  = []string{"新年信", "信里", "信中", "信的", "这封信", "那封信", "信末", "致辞", "新年致辞", "贺信", "一封信", "公开信", "信开头", "信"}
-	articleCues = []string{"简报里", "简报上", "文章里", "通知里"}
+	endCues   = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署"}
+	startCues = []string{"开头", "第一句", "开篇", "称呼"}
+	titleCues = []string{"标题", "大标题", "主标题", "题目", "标题是", "头版标题", "通栏标题"}
+	// otherTextCues name a text of the page other than the page: 通知的标题
+	// is the notice's name, not the page's title.
+	otherTextCues = []string{"通知", "方案", "信", "文件"}
+	// authorCues ask who wrote a text, addresseeCues whom it is written to.
+	authorCues    = []string{"写的", "谁写", "发的", "谁发", "出的", "署的名", "署名", "落款", "以谁的名义", "名义"}
+	addresseeCues = []string{"写给谁", "给谁写", "写给", "致谁", "对谁说", "给谁的"}
+	letterCues    = []string{"新年信", "信里", "信中", "信的", "这封信", "那封信", "信末", "致辞", "新年致辞", "贺信", "一封信", "公开信", "信开头", "信"}
+	articleCues   = []string{"简报里", "简报上", "文章里", "通知里"}
 )
 
-// englishGlossary folds English words residents mix into a question.
-// Keys are lower case without spaces (Normalize removes them).
+// englishGlossary folds English words residents mix into a question, or
+// write a whole question in. Keys are lower case; a key of several words
+// is written with spaces and matches them typed with or without spaces.
+// Plurals (-s, -es, -ies) are derived (glossary); an empty reading drops
+// the word (the, of). Numbers with the domain's counters are their own
+// entries (four positionings → 四个定位) because the counter differs.
 var englishGlossary = map[string]string{
-	"fiveactions": "五大行动", "actions": "行动", "action": "行动", "training": "培训",
-	"strategy": "战略", "strategic": "战略", "newyearletter": "新年信", "newyear": "新年", "letter": "信",
-	"signedby": "落款", "signed": "落款", "signature": "落款", "who": "谁", "whom": "谁", "when": "什么时候",
-	"what": "什么", "whats": "什么", "where": "哪里", "why": "为什么", "howmany": "多少", "howmuch": "多少钱",
-	"which": "哪个", "goal": "目标", "goals": "目标", "target": "目标", "aim": "目标", "elevator": "电梯",
-	"elevators": "电梯", "lift": "电梯", "party": "党", "secretary": "书记", "slogan": "口号", "slogans": "口号",
-	"project": "项目", "projects": "项目", "progress": "进展", "status": "进展", "meeting": "会议",
-	"campaign": "活动", "positioning": "定位", "positions": "定位", "garbage": "垃圾", "waste": "垃圾",
-	"sorting": "分类", "epidemic": "疫情", "covid": "新冠", "elderly": "养老", "elderlycare": "社区养老",
-	"renovation": "改造", "cable": "线缆", "cables": "线缆", "park": "园区", "parks": "园区", "innovation": "创新",
-	"newsletter": "简报", "plan": "方案", "theme": "主题", "themes": "主题", "requirement": "要求",
-	"requirements": "要求", "end": "末尾", "ending": "末尾", "beginning": "开头", "start": "开头", "first": "第一",
-	"last": "最后", "next": "下一句", "nextsentence": "下一句", "community": "社区", "smart": "智慧",
-	"beautiful": "美丽", "harmonious": "和谐", "livable": "宜居", "vitality": "活力", "five": "五", "six": "六",
-	"four": "四", "three": "三", "sections": "板块", "mainline": "主线", "is": "是", "the": "", "of": "", "a": "",
-	"an": "", "in": "", "about": "", "for": "", "to": "", "and": "和", "by": "", "mean": "意思", "means": "意思",
-	"meaning": "意思",
+	// Question words and the verbs around them.
+	"what": "什么", "whats": "什么", "which": "哪些", "who": "谁", "whom": "谁", "whose": "谁的",
+	"when": "什么时候", "what time": "什么时候", "what date": "哪天", "which day": "哪天", "what day": "哪天",
+	"where": "哪里", "why": "为什么", "how": "怎么", "how many": "多少", "how much": "多少钱",
+	"how long": "多久", "how is": "怎么样", "how are": "怎么样", "hows": "怎么样", "how about": "怎么样",
+	"is": "是", "are": "是", "was": "是", "were": "是", "be": "是", "am": "是", "been": "",
+	"do": "", "does": "", "did": "", "has": "有", "have": "有", "had": "", "there": "", "there is": "有", "there are": "有",
+	"can": "", "could": "", "will": "", "would": "", "should": "", "shall": "", "may": "",
+	"tell": "", "me": "", "us": "", "please": "", "give": "", "list": "", "show": "", "explain": "",
+	"mean": "意思", "means": "意思", "meaning": "意思", "called": "叫", "named": "叫", "name": "名称",
+	"say": "说", "says": "说", "said": "说", "mention": "提到", "mentioned": "提到", "mentions": "提到",
+	"going": "", "doing": "", "go": "", "get": "", "got": "", "use": "", "used": "", "using": "",
+	"make": "", "made": "", "put": "", "know": "", "want": "", "like": "", "about": "", "regarding": "",
+	"signed by": "落款", "signed": "落款", "signature": "落款", "sign": "落款", "signer": "落款",
+	"write": "写", "wrote": "写", "written": "写", "writer": "写", "author": "落款",
+	"passed": "通过", "pass": "通过", "adopted": "通过", "approved": "通过", "adopt": "通过",
+	"issued": "印发", "issue": "印发", "released": "印发", "published": "印发", "publish": "印发",
+	"start": "开头", "beginning": "开头", "begin": "开头", "begins": "开头", "opening": "开头", "salutation": "称呼",
+	"end": "末尾", "ending": "末尾", "ends": "末尾", "finish": "完成", "finished": "完成", "complete": "完成", "completed": "完成", "done": "完成",
+	"next": "下一句", "next sentence": "下一句", "next line": "下一句", "previous sentence": "上一句",
+	"first": "第一", "second": "第二", "third": "第三", "fourth": "第四", "fifth": "第五", "sixth": "第六", "last": "最后",
+	"one": "一", "two": "两", "three": "三", "four": "四", "five": "五", "six": "六", "seven": "七", "eight": "八", "nine": "九", "ten": "十",
+	"purpose": "目的", "reason": "原因", "aim": "目标", "goal": "目标", "target": "目标", "objective": "目标",
+	// Function words.
+	"the": "", "a": "", "an": "", "of": "", "in": "", "on": "", "at": "", "for": "", "to": "", "by": "", "with": "",
+	"from": "", "into": "", "and": "和", "or": "或者", "this": "这个", "that": "那个", "these": "这些", "those": "那些",
+	"it": "它", "its": "它的", "they": "", "them": "", "their": "", "our": "", "we": "", "you": "", "your": "", "i": "",
+	"my": "", "so": "", "now": "现在", "currently": "现在", "current": "现在", "then": "", "also": "", "all": "都",
+	"each": "", "any": "", "some": "", "any news": "进展", "update": "进展", "latest": "最新", "new": "新",
+	// The domain.
+	"progress": "进展", "status": "进展", "situation": "进展", "state": "进展",
+	"five actions": "五大行动", "action": "行动", "actions": "行动", "training": "培训", "study": "学习", "learning": "学习",
+	"strategy": "战略", "strategic": "战略", "layout": "格局", "pattern": "格局", "strategic layout": "战略格局",
+	"new year letter": "新年信", "new year": "新年", "letter": "信", "new years letter": "新年信",
+	"title": "标题", "headline": "标题", "heading": "标题", "big title": "大标题", "main title": "大标题",
+	"party": "党", "party secretary": "党工委书记", "secretary": "书记", "party working committee": "党工委",
+	"working committee": "工委", "party committee": "党工委", "district committee": "区委", "committee": "委员会",
+	"district": "区", "subdistrict": "街道", "sub district": "街道", "street": "街道", "office": "办事处",
+	"subdistrict office": "街道办事处", "director": "主任", "chairman": "主任", "congress": "人大",
+	"member": "党员", "party member": "党员", "cadre": "干部", "official": "干部", "leader": "领导", "leadership": "领导",
+	"resident": "居民", "neighbourhood": "居民区", "neighborhood": "居民区", "community": "社区", "village": "村",
+	"slogan": "口号", "motto": "口号", "project": "项目", "campaign": "活动", "activity": "活动", "activities": "活动",
+	"meeting": "会", "study meeting": "学习讨论会", "discussion": "讨论", "discussion meeting": "学习讨论会",
+	"plan": "方案", "implementation plan": "实施方案", "notice": "通知", "circular": "通知", "requirement": "要求",
+	"positioning": "定位", "position": "定位", "role": "定位", "four positionings": "四个定位", "four positions": "四个定位", "four roles": "四个定位",
+	"park": "园区", "science park": "科创园", "tech park": "科创园", "innovation park": "科创园", "industrial park": "科创园",
+	"main line": "主线", "work line": "工作主线", "main line of work": "工作主线", "main work line": "工作主线",
+	"theme": "主题", "three themes": "三大主题", "topic": "主题", "transformation": "大转变", "shift": "大转变",
+	"section": "板块", "sector": "板块", "block": "板块", "six sections": "六大板块", "six sectors": "六大板块",
+	"elevator": "电梯", "lift": "电梯", "installation": "加装", "install": "加装", "installing": "加装", "installed": "加装",
+	"elevator installation": "电梯加装", "lift installation": "电梯加装", "adding elevators": "电梯加装",
+	"renovation": "改造", "renovate": "改造", "retrofit": "改造", "refurbishment": "改造", "upgrade": "改造",
+	"elderly care": "养老", "elderly": "养老", "aged care": "养老", "old age care": "养老", "senior care": "养老", "care": "",
+	"cable": "线", "wire": "线", "line": "线", "overhead": "架空", "overhead cables": "架空线", "overhead lines": "架空线",
+	"overhead wires": "架空线", "underground": "入地", "buried": "入地", "burying": "入地", "cables underground": "架空线入地",
+	"overhead cables underground": "架空线入地", "overhead lines underground": "架空线入地", "underground cables": "架空线入地",
+	"burying overhead cables": "架空线入地", "cable burying": "架空线入地",
+	"garbage": "垃圾", "waste": "垃圾", "trash": "垃圾", "sorting": "分类", "classification": "分类", "garbage sorting": "垃圾分类",
+	"epidemic": "疫情", "pandemic": "疫情", "covid": "新冠", "coronavirus": "新冠",
+	"innovation": "创新", "science": "科创", "technology": "科创", "tech": "科创", "hub": "主阵地", "center": "中心", "centre": "中心",
+	"peoples community": "人民社区", "people community": "人民社区", "new era": "新时代", "people": "人民",
+	"newsletter": "简报", "bulletin": "简报", "page": "简报", "issue of the newsletter": "这期简报",
+	"smart": "智慧", "beautiful": "美丽", "harmonious": "和谐", "livable": "宜居", "liveable": "宜居", "vitality": "活力", "vibrant": "活力",
+	"five zhangmiaos": "五个张庙", "five zhangmiao": "五个张庙", "point": "点", "points": "点", "three points": "三点",
+	"compare": "比", "catch up": "赶", "surpass": "超", "year": "年", "review": "回顾", "achievement": "成效", "result": "成效",
+	"thank": "感谢", "thanks to": "感谢", "respect": "敬意", "work": "工作", "goals": "目标",
+	"happen": "", "happened": "", "happens": "", "achieve": "", "achieved": "", "accomplished": "", "ask for": "要求",
+	"asked for": "要求", "asked": "要求", "propose": "提出", "proposed": "提出", "put forward": "提出", "raise": "提出",
+	"raised": "提出", "plan to": "", "planned": "", "going to": "", "will be": "", "held": "召开", "hold": "召开",
+	"organize": "组织", "organized": "组织", "organise": "组织", "organised": "组织", "build": "建设", "built": "建设",
+	"building": "建设", "construction": "建设", "develop": "发展", "development": "开发建设", "promote": "推进",
+	"people's livelihood": "民心工程", "peoples livelihood": "民心工程", "livelihood": "民心工程", "livelihood projects": "民心工程",
+	"mission": "使命", "spirit": "精神", "meaning of": "意思", "introduce": "介绍", "introduction": "介绍", "overview": "介绍",
+}
+
+// glossary returns englishGlossary with spaces removed from the keys and
+// plurals derived: positionings, parks, activities.
+func glossary() map[string]string {
+	out := make(map[string]string, 2*len(englishGlossary))
+	for k, v := range englishGlossary {
+		out[strings.ReplaceAll(k, " ", "")] = v
+	}
+	for k, v := range englishGlossary {
+		k = strings.ReplaceAll(k, " ", "")
+		if len(k) < 3 || v == "" {
+			continue
+		}
+		var plurals []string
+		switch {
+		case strings.HasSuffix(k, "y") && !strings.ContainsRune("aeiou", rune(k[len(k)-2])):
+			plurals = []string{k[:len(k)-1] + "ies"}
+		case strings.HasSuffix(k, "s"), strings.HasSuffix(k, "x"), strings.HasSuffix(k, "ch"), strings.HasSuffix(k, "sh"):
+			plurals = []string{k + "es"}
+		default:
+			plurals = []string{k + "s"}
+		}
+		for _, p := range plurals {
+			if _, taken := out[p]; !taken {
+				out[p] = v
+			}
+		}
+	}
+	return out
+}
+
+// pinyinParticles read the one-syllable words residents type in pinyin.
+var pinyinParticles = map[string]string{
+	"de": "的", "le": "了", "shi": "是", "you": "有", "zai": "在", "he": "和", "ma": "吗", "ne": "呢", "sha": "啥",
+	"shui": "谁", "shei": "谁", "na": "哪", "nei": "哪", "ji": "几", "ge": "个", "yao": "要", "hui": "会", "ba": "吧",
+	"a": "啊", "wo": "我", "ni": "你", "ta": "它", "zhe": "这", "jiu": "就", "dou": "都", "ye": "也", "hai": "还",
+	"wei": "为", "yu": "与", "duo": "多", "da": "大", "xin": "新", "nian": "年", "ri": "日", "yue": "月",
+	"hao": "号", "tian": "天", "xie": "些", "li": "里", "zen": "怎", "me": "么", "yi": "一", "er": "二", "san": "三",
+	"si": "四", "wu": "五", "liu": "六", "qi": "七", "di": "第", "tiao": "条", "dian": "点",
+	"xiang": "项", "ju": "句",
+}
+
+// pinyinQuestionWords are the Chinese words a pinyin question is read
+// into before the corpus's own words: how residents ask (the cue lists)
+// and what marks a question as ours or not (places, off-topic subjects).
+func pinyinQuestionWords() []string {
+	var out []string
+	for _, l := range [][]string{
+		whoCues, whenCues, countCues, whichCues, whyCues, whatCues, scheduleCues, statusCues, weakStatusCues,
+		aboutCues, moreCues, stopPhrases, nextCues, prevCues, completeCues, endCues, startCues, letterCues,
+		titleCues, offTopicCues, foreignPlaces, localWords, requestCues, privateWords,
+		{"是谁", "是什么", "有哪些", "有几个", "有多少", "为什么", "怎么样", "什么时候", "哪一天", "第几", "分别", "都是"},
+	} {
+		for _, w := range l {
+			if utf8.RuneCountInString(w) >= 2 && allHan(w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
 }
 
 // Question types: what kind of fact a question asks for. A reply should
 // carry that kind of fact; see QType.
 var (
-	whoCues   = []string{"谁", "哪位", "哪些人", "什么人", "啥人", "哪个部门", "哪个单位", "哪个领导", "哪位领导", "由谁", "什么职务", "啥职务", "什么身份"}
+	whoCues   = []string{"谁", "哪位", "哪家", "哪个公司", "哪家公司", "哪家单位", "什么单位", "哪个施工单位", "哪些人", "什么人", "啥人", "哪个部门", "哪个单位", "哪个领导", "哪位领导", "由谁", "什么职务", "啥职务", "什么身份"}
 	whenCues  = []string{"哪天", "哪一天", "几月几号", "几月几日", "几号", "几月", "哪年", "哪一年", "什么时候", "啥时候", "何时", "什么日子", "日期", "什么时间"}
 	countCues = []string{"多少", "几个", "几项", "几条", "几大", "几点", "几种", "几位"}
 	whichCues = []string{"哪些", "哪几", "哪两", "哪三", "哪四", "哪五", "哪六", "哪个", "哪项", "哪条", "哪一项", "哪一条", "哪方面", "哪块", "那块"}
-	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么"}
+	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么", "图啥", "图个啥", "为了啥", "为了什么", "是为了", "干什么用", "有什么用意", "用意"}
 	whatCues  = []string{"是什么", "是啥", "叫什么", "叫啥", "什么意思", "啥意思", "指什么", "指的是"}
 )
 
@@ -266,8 +408,10 @@ var passageFillers = []string{
 	"里头", "里面", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
 	"当时", "担任", "职务", "身份", "什么官", "形容", "描述", "评价", "怎么说", "咋说", "咋讲",
 	"之后", "以后", "然后", "接着",
+	// An anchor on a point of a list: 按下快进键那条说….
+	"那条", "那一条", "这条", "这一条", "那点", "那一点", "这一点", "那项", "那一项", "那段", "这段", "那句话", "那一句",
 }
 
 // functionChars glue words together; a question bigram with one of them
 // (感谢完, 之后又) is mostly the resident's own phrasing and weighs half.
-const functionChars = "的了在是有和与及也都还就才又把被给跟对向从让之其而些这那完后着过"
+const functionChars = "的了在是有和与及也都还就才又把被给跟对向从让之其而些这那完后着过说要"

@@ -43,10 +43,11 @@ const (
 	QComplete       // 补全, 原话
 	QStart          // 开头, 称呼
 	QEnd            // 末尾, 落款
+	QTitle          // 标题
 )
 
 func (t QType) String() string {
-	return [...]string{"any", "who", "when", "count", "which", "what", "why", "next", "prev", "complete", "start", "end"}[t]
+	return [...]string{"any", "who", "when", "count", "which", "what", "why", "next", "prev", "complete", "start", "end", "title"}[t]
 }
 
 // Quote is an answer taken from a source: the words quoted, trimmed to what
@@ -66,6 +67,11 @@ type Quote struct {
 	// Coverage is the IDF share of the question's content the sentence
 	// has, 0..1.
 	Coverage float64
+	// Ordinal, when not 0, says that Answer is the item of a list at that
+	// position (1-based), or every item (OrdinalAll), joined by "；".
+	Ordinal int
+	// Items are the items of an OrdinalAll answer, in order.
+	Items []string
 }
 
 // Source is a text the passage tier quotes: the newsletter, or a staff
@@ -80,6 +86,7 @@ type psent struct {
 	src     int32
 	sec     int32
 	idx     int32 // sentence index within its source
+	title   bool  // the page's title line
 	text    string
 	clauses [][2]int   // byte ranges of the clauses in text, delimiters excluded
 	ctoks   [][]uint64 // each clause's tokens, sorted
@@ -96,6 +103,7 @@ type passageIndex struct {
 	maxIDF  float64
 	// bySource[src][idx] is the global sentence id.
 	bySource [][]int32
+	enums    []enumeration
 }
 
 // clauseDelims cut a sentence into clauses.
@@ -113,7 +121,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ids := make([]int32, 0, len(s.Text.Sentences))
 		for _, sn := range s.Text.Sentences {
 			id := int32(len(ix.sents))
-			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), text: sn.Text, clauses: splitClauses(sn.Text)}
+			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), title: sn.Title, text: sn.Text, clauses: splitClauses(sn.Text)}
 			toks = toks[:0]
 			for _, c := range ps.clauses {
 				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
@@ -139,6 +147,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ix.idf[k] = idf(n, float64(d))
 	}
 	ix.maxIDF = idf(n, 1)
+	ix.enums = ix.findEnumerations()
 	return ix
 }
 
@@ -216,10 +225,15 @@ func (ix *passageIndex) passageQuery(q query) []qtoken {
 	var out []qtoken
 	seen := map[uint64]bool{}
 	var segs []string
-	start := 0
+	// slot[k]: segment k follows a question word (啥精神, 什么活动): its
+	// first pair is what the question asks for.
+	var slot []bool
+	start, afterWh := 0, false
 	for i := 0; i < q.n; {
 		if l := lex.passageStops.longest(q, i); l > 0 {
 			segs = append(segs, q.text[q.off[start]:q.off[i]])
+			slot = append(slot, afterWh)
+			afterWh = slotWords[q.text[q.off[i]:q.off[i+l]]]
 			i += l
 			start = i
 			continue
@@ -227,7 +241,9 @@ func (ix *passageIndex) passageQuery(q query) []qtoken {
 		i++
 	}
 	segs = append(segs, q.text[q.off[start]:])
-	for _, seg := range segs {
+	slot = append(slot, afterWh)
+	for si, seg := range segs {
+		first := true
 		prev := rune(-1)
 		for i := 0; i < len(seg); {
 			r, n := utf8.DecodeRuneInString(seg[i:])
@@ -258,8 +274,12 @@ func (ix *passageIndex) passageQuery(q query) []qtoken {
 						// questions; it places a quote, it does not pick one.
 						w *= placeShare
 					}
+					if first && slot[si] {
+						w *= slotBoost
+					}
 					out = append(out, qtoken{key: k, sounds: sounds, w: w})
 				}
+				first = false
 			}
 			prev = r
 			i += n
@@ -284,6 +304,13 @@ func (ix *passageIndex) weight(k uint64, sounds []uint64) float64 {
 	}
 	return ix.maxIDF
 }
+
+// slotWords ask for what follows them (啥精神, 什么活动, 哪个部门).
+var slotWords = map[string]bool{"啥": true, "什么": true, "哪个": true, "哪些": true, "哪": true, "啥样": true}
+
+// slotBoost weighs the asked-for word: a sentence that has it is the
+// answer, one that only repeats the question's other words is not.
+const slotBoost = 1.5
 
 // placeChars are the bigrams of our place names, weighed placeShare.
 var placeChars = func() map[uint64]bool {
@@ -315,7 +342,60 @@ const (
 	minLongQuoteCoverage  = 0.1
 	// A question about the letter prefers the letter's sentences.
 	letterBoost = 0.1
+	// A why-question prefers a sentence with a purpose clause.
+	purposeBoost = 0.05
+	// A sentence and its neighbour answer together when they cover this
+	// much more of the question than the sentence alone.
+	windowGain = 0.15
 )
+
+// window returns the neighbour of sentence s (the next or the previous one
+// of the same section) that, read with s, covers clearly more of the
+// question than s alone (cov): a heading and the sentence after it (二是抓好
+// 民心工程，用力按下重点工作快进键。激发…，确保开局起步从头抓紧). It
+// returns the window's coverage.
+func (ix *passageIndex) window(s int32, toks []qtoken, cov float64) (int32, float64, bool) {
+	var norm float64
+	for _, t := range toks {
+		norm += t.w
+	}
+	if norm == 0 || s < 0 {
+		return -1, 0, false
+	}
+	best, bestCov := int32(-1), cov+windowGain
+	for _, nb := range []func(int32) (int32, bool){ix.next, ix.prev} {
+		n, ok := nb(s)
+		if !ok {
+			continue
+		}
+		var mass float64
+		adds := false
+		for _, t := range toks {
+			a, b := ix.sentMatch(s, t), ix.sentMatch(n, t)
+			mass += t.w * max(a, b)
+			adds = adds || b > a
+		}
+		if c := mass / norm; adds && c >= bestCov && c >= minPassageCoverage {
+			best, bestCov = n, c
+		}
+	}
+	return best, bestCov, best >= 0
+}
+
+// sentMatch is how sentence s has question token t: 1 by its characters,
+// soundShare by its pronunciation, 0 not at all.
+func (ix *passageIndex) sentMatch(s int32, t qtoken) float64 {
+	got := 0.0
+	for _, ct := range ix.sents[s].ctoks {
+		if _, ok := slices.BinarySearch(ct, t.key); ok {
+			return 1
+		}
+		if got == 0 && hasToken(ct, t) {
+			got = soundShare
+		}
+	}
+	return got
+}
 
 type pacc struct {
 	mass    float64
@@ -329,7 +409,7 @@ type pacc struct {
 // whether it is acceptable as an answer. wantLetter boosts the letter;
 // oneTerm says the question's only content is a domain term (李强当时担任
 // 什么职务), which one matching token then suffices for.
-func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool) (sent int32, cov float64, ok bool) {
+func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool, want QType) (sent int32, cov float64, ok bool) {
 	var norm float64
 	for _, t := range toks {
 		norm += t.w
@@ -380,6 +460,9 @@ func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool) (sent int3
 		if wantLetter && ix.isLetter(s) {
 			score += letterBoost
 		}
+		if want == QWhy && carries(ix.sents[s].text, QWhy) {
+			score += purposeBoost // 为啥要搞…: the sentence that says what for
+		}
 		if score > bestScore || score == bestScore && s < sent {
 			bestScore, sent, bestAcc = score, s, a
 		}
@@ -423,6 +506,16 @@ func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
 	return -1, false
 }
 
+// title returns the page title's sentence, if a source has one.
+func (ix *passageIndex) title() (int32, bool) {
+	for i := range ix.sents {
+		if ix.sents[i].title && !ix.sources[ix.sents[i].src].Staff {
+			return int32(i), true
+		}
+	}
+	return -1, false
+}
+
 // clauseMatches returns, per clause of sentence s, how many of the
 // question's tokens it has.
 func (ix *passageIndex) clauseMatches(s int32, toks []qtoken) []int {
@@ -459,8 +552,14 @@ func (ix *passageIndex) prev(s int32) (int32, bool) {
 const quoteMarks = "“”‘’《》「」（）()\"'，、；：。！？,;"
 
 var (
-	dateFact  = regexp.MustCompile(`[0-9一二三四五六七八九十〇]+月[0-9一二三四五六七八九十]+日|[0-9]{4}年|日前|年初|年底|月底`)
-	countFact = regexp.MustCompile(`[0-9]+|[一二三四五六七八九十百两]+(个|项|条|大|周年|户|栋|年|位|件|点|支)`)
+	// dateFact is a date a when-question can be answered with; vagueDate
+	// only says roughly when (日前: recently), which is not the date asked.
+	dateFact  = regexp.MustCompile(`[0-9一二三四五六七八九十〇]+月[0-9一二三四五六七八九十]+[日号]|[0-9]{4}年|[0-9]{1,2}月份?`)
+	vagueDate = regexp.MustCompile(`日前|近日|近期|年初|年底|月底|接下来|此前`)
+	// purposeFact is a clause that says what something is for: 为深入贯彻
+	// 落实…, 以优异成绩庆祝…, 加快建设…, 切实让群众得实惠.
+	purposeFact = regexp.MustCompile(`(^|[，。；：“])(为了|为[^什何啥]|以[^学干]|旨在|目的是|确保|切实让|让|助力|加快|着力|力争|全面营造|凝聚)`)
+	countFact   = regexp.MustCompile(`[0-9]+|[一二三四五六七八九十百两]+(个|项|条|大|周年|户|栋|年|位|件|点|支)`)
 )
 
 // carries reports whether text has the kind of fact t asks for. Types that
@@ -478,6 +577,8 @@ func carries(text string, t QType) bool {
 		return dateFact.MatchString(text)
 	case QCount:
 		return countFact.MatchString(text)
+	case QWhy:
+		return purposeFact.MatchString(text)
 	}
 	return true
 }
@@ -488,7 +589,7 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 	ps := ix.sents[s]
 	src := ix.sources[ps.src]
 	qt := Quote{Source: src.Label, Staff: src.Staff, Coverage: cov}
-	if t == QStart || t == QEnd {
+	if t == QStart || t == QEnd || t == QTitle {
 		qt.Text = ps.text
 		return qt
 	}
@@ -552,8 +653,15 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 	}
 	lo, hi := first, min(last+1, len(ps.clauses)-1)
 	if !carries(ix.span(s, lo, hi), t) {
-		// Widen towards the nearest clause with the fact.
-		for d := 1; d < len(ps.clauses); d++ {
+		// Widen towards the nearest clause with the fact. A person, a
+		// date or a figure belongs to the clauses asked about: one four
+		// clauses away (相关部门（单位）支持 for 哪家施工单位承建) is about
+		// something else.
+		reach := len(ps.clauses)
+		if t == QWho || t == QWhen || t == QCount {
+			reach = maxFactReach + 1
+		}
+		for d := 1; d < reach; d++ {
 			if hi+d < len(ps.clauses) && carries(ix.clauseText(s, hi+d), t) {
 				hi += d
 				break
@@ -567,6 +675,10 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 	qt.Text = ix.span(s, lo, hi)
 	return qt
 }
+
+// maxFactReach is how many clauses away from the clauses a question names
+// a who/when/how-many fact may be found.
+const maxFactReach = 2
 
 func clauseTokens(ps psent, i int) int {
 	return utf8.RuneCountInString(ps.text[ps.clauses[i][0]:ps.clauses[i][1]]) - 1
@@ -664,14 +776,21 @@ func detectQType(q query) QType {
 	switch {
 	case has(completeCues):
 		return QComplete
+	case has(endCues) && !has(explicitNextCues):
+		// 最后一句 holds 后一句: the end, not what follows.
+		return QEnd
 	case has(nextCues):
 		return QNext
 	case has(prevCues):
 		return QPrev
-	case has(endCues):
-		return QEnd
 	case has(startCues) && has(letterCues):
 		return QStart
+	case has(letterCues) && has(addresseeCues):
+		return QStart // 这封信是写给谁的: the salutation
+	case has(letterCues) && has(whoCues) && has(authorCues):
+		return QEnd // 新年信是谁写的: the signature
+	case has(titleCues) && !has(otherTextCues):
+		return QTitle
 	case has(whoCues):
 		return QWho
 	case has(whenCues):

@@ -1,6 +1,7 @@
 package qa
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -38,13 +39,14 @@ type pinyinTable struct {
 	dense    [][]syllable
 	readings map[rune][]syllable
 	ids      map[string]syllable
-	plain    map[rune]string // the first reading, toneless and unfolded
+	plain    map[rune]string   // the first reading, toneless and unfolded
+	all      map[rune][]string // every reading, toneless and unfolded
 }
 
 var pinyinTab = sync.OnceValue(buildPinyinTable)
 
 func buildPinyinTable() *pinyinTable {
-	t := &pinyinTable{readings: make(map[rune][]syllable, len(pinyin.PinyinDict)), ids: make(map[string]syllable), plain: make(map[rune]string, len(pinyin.PinyinDict))}
+	t := &pinyinTable{readings: make(map[rune][]syllable, len(pinyin.PinyinDict)), ids: make(map[string]syllable), plain: make(map[rune]string, len(pinyin.PinyinDict)), all: make(map[rune][]string, len(pinyin.PinyinDict))}
 	for code, value := range pinyin.PinyinDict {
 		var syls []syllable
 		for i, reading := range strings.Split(value, ",") {
@@ -54,6 +56,9 @@ func buildPinyinTable() *pinyinTable {
 			}
 			if i == 0 {
 				t.plain[rune(code)] = plain
+			}
+			if !slices.Contains(t.all[rune(code)], plain) {
+				t.all[rune(code)] = append(t.all[rune(code)], plain)
 			}
 			f := foldSyllable(plain)
 			id, ok := t.ids[f]
@@ -176,4 +181,31 @@ func latinSpelling(s string) (string, bool) {
 		b.WriteString(p)
 	}
 	return b.String(), b.Len() > 0
+}
+
+// maxSpellings bounds the spellings allSpellings returns for one word.
+const maxSpellings = 16
+
+// allSpellings returns the ways s can be written in Latin script, every
+// reading of each character combined (是谁: shishui, shishei), at most
+// maxSpellings; none if a character has no reading.
+func allSpellings(s string) []string {
+	t := pinyinTab()
+	out := []string{""}
+	for _, r := range s {
+		rs := t.all[r]
+		if len(rs) == 0 {
+			return nil
+		}
+		var next []string
+		for _, p := range out {
+			for _, x := range rs {
+				if len(next) < maxSpellings {
+					next = append(next, p+x)
+				}
+			}
+		}
+		out = next
+	}
+	return out
 }

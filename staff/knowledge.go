@@ -221,6 +221,7 @@ func cloneKB(kb *content.KnowledgeBase) *content.KnowledgeBase {
 	out.Synonyms = slices.Clone(kb.Synonyms)
 	out.Menu = slices.Clone(kb.Menu)
 	out.Study = slices.Clone(kb.Study)
+	out.Records = slices.Clone(kb.Records)
 	return &out
 }
 
@@ -238,7 +239,33 @@ func (s *Service) knowledge(ctx context.Context) (*content.KnowledgeBase, error)
 	for _, sk := range skipped {
 		s.log.Warn("knowledge entry skipped", "entry", sk)
 	}
+	kb.Records = s.projectRecords(ctx, kb)
 	return kb, nil
+}
+
+// maxRecordsPerProject bounds the notes of one project the Q&A quotes:
+// the latest ones say where a project stands.
+const maxRecordsPerProject = 20
+
+// projectRecords returns the notes staff posted about kb's projects, so
+// that the Q&A can quote them. A project whose history cannot be read is
+// left out (logged): the Q&A still answers from everything else.
+func (s *Service) projectRecords(ctx context.Context, kb *content.KnowledgeBase) []content.Record {
+	var out []content.Record
+	for _, p := range kb.Projects {
+		events, err := s.d.Store.ProjectHistory(ctx, p.ID, maxRecordsPerProject)
+		if err != nil {
+			s.log.Warn("project notes not indexed", "project", p.ID, "err", err)
+			continue
+		}
+		for _, ev := range events {
+			if strings.TrimSpace(ev.Note) == "" {
+				continue
+			}
+			out = append(out, content.Record{Project: p.ID, Date: ev.At.In(s.cfg.Location).Format("2006-01-02"), Text: ev.Note})
+		}
+	}
+	return out
 }
 
 // ReloadKnowledge rebuilds the Q&A from the content file plus everything

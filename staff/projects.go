@@ -119,6 +119,11 @@ func (s *Service) applyEvent(ctx context.Context, a Actor, action string, p comm
 		updated = p // the change is stored; describe it from what we know
 	}
 	s.audit(ctx, a, action, p.ID, describeEvent(ev))
+	if ev.Note != "" {
+		// The note becomes a quotable staff record: residents asking
+		// about what it says get it, attributed with its date.
+		s.reindexNotes(ctx)
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "已更新 %d.「%s」：%s", updated.Number, html.EscapeString(updated.Name), html.EscapeString(describeEvent(ev)))
@@ -369,4 +374,16 @@ func (s *Service) checkProjectFits(ctx context.Context, p communitybot.Project) 
 		return communitybot.Errorf(communitybot.ErrInvalid, "这个项目无法加入问答库：%s", msg)
 	}
 	return nil
+}
+
+// reindexNotes rebuilds the Q&A here and tells the other replicas to, so
+// that a project note just posted can be quoted. A failure is logged: the
+// note is stored, and the next reload (every PollInterval) picks it up.
+func (s *Service) reindexNotes(ctx context.Context) {
+	if _, err := s.d.Store.BumpKnowledgeVersion(ctx); err != nil {
+		s.log.Warn("knowledge version not bumped after a project note", "err", err)
+	}
+	if err := s.ReloadKnowledge(ctx); err != nil {
+		s.log.Warn("knowledge not reloaded after a project note", "err", err)
+	}
 }

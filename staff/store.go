@@ -25,6 +25,9 @@ type projectStore interface {
 	AddProject(ctx context.Context, p communitybot.Project) (communitybot.Project, error)
 	AddedProjects(ctx context.Context) ([]communitybot.Project, error)
 	DeleteProject(ctx context.Context, id string) error
+	// ProjectHistory returns up to the last n events of a project, oldest
+	// first (an unknown project has none).
+	ProjectHistory(ctx context.Context, id string, n int) ([]communitybot.ProjectEvent, error)
 }
 
 type ticketStore interface {
@@ -49,6 +52,8 @@ type knowledgeStore interface {
 	Unlearn(ctx context.Context, id string) (communitybot.LearnedEntry, error)
 	LearnedEntries(ctx context.Context) ([]communitybot.LearnedEntry, error)
 	KnowledgeVersion(ctx context.Context) (int64, error)
+	// BumpKnowledgeVersion tells every replica to rebuild its knowledge.
+	BumpKnowledgeVersion(ctx context.Context) (int64, error)
 }
 
 type auditStore interface {

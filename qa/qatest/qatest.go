@@ -21,6 +21,9 @@ type Case struct {
 	All    []string `json:"all"`
 	AnyOf  []string `json:"any_of"`
 	NoneOf []string `json:"none_of"`
+	// Ticket, when set, says whether the question must be handed to
+	// staff (true) or must not (false: answered, or off-topic).
+	Ticket *bool `json:"ticket,omitempty"`
 }
 
 // Load reads a JSON array of cases.
@@ -63,6 +66,18 @@ func (c Case) Check(reply string) string {
 		}
 	}
 	return strings.Join(problems, "; ")
+}
+
+// CheckTicket returns why handing the question to staff (made) or not
+// fails c, or "" when it passes or c does not say.
+func (c Case) CheckTicket(made bool) string {
+	switch {
+	case c.Ticket == nil || *c.Ticket == made:
+		return ""
+	case made:
+		return "handed to staff, want no ticket"
+	}
+	return "not handed to staff, want a ticket"
 }
 
 // Compact removes all whitespace.

@@ -1,0 +1,59 @@
+package qa
+
+import "testing"
+
+// TestLatinReading: Latin phrases are read into Chinese before matching —
+// Hanyu Pinyin (with or without tones, spaces, tone digits) by the
+// corpus's words and the question words, English by the glossary on word
+// boundaries with plurals — and what nothing reads stays as typed.
+func TestLatinReading(t *testing.T) {
+	_, e := mustShipped(t)
+	tests := []struct{ in, want string }{
+		{"dang gongwei shuji shi shui", "党工委书记是谁"},
+		{"danggongweishujishishui", "党工委书记是谁"},
+		{"wǔ gè zhāngmiào shì shénme", "五个张庙是什么"},
+		{"zhang1miao4 jie1dao4", "张庙街道"},
+		{"张庙的 sige dingwei 是啥", "张庙的四个定位是啥"},
+		{"What are the four positionings of Zhangmiao?", "什么是四个定位张庙"},
+		{"How is the elevator installation going?", "怎么样电梯加装"},
+		{"Which science parks", "哪些科创园"},
+		{"Parks", "园区"},
+		{"overhead cables underground", "架空线入地"},
+		{"this", "这个"}, // not "th" + "is"
+		{"python 咋读取 excel 文件", "python咋读取excel文件"},
+		{"What's the weather like today?", "什么weathertoday"},
+		{"hello", "hello"}, // an ASCII term of the knowledge
+	}
+	for _, tc := range tests {
+		if got := e.vocab.fold(tc.in); got != tc.want {
+			t.Errorf("fold(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestDetectOrdinal: positions a question asks for, and look-alikes that
+// are none.
+func TestDetectOrdinal(t *testing.T) {
+	tests := []struct {
+		q      string
+		n      int
+		points bool
+		ok     bool
+	}{
+		{"施永根讲的第三条是啥", 3, true, true},
+		{"四个定位里第二个是啥", 2, false, true},
+		{"五个张庙里最后一个是哪个", OrdinalLast, false, true},
+		{"一二三条分别是啥", OrdinalAll, true, true},
+		{"第十个", 10, false, true},
+		{"一是讲的啥", 1, true, true},
+		{"能力大比武拿第一名能奖多少钱", 0, false, false},
+		{"信的第一句话是什么", 0, false, false},
+		{"第二阶段什么时候开始", 0, false, false},
+	}
+	for _, tc := range tests {
+		o, ok := detectOrdinal(newQuery(Normalize(tc.q)))
+		if ok != tc.ok || ok && (o.n != tc.n || o.points != tc.points) {
+			t.Errorf("detectOrdinal(%q) = %+v, %v; want n=%d points=%v, %v", tc.q, o, ok, tc.n, tc.points, tc.ok)
+		}
+	}
+}
