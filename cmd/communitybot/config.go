@@ -199,6 +199,11 @@ func parseConfig(getenv func(string) string) (Config, error) {
 		// worker per partition; concurrency is per chat now.
 		c.Notes = append(c.Notes, "WORKERS has no effect any more and can be removed; ACTIVE_CHATS bounds how many chats are handled at once")
 	}
+	if get("DELIVERY_RATE") != "" && get("TELEGRAM_RATE") == "" {
+		// Replies and broadcasts share one limit now; an old setting is
+		// not silently dropped.
+		bad("DELIVERY_RATE", "was replaced by TELEGRAM_RATE (replies and broadcasts together); rename it")
+	}
 	switch lv := strings.ToLower(get("LOG_LEVEL")); lv {
 	case "":
 		// The console is a chat: keep it free of routine log lines.

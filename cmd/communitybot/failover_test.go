@@ -88,8 +88,8 @@ func failoverUnderLoad(t *testing.T, f failover, probeKey string) {
 	}
 	admin := tgtest.User{ID: 8901, FirstName: "管理员"}
 	b := startBot(t, api, f.url, prefix,
-		"ADMIN_IDS", fmt.Sprint(admin.ID), "WORKERS", "4", "DELIVERY_WORKERS", "4",
-		"DELIVERY_RATE", fmt.Sprint(rate), "DELIVERY_PER_CHAT", "100", "DELIVERY_CLAIM_IDLE", "3s")
+		"ADMIN_IDS", fmt.Sprint(admin.ID), "DELIVERY_WORKERS", "4",
+		"TELEGRAM_RATE", fmt.Sprint(rate), "DELIVERY_PER_CHAT", "100", "DELIVERY_CLAIM_IDLE", "3s")
 	b.ask(admin, "你好") // the bot is up
 
 	// Deliveries over time, to find the longest pause in the broadcast.

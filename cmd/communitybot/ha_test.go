@@ -160,7 +160,7 @@ func TestHAFlows(t *testing.T) {
 		}
 		b := startBot(t, api, url, prefix,
 			"ADMIN_IDS", fmt.Sprint(admin.ID), "STAFF_CHAT_ID", fmt.Sprint(staffChat.ID),
-			"DELIVERY_RATE", "2000", "DELIVERY_PER_CHAT", "100", "WORKERS", "4")
+			"TELEGRAM_RATE", "2000", "DELIVERY_PER_CHAT", "100")
 
 		// A reminder first: its minute runs while the other flows do.
 		sub := tgtest.User{ID: 8802, FirstName: "居民甲"}
@@ -223,13 +223,13 @@ func TestHAFlows(t *testing.T) {
 
 		// A ticket: posted to the staff chat, answered by a reply, relayed.
 		asker := tgtest.User{ID: 8805, FirstName: "居民丁"}
-		fallback := b.ask(asker, "今天午饭吃什么好")
+		fallback := b.ask(asker, "街道办事处的电话是多少")
 		ticket := regexp.MustCompile(`Q-\d+`).FindString(fallback.PlainText)
 		if ticket == "" {
 			t.Fatalf("fallback names no ticket: %s", fallback.PlainText)
 		}
 		post := b.waitMessage(staffChat.ID, 0, "post in the staff chat")
-		mustHave(t, "staff post", post.PlainText, ticket, "今天午饭吃什么好")
+		mustHave(t, "staff post", post.PlainText, ticket, "街道办事处的电话是多少")
 		b.waitFor("the staff post recorded", 10*time.Second, func() bool {
 			_, err := seed.TicketByStaffMessage(ctx, staffChat.ID, post.Model.ID)
 			return err == nil

@@ -302,7 +302,7 @@ func TestProgramExitingEarlyFailsAtOnce(t *testing.T) {
 	for _, mode := range []string{"in-process", "child"} {
 		t.Run(mode, func(t *testing.T) {
 			p := watchPrograms(t, 10*time.Minute)
-			kv := []string{"TELEGRAM_BOT_TOKEN", "1:x", "TELEGRAM_API_URL", "http://127.0.0.1:1", "WORKERS", "0"}
+			kv := []string{"TELEGRAM_BOT_TOKEN", "1:x", "TELEGRAM_API_URL", "http://127.0.0.1:1", "ACTIVE_CHATS", "0"}
 			if mode == "in-process" {
 				p.start("bot", nil, nil, kv...)
 			} else {
@@ -314,8 +314,8 @@ func TestProgramExitingEarlyFailsAtOnce(t *testing.T) {
 			}
 			<-p.ctx.Done()
 			e, ok := p.early()
-			if !ok || !strings.Contains(e.Error(), "WORKERS") {
-				t.Fatalf("cause = %v; want the program's own error, naming WORKERS", context.Cause(p.ctx))
+			if !ok || !strings.Contains(e.Error(), "ACTIVE_CHATS") {
+				t.Fatalf("cause = %v; want the program's own error, naming ACTIVE_CHATS", context.Cause(p.ctx))
 			}
 		})
 	}
