@@ -22,7 +22,9 @@ func (e *engine) Enqueue(_ context.Context, b communitybot.Broadcast) (community
 	return b, nil
 }
 
-func (e *engine) Recent(context.Context, int) ([]communitybot.BroadcastStatus, error) { return e.recent, nil }
+func (e *engine) Recent(context.Context, int) ([]communitybot.BroadcastStatus, error) {
+	return e.recent, nil
+}
 
 type scheduler struct{ jobs []communitybot.ScheduledJob }
 
@@ -50,7 +52,9 @@ func (s *scheduler) Cancel(_ context.Context, id string) (communitybot.Scheduled
 
 type counts map[communitybot.Topic]int64
 
-func (c counts) SubscriberCount(_ context.Context, t communitybot.Topic) (int64, error) { return c[t], nil }
+func (c counts) SubscriberCount(_ context.Context, t communitybot.Topic) (int64, error) {
+	return c[t], nil
+}
 
 type audit []communitybot.AuditEntry
 
