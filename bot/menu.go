@@ -36,9 +36,9 @@ func (s *Sender) SetChatCommands(ctx context.Context, chatID int64, cmds []Comma
 	})
 }
 
-// userDirectory is what the bot keeps about the users who talk to it
+// DirectoryStore is what a Directory keeps about the users who talk to the bot
 // (storage.Store).
-type userDirectory interface {
+type DirectoryStore interface {
 	RecordUser(ctx context.Context, u communitybot.User) error
 	UserMenu(ctx context.Context, userID int64) (communitybot.Role, string, error)
 	SetUserMenu(ctx context.Context, userID int64, digest string) error
@@ -54,7 +54,7 @@ type userDirectory interface {
 // at once.
 type Directory struct {
 	rt     *Router
-	store  userDirectory
+	store  DirectoryStore
 	sender *Sender
 	log    *slog.Logger
 
@@ -65,7 +65,7 @@ type Directory struct {
 
 // NewDirectory returns a Directory over store that sets menus through
 // sender, with the commands registered on rt.
-func NewDirectory(rt *Router, store userDirectory, sender *Sender, log *slog.Logger) *Directory {
+func NewDirectory(rt *Router, store DirectoryStore, sender *Sender, log *slog.Logger) *Directory {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
