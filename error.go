@@ -12,6 +12,10 @@ var (
 	ErrInvalid   = errors.New("invalid input")
 	ErrForbidden = errors.New("forbidden")
 	ErrConflict  = errors.New("conflict")
+	// ErrTemporary marks a failure that should clear up (a dependency did
+	// not answer): the channel handles the request again later instead
+	// of answering it now.
+	ErrTemporary = errors.New("temporarily unavailable")
 )
 
 // Error is an error whose Message is safe to show to a resident (in Chinese).

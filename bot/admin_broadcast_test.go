@@ -10,13 +10,14 @@ import (
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/jobs"
 	"github.com/zhangmiao/communitybot/scheduler"
 	"github.com/zhangmiao/communitybot/storage"
 )
 
 // withDelivery wires the subscription and admin commands to a real
 // delivery engine and scheduler that run beside the bot.
-func withDelivery(engine **delivery.Engine, opts ...bot.BroadcastOption) harnessOption {
+func withDelivery(engine **delivery.Engine, opts ...func(*jobs.Options)) harnessOption {
 	return func(h *harness) {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
 		if h.senderRate == 0 {
@@ -27,8 +28,12 @@ func withDelivery(engine **delivery.Engine, opts ...bot.BroadcastOption) harness
 			ProgressEvery: 100 * time.Millisecond, Location: loc, Logger: testLogger(),
 		})
 		s := scheduler.New(h.store, e, scheduler.Config{Location: loc, SweepEvery: 200 * time.Millisecond, Logger: testLogger()})
-		bot.RegisterSubscriptions(h.router, h.store, h.asst)
-		bot.RegisterAdminBroadcast(h.router, e, s, h.store, loc, opts...)
+		registerSubscriptions(h)
+		o := jobs.Options{Location: loc, Audit: h.audit()}
+		for _, f := range opts {
+			f(&o)
+		}
+		bot.RegisterAdminBroadcast(h.router, jobs.New(e, s, h.store, o), h.store)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{}, 2)
 		go func() { e.Run(ctx); done <- struct{}{} }()
@@ -266,7 +271,7 @@ func TestAnnounceAndScheduleWithoutSubscribers(t *testing.T) {
 // page's 公告 tab, and the admin is told where it went.
 func TestAnnounceWithoutSubscribersIsPublishedOnWeb(t *testing.T) {
 	var engine *delivery.Engine
-	h := newHarness(t, withDelivery(&engine, bot.PublishedOnWeb()))
+	h := newHarness(t, withDelivery(&engine, func(o *jobs.Options) { o.PublishedOnWeb = true }))
 	admin := resident()
 	h.makeAdmin(admin)
 	r := h.ask(tgtest.PrivateChat(admin), admin, "/announce 周六上午社区体检")

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/zhangmiao/communitybot"
 )
@@ -15,10 +14,10 @@ type AuditLog interface {
 	Record(ctx context.Context, e communitybot.AuditEntry)
 }
 
-// SetAuditLog makes the router's handlers record admin actions in a, and
-// records on a the admin commands refused for lack of the admin role. Call
-// it before the bot runs; until then (and in tests without the staff
-// side) actions are simply not recorded.
+// SetAuditLog makes the router record on a the admin commands refused for
+// lack of the admin role (the features record their own actions, each
+// given the same log). Call it before the bot runs; until then (and in
+// tests without the staff side) refusals are simply not recorded.
 func (rt *Router) SetAuditLog(a AuditLog) {
 	if rt.audit == nil {
 		rt.Use(rt.auditDenied)
@@ -30,14 +29,14 @@ func (rt *Router) SetAuditLog(a AuditLog) {
 // the command's name (the /audit view shows it in Chinese), target what it
 // acted on, detail a human-readable summary.
 //
-// Handlers call it inside replyOnce's change (or after a change that
-// cannot happen twice), so an update handled again records nothing more.
+// Features record their own actions (each takes an Auditor, the same
+// log); the router records what only it sees: commands refused for lack
+// of a role.
 func (rt *Router) record(ctx context.Context, r *Request, action, target, detail string) {
 	if rt.audit == nil {
 		return
 	}
-	a := actorOf(r)
-	rt.audit.Record(ctx, communitybot.AuditEntry{UserID: a.UserID, Name: a.Name, Role: a.Role, Action: action, Target: target, Detail: detail})
+	rt.audit.Record(ctx, actorOf(r).Audit(action, target, detail))
 }
 
 // AuditDenied is the action recorded for a command refused for lack of a
@@ -59,10 +58,4 @@ func (rt *Router) auditDenied(next HandlerFunc) HandlerFunc {
 		}
 		return err
 	}
-}
-
-// userRef names a user in an audit entry: display name and id, so the
-// entry stays readable after the user renames themselves.
-func userRef(u communitybot.User) string {
-	return fmt.Sprintf("%s [ID %d]", u.DisplayName(), u.ID)
 }

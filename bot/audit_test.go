@@ -12,7 +12,6 @@ import (
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/content"
 	"github.com/zhangmiao/communitybot/delivery"
-	"github.com/zhangmiao/communitybot/membership"
 	"github.com/zhangmiao/communitybot/study"
 )
 
@@ -24,12 +23,13 @@ func withMembershipAndStudy() harnessOption {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		svc, err := study.New(h.store, kb.Study, study.Options{Location: shanghai, Logger: testLogger()})
+		svc, err := study.New(h.store, kb.Study, study.Options{Location: shanghai, Audit: h.audit(), Logger: testLogger(),
+			Reload: func() ([]communitybot.StudyItem, error) { return kb.Study, nil }})
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		bot.RegisterMembership(h.router, membership.New(h.store, membership.Options{}), h.store, bot.MembershipOptions{Location: shanghai, Logger: testLogger()})
-		bot.RegisterStudy(h.router, svc, bot.StudyOptions{Replies: h.store, Reload: func() ([]communitybot.StudyItem, error) { return kb.Study, nil }})
+		registerMembership(h, "")
+		bot.RegisterStudy(h.router, svc, h.store)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/qa/qatest"
 
 	"github.com/zhangmiao/communitybot/assistant"
@@ -43,6 +44,32 @@ type harness struct {
 	senderLimits [2]storage.RateLimit
 	observe      func(method string, o outbound.Outcome)
 	snd          *bot.Sender
+
+	// auditLog is where the features' admin actions are recorded once the
+	// staff side is wired (staffEnv); features get it through audit().
+	auditLog interface {
+		Record(ctx context.Context, e communitybot.AuditEntry)
+	}
+}
+
+// lateAudit is the harness's audit log for features built before the
+// staff side: it forwards to auditLog when there is one.
+type lateAudit struct{ h *harness }
+
+func (a lateAudit) Record(ctx context.Context, e communitybot.AuditEntry) {
+	if a.h.auditLog != nil {
+		a.h.auditLog.Record(ctx, e)
+	}
+}
+
+func (h *harness) audit() lateAudit { return lateAudit{h} }
+
+// poster posts through the harness's Sender, looked up when it posts
+// (the Sender may be built after the feature that posts).
+type poster struct{ h *harness }
+
+func (p poster) Post(ctx context.Context, chatID int64, r communitybot.Reply) (int, error) {
+	return p.h.snd.Post(ctx, chatID, r)
 }
 
 // sender returns the harness's Sender, building it on first use.

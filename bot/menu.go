@@ -36,43 +36,58 @@ func (s *Sender) SetChatCommands(ctx context.Context, chatID int64, cmds []Comma
 	})
 }
 
-// userDirectory is what the bot keeps about the users who talk to it.
-type userDirectory interface {
+// DirectoryStore is what a Directory keeps about the users who talk to the bot
+// (storage.Store).
+type DirectoryStore interface {
 	RecordUser(ctx context.Context, u communitybot.User) error
 	UserMenu(ctx context.Context, userID int64) (communitybot.Role, string, error)
 	SetUserMenu(ctx context.Context, userID int64, digest string) error
 }
 
-// directory records users' names (for leaderboards and @username lookups)
+// Directory records users' names (for leaderboards and @username lookups)
 // and keeps each member's and admin's private-chat menu in line with
-// their role. Both run on every request, so both are cached in memory: a
-// user costs a Redis write only when their name changes, and a menu check
-// once per process (which also refreshes menus after a release changed
-// the commands).
-type directory struct {
-	rt    *Router
-	store userDirectory
-	log   *slog.Logger
+// their role. Both run on every request (RegisterMembership makes it
+// observe them), so both are cached in memory: a user costs a Redis write
+// only when their name changes, and a menu check once per process (which
+// also refreshes menus after a release changed the commands). It is the
+// membership commands' Menus: a role they change shows in the user's menu
+// at once.
+type Directory struct {
+	rt     *Router
+	store  DirectoryStore
+	sender *Sender
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	names   map[int64]string // user id → "username\x00first name" last recorded
 	checked map[int64]bool   // user ids whose menu was checked by this process
 }
 
+// NewDirectory returns a Directory over store that sets menus through
+// sender, with the commands registered on rt.
+func NewDirectory(rt *Router, store DirectoryStore, sender *Sender, log *slog.Logger) *Directory {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Directory{rt: rt, store: store, sender: sender, log: log, names: map[int64]string{}, checked: map[int64]bool{}}
+}
+
+// SetRoleMenu shows a user the commands of role in their private chat
+// (membership.Menus).
+func (d *Directory) SetRoleMenu(ctx context.Context, userID int64, role communitybot.Role) error {
+	return d.setMenu(ctx, d.sender, userID, role)
+}
+
 // maxCached bounds the caches; past it they start afresh (a cache miss
 // costs one Redis round trip, nothing more).
 const maxCached = 100_000
-
-func newDirectory(rt *Router, store userDirectory, log *slog.Logger) *directory {
-	return &directory{rt: rt, store: store, log: log, names: map[int64]string{}, checked: map[int64]bool{}}
-}
 
 // observeTimeout bounds the observer: a slow Redis or Telegram must not
 // hold up the request it sees (the Sender would retry for a minute).
 const observeTimeout = 5 * time.Second
 
 // observe is a Router observer.
-func (d *directory) observe(ctx context.Context, r *Request) {
+func (d *Directory) observe(ctx context.Context, r *Request) {
 	if r.UserID == 0 {
 		return
 	}
@@ -119,7 +134,7 @@ func (d *directory) observe(ctx context.Context, r *Request) {
 
 // digest identifies the menu of a role; "" for residents, who see the
 // default menu.
-func (d *directory) digest(role communitybot.Role) string {
+func (d *Directory) digest(role communitybot.Role) string {
 	if role != communitybot.RoleMember && role != communitybot.RoleAdmin {
 		return ""
 	}
@@ -132,7 +147,7 @@ func (d *directory) digest(role communitybot.Role) string {
 
 // setMenu shows a user the commands of their role in their private chat:
 // members and admins get their own menu, residents the default one.
-func (d *directory) setMenu(ctx context.Context, s *Sender, userID int64, role communitybot.Role) error {
+func (d *Directory) setMenu(ctx context.Context, s *Sender, userID int64, role communitybot.Role) error {
 	var cmds []Command
 	if d.digest(role) != "" {
 		cmds = d.rt.Commands(role)

@@ -124,6 +124,9 @@ func (rt *Router) serve(ctx context.Context, r *Request) error {
 		o(ctx, r)
 	}
 	err := rt.handler()(ctx, r)
+	if isTemporary(err) && !errors.Is(err, ErrTemporary) {
+		err = fmt.Errorf("%w: %w", ErrTemporary, err) // a feature's communitybot.ErrTemporary
+	}
 	if err != nil && !errors.Is(err, ErrTemporary) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		if msg, ok := communitybot.UserMessage(err); ok {
 			err = rt.say(ctx, r, msg)
@@ -145,6 +148,13 @@ func (rt *Router) serve(ctx context.Context, r *Request) error {
 		rt.log.Warn("reply not delivered", "chat_id", r.ChatID, "update_id", r.UpdateID, "err", err)
 	}
 	return nil
+}
+
+// isTemporary reports whether err should leave the update to be handled
+// again: the bot's own ErrTemporary, or a feature's
+// communitybot.ErrTemporary (features know no channel).
+func isTemporary(err error) bool {
+	return errors.Is(err, ErrTemporary) || errors.Is(err, communitybot.ErrTemporary)
 }
 
 // say shows a short message: an alert for a button press, a message otherwise.
@@ -226,13 +236,4 @@ func forbidden(need communitybot.Role) error {
 		msg = "抱歉，这个功能仅限街道管理员使用。"
 	}
 	return &communitybot.Error{Kind: communitybot.ErrForbidden, Message: msg, Err: errRoleMissing}
-}
-
-// CommandList renders the commands a user with role r may use, for /help.
-func (rt *Router) CommandList(r communitybot.Role) string {
-	var b strings.Builder
-	for _, c := range rt.Commands(r) {
-		fmt.Fprintf(&b, "/%s — %s\n", c.Name, html.EscapeString(c.Description))
-	}
-	return strings.TrimRight(b.String(), "\n")
 }

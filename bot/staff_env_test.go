@@ -89,6 +89,7 @@ func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *s
 			t.Fatal(err)
 		}
 		e.svc = svc
+		h.auditLog = svc
 		svc.LoadKnowledge(context.Background())
 		h.asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: e.metrics.ObserveQuestion})
 		bot.RegisterStaff(h.router, svc, h.store)

@@ -43,6 +43,16 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
+// registerMembership registers roles and invites as cmd/communitybot
+// does, telling users through the harness's Sender.
+func registerMembership(h *harness, studyTime string) {
+	dir := bot.NewDirectory(h.router, h.store, h.sender(), testLogger())
+	cmds := membership.NewCommands(membership.New(h.store, membership.Options{}), membership.CommandOptions{
+		Location: shanghai, StudyTime: studyTime, Notify: poster{h}, Menus: dir, Audit: h.audit(),
+	})
+	bot.RegisterMembership(h.router, cmds, dir, h.store)
+}
+
 func newStudyHarness(t *testing.T, opts ...harnessOption) *studyHarness {
 	t.Helper()
 	kb, err := content.Default()
@@ -51,13 +61,13 @@ func newStudyHarness(t *testing.T, opts ...harnessOption) *studyHarness {
 	}
 	sh := &studyHarness{clock: &testClock{t: time.Date(2026, 1, 28, 10, 0, 0, 0, shanghai)}, bank: kb.Study}
 	h := newHarness(t, append([]harnessOption{func(h *harness) {
-		svc, err := study.New(h.store, kb.Study, study.Options{Location: shanghai, Now: sh.clock.Now, Logger: testLogger()})
+		svc, err := study.New(h.store, kb.Study, study.Options{Location: shanghai, Now: sh.clock.Now, Audit: h.audit(), Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sh.svc = svc
-		bot.RegisterMembership(h.router, membership.New(h.store, membership.Options{}), h.store, bot.MembershipOptions{Location: shanghai, StudyTime: "08:00", Logger: testLogger()})
-		bot.RegisterStudy(h.router, svc, bot.StudyOptions{Replies: h.store})
+		registerMembership(h, "08:00")
+		bot.RegisterStudy(h.router, svc, h.store)
 	}}, opts...)...)
 	sh.harness = h
 	// The bot's Sender: the one outgoing path, with its retries, as the

@@ -12,11 +12,19 @@ import (
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
+	"github.com/zhangmiao/communitybot/outbound"
+	"github.com/zhangmiao/communitybot/subscriptions"
 )
 
 // withSubscriptions registers the subscription commands.
 func withSubscriptions() harnessOption {
-	return func(h *harness) { bot.RegisterSubscriptions(h.router, h.store, h.asst) }
+	return registerSubscriptions
+}
+
+// registerSubscriptions registers the subscription commands as
+// cmd/communitybot does.
+func registerSubscriptions(h *harness) {
+	bot.RegisterSubscriptions(h.router, subscriptions.New(h.store, h.store, h.asst, testLogger()), outbound.NewChatSubscriptions(h.store, testLogger()))
 }
 
 var allTopics = []communitybot.Topic{

@@ -3,10 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/staff"
@@ -48,25 +44,8 @@ func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 		return r.Reply(ctx, reply)
 	}})
 	rt.Command(Command{Name: "answer", Description: "答复居民问题：/answer 编号 答复内容", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
-		args := strings.TrimSpace(r.Args)
-		ref, text := args, ""
-		if i := strings.IndexFunc(args, unicode.IsSpace); i >= 0 {
-			ref, text = args[:i], args[i:]
-		}
-		const usage = "用法：/answer Q-0042 答复内容\n也可以在员工群里直接回复该问题的消息。发送 /tickets 查看待答复的问题。"
-		if ref == "" {
-			return communitybot.Errorf(communitybot.ErrInvalid, "%s", usage)
-		}
-		no, err := communitybot.ParseTicketNo(ref)
-		if err != nil {
-			msg, _ := communitybot.UserMessage(err)
-			return communitybot.Errorf(communitybot.ErrInvalid, "%s\n%s", msg, usage)
-		}
-		if strings.TrimSpace(text) == "" {
-			return communitybot.Errorf(communitybot.ErrInvalid, "请在编号后面写上答复内容。\n%s", usage)
-		}
 		return replyOnce(ctx, replies, r, func(ctx context.Context) (communitybot.Reply, error) {
-			return svc.Answer(ctx, actorOf(r), no, text, messageSource(r))
+			return svc.AnswerCommand(ctx, actorOf(r), r.Args, messageSource(r))
 		})
 	}})
 	rt.Command(Command{Name: "learn", Description: "把已答复的问题加入问答库：/learn 编号 话题标识|new 标题", Role: communitybot.RoleAdmin, Handle: func(ctx context.Context, r *Request) error {
@@ -80,20 +59,15 @@ func RegisterTickets(rt *Router, svc *staff.Service, replies ReplyStore) {
 		})
 	}})
 	rt.Callback(staff.RatePrefix, communitybot.RoleResident, func(ctx context.Context, r *Request) error { // rate:<no>:g|b
-		parts := strings.Split(r.Data, ":")
-		if len(parts) != 3 {
-			return errStaleButton
-		}
-		no, err := strconv.ParseInt(parts[1], 10, 64)
-		rating := map[string]communitybot.Rating{"g": communitybot.RatingGood, "b": communitybot.RatingBad}[parts[2]]
-		if err != nil || no <= 0 || rating == communitybot.RatingNone {
+		no, rating, ok := staff.ParseRating(r.Data)
+		if !ok {
 			return errStaleButton
 		}
 		reply, err := svc.Rate(ctx, r.UserID, no, rating)
 		if err != nil {
 			return err
 		}
-		_ = r.Toast(ctx, "感谢您的评价！", false)
+		_ = r.Toast(ctx, staff.RateNotice, false)
 		if err := r.Edit(ctx, reply); err != nil {
 			return err
 		}
@@ -127,18 +101,16 @@ func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware
 				// reply in that instant is to a post not recorded yet. It is
 				// handled again shortly, when the record decides; a text that
 				// only looks like a post decides nothing.
-				if m := ticketPostHeader.FindStringSubmatch(r.ReplyTo.Text); m != nil {
-					if n, err := communitybot.ParseTicketNo(m[1]); err == nil {
-						inFlight, err := svc.PostInFlight(ctx, n)
-						if err != nil {
-							return fmt.Errorf("ticket post in flight: %w: %w", ErrTemporary, err)
-						}
-						if inFlight {
-							return fmt.Errorf("reply to %s before its post is recorded: %w", m[1], ErrTemporary)
-						}
+				if n, ok := staff.TicketOfPost(r.ReplyTo.Text); ok {
+					inFlight, err := svc.PostInFlight(ctx, n)
+					if err != nil {
+						return fmt.Errorf("ticket post in flight: %w: %w", ErrTemporary, err)
+					}
+					if inFlight {
+						return fmt.Errorf("reply to %s before its post is recorded: %w", communitybot.TicketNo(n), ErrTemporary)
 					}
 				}
-				return r.Reply(ctx, communitybot.Reply{Text: notATicketPost})
+				return r.Reply(ctx, staff.NotATicketPost)
 			}
 			if err := rt.authorize(ctx, r, communitybot.RoleAdmin); err != nil {
 				return err
@@ -149,14 +121,6 @@ func staffReplies(rt *Router, svc *staff.Service, replies ReplyStore) Middleware
 		}
 	}
 }
-
-// notATicketPost is the hint for a reply in the staff chat to a bot
-// message that is not a ticket post.
-const notATicketPost = "⚠️ 这条回复没有转告任何居民：您回复的不是问题工单消息。\n答复居民请直接回复「🆕 居民提问 Q-xxxx」那条工单消息，或发送 /answer 编号 答复内容（/tickets 查看待答复的问题）。"
-
-// ticketPostHeader is how a ticket post starts (staff.Service.ticketPost,
-// as Telegram returns it without markup): "🆕 居民提问 Q-0042".
-var ticketPostHeader = regexp.MustCompile(`^🆕 居民提问 (Q-\d+)\n`)
 
 // messageSource identifies the staff message carrying an answer.
 func messageSource(r *Request) string { return fmt.Sprintf("%d:%d", r.ChatID, r.MessageID) }

@@ -283,6 +283,11 @@ func (s *Service) Grant(ctx context.Context, by, target int64, role communitybot
 	if target <= 0 {
 		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "请指定一位用户。")
 	}
+	if communitybot.ChannelOf(target) == communitybot.ChannelWeb {
+		// A web visitor's id is no Telegram account: a role there would
+		// subscribe it to a study push no channel can deliver.
+		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "这是网页版访客的编号。网页版访客没有 Telegram 账号，不能授予党员或管理员身份。")
+	}
 	if role != communitybot.RoleMember && role != communitybot.RoleAdmin {
 		return acct, prev, communitybot.Errorf(communitybot.ErrInvalid, "只能授予 member（党员）或 admin（管理员）身份；撤销身份请用 /revoke。")
 	}

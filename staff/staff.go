@@ -71,11 +71,7 @@ func (noObserver) ObserveAdminAction(string) {}
 func (noObserver) Fault(string)              {}
 
 // Actor is the staff member (or resident) behind a request.
-type Actor struct {
-	UserID int64
-	Name   string // display name, shown in history entries and the audit log
-	Role   communitybot.Role
-}
+type Actor = communitybot.Actor
 
 // Config tunes a Service. Zero values take the documented defaults.
 type Config struct {

@@ -64,7 +64,19 @@ type Options struct {
 	// DailyAt and WeeklyAt are the times ("08:00") of the daily prompt and
 	// of the Monday summary; defaults 08:00 and 09:00.
 	DailyAt, WeeklyAt string
-	Logger            *slog.Logger
+	// Reload re-reads the content file's study items for /reloadstudy;
+	// nil (no CONTENT_FILE: the built-in content is used) makes
+	// /reloadstudy explain that it needs CONTENT_FILE.
+	Reload func() ([]communitybot.StudyItem, error)
+	// Audit records the admins' changes to the bank; nil records nothing.
+	Audit  Auditor
+	Logger *slog.Logger
+}
+
+// Auditor records admin actions (staff.Service). Record must not fail the
+// action it records.
+type Auditor interface {
+	Record(ctx context.Context, e communitybot.AuditEntry)
 }
 
 // Points are what a member earns.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -192,10 +191,8 @@ func (s *Server) press(ctx context.Context, id int64, data string) (communitybot
 		r, err := s.a.ProjectList(ctx)
 		return r, nil, err
 	case staff.RatePrefix: // rate:<no>:g|b
-		noText, verdict, _ := strings.Cut(arg, ":")
-		no, err := strconv.ParseInt(noText, 10, 64)
-		r := map[string]communitybot.Rating{"g": communitybot.RatingGood, "b": communitybot.RatingBad}[verdict]
-		if err != nil || no <= 0 || r == communitybot.RatingNone {
+		no, r, ok := staff.ParseRating(data)
+		if !ok {
 			return communitybot.Reply{}, nil, errStale
 		}
 		reply, err := s.desk.Rate(ctx, id, no, r)

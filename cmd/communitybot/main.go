@@ -129,13 +129,16 @@ func runWired(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store 
 	if err := store.EnsureAdmins(ctx, cfg.AdminIDs); err != nil {
 		log.Warn("ADMIN_IDS not applied; restart once redis is reachable", "err", err)
 	}
-	dl := wireDelivery(cfg, store, sender, router, asst, log)
-	studySvc, err := wireStudy(ctx, cfg, kb, store, router, log)
+	staffW, err := newDesk(ctx, cfg, kb, store, sender, m, asst, log) // first: the audit log of every admin command
 	if err != nil {
 		return err
 	}
-	staffW, err := wireStaff(ctx, cfg, kb, store, sender, m, asst, router, log, closers)
+	dl := wireDelivery(cfg, store, sender, router, asst, staffW.svc, log)
+	studySvc, err := wireStudy(cfg, kb, store, sender, router, staffW.svc, log)
 	if err != nil {
+		return err
+	}
+	if err := wireStaff(ctx, cfg, store, staffW, router, log, closers); err != nil {
 		return err
 	}
 	connectFeatures(dl, store, studySvc, staffW)

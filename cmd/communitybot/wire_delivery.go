@@ -11,8 +11,11 @@ import (
 	"github.com/zhangmiao/communitybot/assistant"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/delivery"
+	"github.com/zhangmiao/communitybot/jobs"
+	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/scheduler"
 	"github.com/zhangmiao/communitybot/storage"
+	"github.com/zhangmiao/communitybot/subscriptions"
 )
 
 // DeliveryConfig configures subscriptions, broadcasts and scheduled jobs.
@@ -69,8 +72,10 @@ type deliveryWiring struct {
 }
 
 // wireDelivery builds the engine (sending through sender) and the
-// scheduler, and registers the subscription and admin broadcast commands.
-func wireDelivery(cfg Config, store *storage.Store, sender *bot.Sender, router *bot.Router, asst *assistant.Assistant, log *slog.Logger) *deliveryWiring {
+// scheduler, and registers the subscription commands and the admins'
+// broadcast and job commands (audited by audit).
+func wireDelivery(cfg Config, store *storage.Store, sender *bot.Sender, router *bot.Router, asst *assistant.Assistant,
+	audit jobs.Auditor, log *slog.Logger) *deliveryWiring {
 	replica := communitybot.NewReplicaID()
 	d := cfg.Delivery
 	engine := delivery.New(store, sender, delivery.Config{
@@ -80,12 +85,10 @@ func wireDelivery(cfg Config, store *storage.Store, sender *bot.Sender, router *
 	sched := scheduler.New(store, engine, scheduler.Config{
 		Location: cfg.Location, ReplicaID: replica, Logger: log.With("component", "scheduler"),
 	})
-	bot.RegisterSubscriptions(router, store, asst)
-	var opts []bot.BroadcastOption
-	if cfg.Web.Listen != "" {
-		opts = append(opts, bot.PublishedOnWeb())
-	}
-	bot.RegisterAdminBroadcast(router, engine, sched, store, cfg.Location, opts...)
+	subs := subscriptions.New(store, store, asst, log.With("component", "subscriptions"))
+	bot.RegisterSubscriptions(router, subs, outbound.NewChatSubscriptions(store, log.With("component", "subscriptions")))
+	admin := jobs.New(engine, sched, store, jobs.Options{Location: cfg.Location, PublishedOnWeb: cfg.Web.Listen != "", Audit: audit})
+	bot.RegisterAdminBroadcast(router, admin, store)
 	return &deliveryWiring{Engine: engine, Scheduler: sched, log: log}
 }
 

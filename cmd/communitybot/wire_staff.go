@@ -24,10 +24,10 @@ type staffWiring struct {
 	metrics *metrics.Metrics
 }
 
-// wireStaff builds the staff desk (posting through sender), plugs it and
-// the metrics into the router and the assistant, starts the desk's
-// background work and the HTTP server for /metrics, /healthz and /readyz,
-// and registers their shutdown on closers.
+// newDesk builds the staff desk (posting through sender, or to the web
+// page for web visitors' chats) and plugs it into the assistant. It is
+// built before the other features: it keeps the audit log every admin
+// command writes to.
 //
 // Still to plug in by the features that provide them:
 //   - svc.SetNotifier(deliveryEngine): project updates are stored but not
@@ -35,11 +35,8 @@ type staffWiring struct {
 //   - svc.SetStats(broadcastStats, studyStats): /stats shows "—" for them;
 //   - metrics.ObserveDelivery as the delivery engine's result hook, and
 //     metrics.AddQueue("delivery", …) for its queue depth.
-func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, sender *bot.Sender, m *metrics.Metrics,
-	asst *assistant.Assistant, router *bot.Router, log *slog.Logger, closers *closeStack) (*staffWiring, error) {
-	router.ObserveUpdates(m.ObserveUpdate) // first: it times everything after it
-	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
-
+func newDesk(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *storage.Store, sender *bot.Sender, m *metrics.Metrics,
+	asst *assistant.Assistant, log *slog.Logger) (*staffWiring, error) {
 	routed := &channelPoster{telegram: sender}
 	svc, err := staff.New(staff.Deps{Store: store, Base: kb, QA: asst, Poster: routed, Observer: m}, staff.Config{
 		StaffChatID: cfg.StaffChatID, Location: cfg.Location, Logger: log.With("component", "staff"),
@@ -49,6 +46,16 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	}
 	svc.LoadKnowledge(ctx)
 	asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: m.ObserveQuestion})
+	return &staffWiring{svc: svc, routed: routed, metrics: m}, nil
+}
+
+// wireStaff registers the desk's commands and the metrics on the router,
+// starts the desk's background work and the HTTP server for /metrics,
+// /healthz and /readyz, and registers their shutdown on closers.
+func wireStaff(ctx context.Context, cfg Config, store *storage.Store, w *staffWiring, router *bot.Router, log *slog.Logger, closers *closeStack) error {
+	m, svc := w.metrics, w.svc
+	router.ObserveUpdates(m.ObserveUpdate) // first: it times everything after it
+	router.Use(bot.CountUsers(store.SeenUser, log.With("component", "stats")))
 	bot.RegisterStaff(router, svc, store)
 	bot.RegisterTickets(router, svc, store)
 	if cfg.StaffChatID == 0 {
@@ -66,7 +73,7 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	if cfg.HTTPAddr != "" {
 		srv, err := metrics.Listen(cfg.HTTPAddr, m.Handler(store.Ping))
 		if err != nil {
-			return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+			return fmt.Errorf("HTTP_ADDR: %w", err)
 		}
 		go func() {
 			if err := srv.Serve(); err != nil {
@@ -80,5 +87,5 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 		})
 		log.Info("metrics and health endpoints listening", "addr", srv.Addr())
 	}
-	return &staffWiring{svc: svc, routed: routed, metrics: m}, nil
+	return nil
 }
