@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,19 +30,15 @@ const DefaultPrefix = "zm:"
 
 // Store is the bot's Redis-backed state. It is safe for concurrent use.
 type Store struct {
-	rdb      redis.UniversalClient
-	circuit  *circuit // nil for clients the store did not build
-	prefix   string
-	embedded *miniredis.Miniredis // non-nil when running on the in-process Redis
-	trips    *atomic.Int64        // round trips to Redis, for benchmarks and metrics
-	cmds     *atomic.Int64        // commands sent to Redis (a pipeline counts each)
-	// ticketMu serializes CreateTicket within the process: its optimistic
-	// retry would otherwise livelock when hundreds of chats are handled at
-	// once (measured: 92 round trips per update in a burst of off-topic
-	// questions), leaving only the rare race between replicas to retry.
-	ticketMu sync.Mutex
-	now      func() time.Time
-	loc      *time.Location // for per-day counters
+	rdb         redis.UniversalClient
+	circuit     *circuit // nil for clients the store did not build
+	prefix      string
+	embedded    *miniredis.Miniredis // non-nil when running on the in-process Redis
+	trips       *atomic.Int64        // round trips to Redis, for benchmarks and metrics
+	cmds        *atomic.Int64        // commands sent to Redis (a pipeline counts each)
+	ticketMaker ticketCreation       // CreateTicket's numbers and recent-ticket cache
+	now         func() time.Time
+	loc         *time.Location // for per-day counters
 }
 
 // Options tune a Store.

@@ -64,7 +64,11 @@ func wireStaff(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store
 	closers.push("staff desk", func() error { stopDesk(); wg.Wait(); return nil })
 
 	if cfg.HTTPAddr != "" {
-		srv, err := metrics.Listen(cfg.HTTPAddr, m.Handler(store.Ping))
+		h := m.Handler(store.Ping)
+		if cfg.Pprof {
+			h = withPprof(h)
+		}
+		srv, err := metrics.Listen(cfg.HTTPAddr, h)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP_ADDR: %w", err)
 		}
