@@ -37,6 +37,7 @@ type Store struct {
 	trips       *atomic.Int64        // round trips to Redis, for benchmarks and metrics
 	cmds        *atomic.Int64        // commands sent to Redis (a pipeline counts each)
 	ticketMaker ticketCreation       // CreateTicket's numbers and recent-ticket cache
+	co          *coalescer           // the hot path's single commands, sent together
 	now         func() time.Time
 	loc         *time.Location // for per-day counters
 }
@@ -69,6 +70,7 @@ func newStore(rdb redis.UniversalClient, opts Options) *Store {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.co = &coalescer{rdb: rdb, scripts: []*redis.Script{gateAdmit, createTicket}}
 	return s
 }
 
@@ -303,6 +305,21 @@ func (s *Store) execScripts(ctx context.Context, scripts []*redis.Script, build 
 			}
 		}
 	}
+}
+
+// script runs one of the hot path's scripts (gateAdmit, createTicket)
+// through the coalescer: in one pipeline with the other chats' calls made
+// meanwhile.
+func (s *Store) script(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd, err := s.co.do(ctx, func(ctx context.Context, pipe redis.Pipeliner) redis.Cmder {
+		return sc.EvalSha(ctx, pipe, keys, args...)
+	})
+	if err != nil {
+		c := redis.NewCmd(ctx)
+		c.SetErr(err)
+		return c
+	}
+	return cmd.(*redis.Cmd)
 }
 
 // runScript runs one script, loading it first if Redis does not know it.

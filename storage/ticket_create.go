@@ -153,11 +153,15 @@ func (s *Store) CreateTicket(ctx context.Context, t communitybot.Ticket, maxOpen
 			keys = append(keys, s.ticketPrefix()+rno)
 			args = append(args, rno)
 		}
-		res, err := s.runScript(ctx, createTicket, keys, append(args, fields...)...).Slice()
+		res, err := s.script(ctx, createTicket, keys, append(args, fields...)...).Slice()
 		if err != nil {
+			// The ticket may have been created (a timeout after Redis ran
+			// the script): the number is not given back.
+			used = true
 			return communitybot.Ticket{}, false, fmt.Errorf("create ticket: %w", err)
 		}
 		if len(res) < 2 {
+			used = true
 			return communitybot.Ticket{}, false, fmt.Errorf("create ticket: script replied %d values", len(res))
 		}
 		code, _ := res[1].(int64)
