@@ -50,7 +50,7 @@ type SenderConfig struct {
 	// RequestTimeout bounds one HTTP call (a call that hangs is retried,
 	// see the README on timeouts); default 15s.
 	RequestTimeout time.Duration
-	// Transport carries the calls; default: a pool of 64 idle connections.
+	// Transport carries the calls; default: 64 idle connections kept.
 	Transport http.RoundTripper
 	Logger    *slog.Logger
 }
@@ -69,7 +69,7 @@ func NewSender(cfg SenderConfig, policy *outbound.Policy) (*Sender, error) {
 		cfg.RequestTimeout = 15 * time.Second
 	}
 	if cfg.Transport == nil {
-		cfg.Transport = newTransport(16)
+		cfg.Transport = newTransport(maxConns)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
