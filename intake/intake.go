@@ -225,12 +225,18 @@ func (in *Intake) Append(ctx context.Context, ups []Update) (int, error) {
 }
 
 // Room waits while the inbox holds MaxBacklog updates or more that no
-// replica has handled yet, or until ctx ends. The poller calls it before
-// each getUpdates: an update Telegram still holds is as safe as one in the
-// inbox (Telegram keeps it for a day), and one not fetched yet takes no
-// memory and keeps no resident's later question queued behind a backlog
-// in our inbox. Without a count from Redis (an outage) it does not wait.
-// It costs a round trip only while the backlog may be near the bound.
+// replica has handled yet and that wait for room rather than for their own
+// chat, or until ctx ends. The poller calls it before each getUpdates: an
+// update Telegram still holds is as safe as one in the inbox (Telegram
+// keeps it for a day), and one not fetched yet takes no memory and keeps
+// no resident's later question queued behind a backlog in our inbox.
+//
+// A chat's updates queued behind its update in hand (a chat sleeping out
+// a 429, a resident sending much) count only up to a few, so no chat can
+// stop the intake for the others. Only this replica's queues are known
+// here, which is one reason the bound grows with the live replicas. Without a
+// count from Redis (an outage) it does not wait. It costs a round trip
+// only while the backlog may be near the bound.
 func (in *Intake) Room(ctx context.Context) {
 	bound := int64(in.cfg.MaxBacklog)
 	if bound <= 0 {
@@ -240,7 +246,8 @@ func (in *Intake) Room(ctx context.Context) {
 		in.roomMu.Lock()
 		estimate, progress := in.backlog, in.progress
 		in.roomMu.Unlock()
-		if estimate < bound {
+		held := int64(in.chats.heldByChats())
+		if estimate-held < bound {
 			return
 		}
 		n, err := in.store.InboxBacklog(ctx, Partitions)
@@ -250,7 +257,7 @@ func (in *Intake) Room(ctx context.Context) {
 		in.roomMu.Lock()
 		in.backlog = n
 		in.roomMu.Unlock()
-		if n < bound {
+		if n-held < bound {
 			return
 		}
 		// Wait for acknowledgements here, or a while for other replicas'.
@@ -291,6 +298,10 @@ func (in *Intake) Handled() int64 { return in.handled.Load() }
 
 // ActiveChats returns how many chats have updates queued or in hand.
 func (in *Intake) ActiveChats() int { return in.chats.active() }
+
+// InHand returns how many updates this replica has read from the inbox and
+// not finished yet.
+func (in *Intake) InHand() int { return len(in.ahead) }
 
 // Run takes part in handling the inbox until ctx is cancelled. On
 // cancellation it leaves the replica set, stops reading, lets every chat

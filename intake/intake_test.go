@@ -467,3 +467,36 @@ func TestRoomWaitsForTheBacklog(t *testing.T) {
 		t.Fatalf("Room with an empty inbox made %d round trips, want 0", n)
 	}
 }
+
+// TestOneChatCannotStopTheIntake: one chat with many updates queued behind
+// its update in hand (its replies held up, or a resident sending a lot)
+// does not make Room wait for the others: beyond a few, the updates that
+// wait for their own chat do not count against the bound.
+func TestOneChatCannotStopTheIntake(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	cfg := testConfig("a")
+	cfg.MaxBacklog = 10
+	release := make(chan struct{})
+	defer close(release)
+	in := intake.New(cfg, s, func(ctx context.Context, u intake.Update) (*storage.Batch, error) {
+		<-release
+		return nil, nil
+	})
+	var ups []intake.Update
+	for i := range 40 {
+		ups = append(ups, update(int64(1+i), 7))
+	}
+	if _, err := in.Append(ctx, ups); err != nil {
+		t.Fatal(err)
+	}
+	run(t, in)
+	waitFor(t, "the chat's updates read", func() bool { return in.ActiveChats() == 1 && in.InHand() == 40 })
+	returned := make(chan struct{})
+	go func() { in.Room(ctx); close(returned) }()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Room waits behind one chat's 40 queued updates")
+	}
+}
