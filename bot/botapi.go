@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 )
@@ -23,13 +24,40 @@ import (
 // third of the bot's CPU under load (profiled with PPROF=on). The errors
 // are go-telegram/bot's own (ErrorForbidden, *TooManyRequestsError,
 // *MigrateError…), so classify treats both paths alike.
+//
+// At most callSlots calls are in flight, which the transport's idle pool
+// (maxConns) covers, so a burst of replies (hundreds of chats woken by one
+// Redis round trip) reuses connections instead of opening and dropping
+// hundreds. A call still running after slowCall gives its slot up: it is
+// most likely hanging until RequestTimeout, and must not hold the others
+// (the transport does not cap connections for the same reason).
 type jsonAPI struct {
 	base   string // <APIURL>/bot<token>/ — never in an error
 	client *http.Client
+	slots  chan struct{}
 }
 
+const (
+	callSlots = maxConns
+	slowCall  = time.Second
+)
+
 func newJSONAPI(apiURL, token string, client *http.Client) *jsonAPI {
-	return &jsonAPI{base: strings.TrimRight(apiURL, "/") + "/bot" + token + "/", client: client}
+	return &jsonAPI{base: strings.TrimRight(apiURL, "/") + "/bot" + token + "/", client: client, slots: make(chan struct{}, callSlots)}
+}
+
+// slot waits for a call slot and returns its release, which may be called
+// more than once.
+func (a *jsonAPI) slot(ctx context.Context) (func(), error) {
+	select {
+	case a.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { <-a.slots }) }
+	t := time.AfterFunc(slowCall, release)
+	return func() { t.Stop(); release() }, nil
 }
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -60,6 +88,11 @@ func (a *jsonAPI) call(ctx context.Context, method string, params, dest any) err
 		return fmt.Errorf("%s: cannot build request (check TELEGRAM_API_URL)", method)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	release, err := a.slot(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	defer release()
 	resp, err := a.client.Do(req)
 	if err != nil {
 		var uerr *url.Error

@@ -1,6 +1,7 @@
 package qa
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -35,25 +36,44 @@ const maxReadings = 1
 type pinyinTable struct {
 	// dense holds the common CJK block (U+3400..U+9FFF), the characters
 	// of nearly every question, without a map lookup; readings the rest.
-	dense    [][]syllable
-	readings map[rune][]syllable
-	ids      map[string]syllable
-	plain    map[rune]string // the first reading, toneless and unfolded
+	// The slices share one backing array, and the plain readings are
+	// shared strings: the table is built from a 41,000-character
+	// dictionary and lives as long as the process, so one allocation per
+	// character (and its GC scanning) was a tenth of the bot's heap.
+	dense      [][]syllable
+	readings   map[rune][]syllable
+	ids        map[string]syllable
+	densePlain []string        // the first reading, toneless and unfolded
+	plain      map[rune]string // the same outside the dense block
 }
 
 var pinyinTab = sync.OnceValue(buildPinyinTable)
 
 func buildPinyinTable() *pinyinTable {
-	t := &pinyinTable{readings: make(map[rune][]syllable, len(pinyin.PinyinDict)), ids: make(map[string]syllable), plain: make(map[rune]string, len(pinyin.PinyinDict))}
+	t := &pinyinTable{readings: map[rune][]syllable{}, ids: make(map[string]syllable), plain: map[rune]string{},
+		dense: make([][]syllable, denseEnd-denseStart), densePlain: make([]string, denseEnd-denseStart)}
+	interned := map[string]string{}
+	backing := make([]syllable, 0, len(pinyin.PinyinDict)+len(pinyin.PinyinDict)/4)
+	var syls []syllable
 	for code, value := range pinyin.PinyinDict {
-		var syls []syllable
+		r := rune(code)
+		syls = syls[:0]
 		for i, reading := range strings.Split(value, ",") {
 			plain := toneless(reading)
 			if plain == "" {
 				continue
 			}
 			if i == 0 {
-				t.plain[rune(code)] = plain
+				if p, ok := interned[plain]; ok {
+					plain = p
+				} else {
+					interned[plain] = plain
+				}
+				if r >= denseStart && r < denseEnd {
+					t.densePlain[r-denseStart] = plain
+				} else {
+					t.plain[r] = plain
+				}
 			}
 			f := foldSyllable(plain)
 			id, ok := t.ids[f]
@@ -69,14 +89,18 @@ func buildPinyinTable() *pinyinTable {
 				syls = append(syls, id)
 			}
 		}
-		if len(syls) > 0 {
-			t.readings[rune(code)] = syls
+		if len(syls) == 0 {
+			continue
 		}
-	}
-	t.dense = make([][]syllable, denseEnd-denseStart)
-	for r, syls := range t.readings {
 		if r >= denseStart && r < denseEnd {
-			t.dense[r-denseStart] = syls
+			if len(backing)+len(syls) > cap(backing) {
+				backing = make([]syllable, 0, 4096) // the estimate fell short: a new block
+			}
+			start := len(backing)
+			backing = append(backing, syls...)
+			t.dense[r-denseStart] = backing[start:len(backing):len(backing)]
+		} else {
+			t.readings[r] = slices.Clone(syls)
 		}
 	}
 	return t
@@ -169,8 +193,13 @@ func latinSpelling(s string) (string, bool) {
 	t := pinyinTab()
 	var b strings.Builder
 	for _, r := range s {
-		p, ok := t.plain[r]
-		if !ok {
+		var p string
+		if r >= denseStart && r < denseEnd {
+			p = t.densePlain[r-denseStart]
+		} else {
+			p = t.plain[r]
+		}
+		if p == "" {
 			return "", false
 		}
 		b.WriteString(p)
