@@ -38,6 +38,7 @@ type Store struct {
 	cmds        *atomic.Int64        // commands sent to Redis (a pipeline counts each)
 	ticketMaker ticketCreation       // CreateTicket's numbers and recent-ticket cache
 	co          *coalescer           // the hot path's single commands, sent together
+	expiries    expiries             // per-day counters' expiry, refreshed now and then
 	now         func() time.Time
 	loc         *time.Location // for per-day counters
 }
