@@ -62,12 +62,13 @@ func (a *jsonAPI) slot(ctx context.Context) (func(), error) {
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// apiResponse is the Bot API's answer envelope.
+// apiResponse is the Bot API's answer envelope; Result is decoded in the
+// same pass into the caller's dest.
 type apiResponse struct {
-	OK          bool            `json:"ok"`
-	Result      json.RawMessage `json:"result"`
-	Description string          `json:"description"`
-	ErrorCode   int             `json:"error_code"`
+	OK          bool   `json:"ok"`
+	Result      any    `json:"result"`
+	Description string `json:"description"`
+	ErrorCode   int    `json:"error_code"`
 	Parameters  struct {
 		RetryAfter      int `json:"retry_after"`
 		MigrateToChatID int `json:"migrate_to_chat_id"`
@@ -87,7 +88,7 @@ func (a *jsonAPI) call(ctx context.Context, method string, params, dest any) err
 	if err != nil {
 		return fmt.Errorf("%s: cannot build request (check TELEGRAM_API_URL)", method)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header = http.Header{"Content-Type": jsonContentType}
 	release, err := a.slot(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
@@ -106,20 +107,29 @@ func (a *jsonAPI) call(ctx context.Context, method string, params, dest any) err
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 16<<20)); err != nil {
 		return fmt.Errorf("%s: read: %w", method, err)
 	}
-	var r apiResponse
+	r := apiResponse{Result: dest}
+	if dest == nil {
+		r.Result = &ignored{}
+	}
 	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+		if json.Valid(buf.Bytes()) {
+			return fmt.Errorf("%s: decode result: %w", method, err)
+		}
 		return fmt.Errorf("%s: HTTP %d, not a Bot API answer", method, resp.StatusCode)
 	}
 	if !r.OK {
 		return apiError(method, r)
 	}
-	if dest != nil {
-		if err := json.Unmarshal(r.Result, dest); err != nil {
-			return fmt.Errorf("%s: decode result: %w", method, err)
-		}
-	}
 	return nil
 }
+
+// ignored takes a result nobody reads (true, an object) without keeping it.
+type ignored struct{}
+
+func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+// jsonContentType is shared by every request's header (never modified).
+var jsonContentType = []string{"application/json"}
 
 // apiError builds the error go-telegram/bot returns for the same answer.
 func apiError(method string, r apiResponse) error {
