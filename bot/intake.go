@@ -135,6 +135,7 @@ func (b *Bot) lead(ctx context.Context, l *heldLease, log *slog.Logger) {
 		if backoff > 0 {
 			sleep(leadCtx, backoff)
 		}
+		b.in.Room(leadCtx) // fetch no more than the replicas can handle soon
 		raws, retryAfter, err := b.getUpdates(leadCtx, offset)
 		if err != nil {
 			if leadCtx.Err() != nil {

@@ -38,6 +38,7 @@ const MaxMessageUnits = 4096
 // Build it first (NewSender) and hand it to everything that sends.
 type Sender struct {
 	api    *tgbot.Bot
+	json   *jsonAPI // the calls every reply makes, as JSON (see jsonAPI)
 	policy *outbound.Policy
 	log    *slog.Logger
 }
@@ -49,7 +50,7 @@ type SenderConfig struct {
 	// RequestTimeout bounds one HTTP call (a call that hangs is retried,
 	// see the README on timeouts); default 15s.
 	RequestTimeout time.Duration
-	// Transport carries the calls; default: a pool of 64 idle connections.
+	// Transport carries the calls; default: 64 idle connections kept.
 	Transport http.RoundTripper
 	Logger    *slog.Logger
 }
@@ -68,7 +69,7 @@ func NewSender(cfg SenderConfig, policy *outbound.Policy) (*Sender, error) {
 		cfg.RequestTimeout = 15 * time.Second
 	}
 	if cfg.Transport == nil {
-		cfg.Transport = newTransport(16)
+		cfg.Transport = newTransport(maxConns)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -76,17 +77,18 @@ func NewSender(cfg SenderConfig, policy *outbound.Policy) (*Sender, error) {
 	if policy == nil {
 		policy = outbound.New(nil, nil, outbound.Config{Logger: cfg.Logger})
 	}
+	client := &http.Client{Timeout: cfg.RequestTimeout, Transport: cfg.Transport}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.RequestTimeout, &http.Client{Timeout: cfg.RequestTimeout, Transport: cfg.Transport}),
+		tgbot.WithHTTPClient(cfg.RequestTimeout, client),
 		tgbot.WithNotAsyncHandlers(),
 		tgbot.WithErrorsHandler(func(err error) { cfg.Logger.Error("telegram client", "err", err) }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sender: %w", err)
 	}
-	return &Sender{api: api, policy: policy, log: cfg.Logger}, nil
+	return &Sender{api: api, json: newJSONAPI(cfg.APIURL, cfg.Token, client), policy: policy, log: cfg.Logger}, nil
 }
 
 // ErrTemporary marks a failure that should clear up by itself (Telegram or
@@ -180,9 +182,10 @@ func (s *Sender) send(ctx context.Context, chatID int64, r communitybot.Reply, o
 		to, err := s.policy.Do(ctx, outbound.Call{Method: "sendMessage", Chat: chatID, Class: class, Before: before},
 			func(ctx context.Context, chat int64) error {
 				p.ChatID = chat
-				m, err := s.api.SendMessage(ctx, p)
+				var m sentMessage
+				err := s.json.call(ctx, "sendMessage", p, &m)
 				if err == nil {
-					last = m
+					last = &models.Message{ID: m.ID, Chat: models.Chat{ID: m.Chat.ID}}
 				}
 				return classify(err)
 			})
@@ -241,14 +244,14 @@ func (s *Sender) Edit(ctx context.Context, chatID int64, messageID int, r commun
 	}
 	_, err := s.policy.Do(ctx, outbound.Call{Method: "editMessageText", Chat: chatID, Class: outbound.Reply, NoResend: true},
 		func(ctx context.Context, chat int64) error {
-			_, err := s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+			err := s.json.call(ctx, "editMessageText", &tgbot.EditMessageTextParams{
 				ChatID:             chat,
 				MessageID:          messageID,
 				Text:               text,
 				ParseMode:          models.ParseModeHTML,
 				LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 				ReplyMarkup:        keyboard(r.Buttons),
-			})
+			}, nil)
 			return classify(err)
 		})
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {
@@ -266,8 +269,7 @@ func (s *Sender) Edit(ctx context.Context, chatID int64, messageID int, r commun
 // limiter.
 func (s *Sender) AnswerCallback(ctx context.Context, id, text string, alert bool) error {
 	return s.call(ctx, "answerCallbackQuery", func(ctx context.Context) error {
-		_, err := s.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text, ShowAlert: alert})
-		return err
+		return s.json.call(ctx, "answerCallbackQuery", &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text, ShowAlert: alert}, nil)
 	})
 }
 

@@ -95,6 +95,7 @@ func (a *acker) flush(acks []ack) {
 				close(k.done)
 				in.finish(k.it)
 			}
+			in.handledSome(len(acks))
 			return
 		}
 		if !logged {

@@ -18,8 +18,9 @@ type scheduler struct {
 }
 
 type chatQueue struct {
-	chat  int64
-	items []*item
+	chat    int64
+	items   []*item
+	started bool // has a goroutine
 	// acked closes when the chat's last handled update was acknowledged
 	// with its deferred writes: its next update must see them (a
 	// follow-up question reads the conversation the previous one saved).
@@ -42,10 +43,30 @@ func (s *scheduler) push(chat int64, it *item) {
 	s.queues[chat] = q
 	if s.running < s.max {
 		s.running++
+		q.started = true
 		go s.loop(q)
 		return
 	}
 	s.waiting = append(s.waiting, q)
+}
+
+// ownQueue is how many updates queued behind a chat's update in hand
+// count as the chat's fair share of the backlog (see heldByChats).
+const ownQueue = 3
+
+// heldByChats returns how many updates wait for their own chat rather than
+// for room: those queued behind a started chat's update in hand beyond its
+// first ownQueue.
+func (s *scheduler) heldByChats() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, q := range s.queues {
+		if q.started {
+			n += max(len(q.items)-ownQueue, 0)
+		}
+	}
+	return n
 }
 
 // active returns how many chats have updates queued or in hand.
@@ -79,6 +100,7 @@ func (s *scheduler) loop(q *chatQueue) {
 			q = s.waiting[0]
 			s.waiting[0] = nil
 			s.waiting = s.waiting[1:]
+			q.started = true
 			s.mu.Unlock()
 			continue
 		}

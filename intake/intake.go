@@ -92,6 +92,9 @@ type Store interface {
 	InboxOrphans(ctx context.Context, first int) ([]int, error)
 	InboxEntries(ctx context.Context, partition int) ([]storage.InboxEntry, error)
 	InboxRemove(ctx context.Context, partition int, ids ...string) error
+	// InboxBacklog counts the updates stored in the first n partitions
+	// and not acknowledged yet.
+	InboxBacklog(ctx context.Context, n int) (int64, error)
 
 	// Heartbeat records member as alive and returns the live members.
 	Heartbeat(ctx context.Context, group, member string, ttl time.Duration) ([]string, error)
@@ -118,6 +121,10 @@ type Config struct {
 	ReplicaID   string        // this replica in leases and membership [random]
 	ReadBatch   int           // entries read per round trip [100]
 	ReadBlock   time.Duration // how long a partition read waits for new entries [2s]
+	// MaxBacklog is how many updates stored and not yet handled (all
+	// replicas together) make Room wait [ActiveChats × live replicas]:
+	// about what the replicas can have in hand at once.
+	MaxBacklog int
 	// StopTimeout bounds a graceful stop: what a handler still has in hand
 	// after it is abandoned (left for the next owner) [2m].
 	StopTimeout time.Duration
@@ -178,13 +185,18 @@ type Intake struct {
 	// handled counts updates handled and acknowledged by this replica.
 	handled atomic.Int64
 	down    atomic.Bool // a Redis outage was logged
+
+	replicas atomic.Int64 // live replicas at the last heartbeat
+	roomMu   sync.Mutex
+	backlog  int64         // as last counted in Redis, plus what Append added since
+	progress chan struct{} // closed (and replaced) when acknowledgements land
 }
 
 // New returns an Intake that hands updates to h. It makes no network call.
 func New(cfg Config, store Store, h Handler) *Intake {
 	cfg.setDefaults()
 	in := &Intake{cfg: cfg, store: store, handler: h, log: cfg.Logger,
-		ahead: make(chan struct{}, 4*cfg.ActiveChats), owned: map[int]*partition{}}
+		ahead: make(chan struct{}, 4*cfg.ActiveChats), owned: map[int]*partition{}, progress: make(chan struct{})}
 	in.chats = newScheduler(cfg.ActiveChats, in.handle)
 	in.acks = &acker{in: in, kick: make(chan struct{}, 1)}
 	return in
@@ -205,7 +217,67 @@ func (in *Intake) Append(ctx context.Context, ups []Update) (int, error) {
 	for i, u := range ups {
 		items[i] = storage.InboxItem{UpdateID: u.ID, Partition: PartitionOf(u.Chat), Chat: u.Chat, Payload: u.Payload}
 	}
-	return in.store.InboxAppend(ctx, items)
+	n, err := in.store.InboxAppend(ctx, items)
+	in.roomMu.Lock()
+	in.backlog += int64(n)
+	in.roomMu.Unlock()
+	return n, err
+}
+
+// Room waits while the inbox holds MaxBacklog updates or more that no
+// replica has handled yet and that wait for room rather than for their own
+// chat, or until ctx ends. The poller calls it before each getUpdates: an
+// update Telegram still holds is as safe as one in the inbox (Telegram
+// keeps it for a day), and one not fetched yet takes no memory and keeps
+// no resident's later question queued behind a backlog in our inbox.
+//
+// A chat's updates queued behind its update in hand (a chat sleeping out
+// a 429, a resident sending much) count only up to a few, so no chat can
+// stop the intake for the others. Only this replica's queues are known
+// here, which is one reason the bound grows with the live replicas. Without a
+// count from Redis (an outage) it does not wait. It costs a round trip
+// only while the backlog may be near the bound.
+func (in *Intake) Room(ctx context.Context) {
+	bound := int64(in.cfg.MaxBacklog)
+	if bound <= 0 {
+		bound = int64(in.cfg.ActiveChats) * max(in.replicas.Load(), 1)
+	}
+	for ctx.Err() == nil {
+		in.roomMu.Lock()
+		estimate, progress := in.backlog, in.progress
+		in.roomMu.Unlock()
+		held := int64(in.chats.heldByChats())
+		if estimate-held < bound {
+			return
+		}
+		n, err := in.store.InboxBacklog(ctx, Partitions)
+		if err != nil {
+			return
+		}
+		in.roomMu.Lock()
+		in.backlog = n
+		in.roomMu.Unlock()
+		if n-held < bound {
+			return
+		}
+		// Wait for acknowledgements here, or a while for other replicas'.
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-progress:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+}
+
+// handledSome wakes Room's waiters after n acknowledgements landed.
+func (in *Intake) handledSome(n int) {
+	in.roomMu.Lock()
+	in.backlog = max(in.backlog-int64(n), 0)
+	close(in.progress)
+	in.progress = make(chan struct{})
+	in.roomMu.Unlock()
 }
 
 // Owned returns the partitions this replica reads now, in order.
@@ -226,6 +298,10 @@ func (in *Intake) Handled() int64 { return in.handled.Load() }
 
 // ActiveChats returns how many chats have updates queued or in hand.
 func (in *Intake) ActiveChats() int { return in.chats.active() }
+
+// InHand returns how many updates this replica has read from the inbox and
+// not finished yet.
+func (in *Intake) InHand() int { return len(in.ahead) }
 
 // Run takes part in handling the inbox until ctx is cancelled. On
 // cancellation it leaves the replica set, stops reading, lets every chat
@@ -301,6 +377,7 @@ func (in *Intake) rebalance(ctx context.Context, stopping bool) {
 			in.unreachable(ctx, err)
 			return
 		}
+		in.replicas.Store(int64(len(members)))
 		want = map[int]bool{}
 		for _, n := range assign(members, Partitions)[in.cfg.ReplicaID] {
 			want[n] = true

@@ -423,3 +423,80 @@ func TestGracefulHandover(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomWaitsForTheBacklog: with MaxBacklog updates stored and not
+// handled, Room waits (the poller fetches nothing more from Telegram); it
+// returns once handling brings the backlog under the bound, and at once
+// when there is room.
+func TestRoomWaitsForTheBacklog(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	cfg := testConfig("a")
+	cfg.MaxBacklog = 50
+	release := make(chan struct{})
+	in := intake.New(cfg, s, func(ctx context.Context, u intake.Update) (*storage.Batch, error) {
+		<-release
+		return nil, nil
+	})
+	var ups []intake.Update
+	for i := range 60 {
+		ups = append(ups, update(int64(1+i), int64(100+i)))
+	}
+	if _, err := in.Append(ctx, ups); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, in)
+	returned := make(chan struct{})
+	go func() { in.Room(ctx); close(returned) }()
+	select {
+	case <-returned:
+		t.Fatal("Room returned with 60 updates waiting, bound 50")
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-returned:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Room still waiting after the updates were handled")
+	}
+	waitFor(t, "all handled", func() bool { return in.Handled() == 60 })
+	stop() // nothing else talks to Redis now
+	trips := s.RoundTrips()
+	in.Room(ctx)
+	if n := s.RoundTrips() - trips; n != 0 {
+		t.Fatalf("Room with an empty inbox made %d round trips, want 0", n)
+	}
+}
+
+// TestOneChatCannotStopTheIntake: one chat with many updates queued behind
+// its update in hand (its replies held up, or a resident sending a lot)
+// does not make Room wait for the others: beyond a few, the updates that
+// wait for their own chat do not count against the bound.
+func TestOneChatCannotStopTheIntake(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	cfg := testConfig("a")
+	cfg.MaxBacklog = 10
+	release := make(chan struct{})
+	defer close(release)
+	in := intake.New(cfg, s, func(ctx context.Context, u intake.Update) (*storage.Batch, error) {
+		<-release
+		return nil, nil
+	})
+	var ups []intake.Update
+	for i := range 40 {
+		ups = append(ups, update(int64(1+i), 7))
+	}
+	if _, err := in.Append(ctx, ups); err != nil {
+		t.Fatal(err)
+	}
+	run(t, in)
+	waitFor(t, "the chat's updates read", func() bool { return in.ActiveChats() == 1 && in.InHand() == 40 })
+	returned := make(chan struct{})
+	go func() { in.Room(ctx); close(returned) }()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Room waits behind one chat's 40 queued updates")
+	}
+}

@@ -64,6 +64,29 @@ func clientDefaults(o *redis.Options, timeout time.Duration) {
 	if o.DialerRetries == 0 {
 		o.DialerRetries = 1
 	}
+	bufferDefaults(&o.ReadBufferSize, &o.WriteBufferSize, &o.PipelineReadBufferSize, &o.PipelineWriteBufferSize)
+}
+
+// Connection buffers. go-redis 9.23 gives each connection 32 KiB to read
+// and 32 KiB to write, and each pipeline connection 128 KiB of each: with
+// a connection blocked per inbox partition and per delivery worker, a few
+// dozen pipelines, that was a fifth of the bot's memory under load. The
+// bot's commands and replies are small (an update, a ticket); a larger one
+// takes a few more reads, nothing else.
+const (
+	connBuffer     = 8 << 10
+	pipelineBuffer = 32 << 10
+)
+
+func bufferDefaults(read, write, pipeRead, pipeWrite *int) {
+	for _, b := range []struct {
+		v *int
+		n int
+	}{{read, connBuffer}, {write, connBuffer}, {pipeRead, pipelineBuffer}, {pipeWrite, pipelineBuffer}} {
+		if *b.v == 0 {
+			*b.v = b.n
+		}
+	}
 }
 
 func failoverDefaults(o *redis.FailoverOptions, timeout time.Duration) {
@@ -74,6 +97,7 @@ func failoverDefaults(o *redis.FailoverOptions, timeout time.Duration) {
 	o.ContextTimeoutEnabled = true
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout
 	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries
+	bufferDefaults(&o.ReadBufferSize, &o.WriteBufferSize, &o.PipelineReadBufferSize, &o.PipelineWriteBufferSize)
 }
 
 func clusterDefaults(o *redis.ClusterOptions, timeout time.Duration) {
@@ -84,6 +108,10 @@ func clusterDefaults(o *redis.ClusterOptions, timeout time.Duration) {
 	o.ContextTimeoutEnabled = true
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout
 	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries
+	// Only the plain buffers: setting the pipeline ones would give every
+	// node a pipeline pool, which a ClusterClient does not have by default.
+	var none1, none2 int = -1, -1
+	bufferDefaults(&o.ReadBufferSize, &o.WriteBufferSize, &none1, &none2)
 }
 
 // blocking names commands that wait by design (XREADGROUP … BLOCK):

@@ -31,7 +31,12 @@ func (s *Store) conversationKey(chatID, userID int64) string {
 // none (new, or silent for longer than the TTL) gets the zero Conversation
 // and no error.
 func (s *Store) Conversation(ctx context.Context, chatID, userID int64) (communitybot.Conversation, error) {
-	raw, err := s.rdb.Get(ctx, s.conversationKey(chatID, userID)).Bytes()
+	key := s.conversationKey(chatID, userID)
+	cmd, err := s.co.do(ctx, func(ctx context.Context, pipe redis.Pipeliner) redis.Cmder { return pipe.Get(ctx, key) })
+	var raw []byte
+	if err == nil {
+		raw, err = cmd.(*redis.StringCmd).Bytes()
+	}
 	if isNil(err) {
 		return communitybot.Conversation{}, nil
 	}

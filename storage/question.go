@@ -48,10 +48,10 @@ func (s *Store) RecordQuestion(ctx context.Context, q communitybot.Question) err
 	unanswered, top := s.unansweredKey(), s.unansweredTopKey()
 	err := s.deferWrite(ctx, func(ctx context.Context, pipe redis.Pipeliner) {
 		pipe.Incr(ctx, asked)
-		pipe.Expire(ctx, asked, statsTTL)
+		s.expire(ctx, pipe, asked, statsTTL)
 		if q.Answered {
 			pipe.Incr(ctx, answered)
-			pipe.Expire(ctx, answered, statsTTL)
+			s.expire(ctx, pipe, answered, statsTTL)
 			return
 		}
 		pipe.XAdd(ctx, &redis.XAddArgs{

@@ -33,7 +33,7 @@ func (s *Store) SeenUser(ctx context.Context, userID int64) error {
 	err := s.deferWrite(ctx, func(ctx context.Context, pipe redis.Pipeliner) {
 		pipe.PFAdd(ctx, all, id)
 		pipe.PFAdd(ctx, day, id)
-		pipe.Expire(ctx, day, seenDayTTL)
+		s.expire(ctx, pipe, day, seenDayTTL)
 	})
 	if err != nil {
 		return fmt.Errorf("seen user: %w", err)

@@ -74,9 +74,8 @@ func (g *SendGate) Admit(ctx context.Context, chat int64, broadcast bool) (bool,
 			groupI = g.groupI
 		}
 	}
-	res, err := values(2)(g.s.runScript(ctx, gateAdmit,
-		[]string{g.s.pauseKey(), g.chatKey("pause", chat), g.s.bcKey("gate", "next"), g.chatKey("chat", chat), g.chatKey("group", chat)},
-		b, g.global, g.chat, groupI).Slice())
+	keys := []string{g.s.pauseKey(), g.chatKey("pause", chat), g.s.bcKey("gate", "next"), g.chatKey("chat", chat), g.chatKey("group", chat)}
+	res, err := values(2)(g.s.script(ctx, gateAdmit, keys, b, g.global, g.chat, groupI).Slice())
 	if err != nil {
 		return false, 0, fmt.Errorf("send gate: %w", err)
 	}

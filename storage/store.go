@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,19 +30,17 @@ const DefaultPrefix = "zm:"
 
 // Store is the bot's Redis-backed state. It is safe for concurrent use.
 type Store struct {
-	rdb      redis.UniversalClient
-	circuit  *circuit // nil for clients the store did not build
-	prefix   string
-	embedded *miniredis.Miniredis // non-nil when running on the in-process Redis
-	trips    *atomic.Int64        // round trips to Redis, for benchmarks and metrics
-	cmds     *atomic.Int64        // commands sent to Redis (a pipeline counts each)
-	// ticketMu serializes CreateTicket within the process: its optimistic
-	// retry would otherwise livelock when hundreds of chats are handled at
-	// once (measured: 92 round trips per update in a burst of off-topic
-	// questions), leaving only the rare race between replicas to retry.
-	ticketMu sync.Mutex
-	now      func() time.Time
-	loc      *time.Location // for per-day counters
+	rdb         redis.UniversalClient
+	circuit     *circuit // nil for clients the store did not build
+	prefix      string
+	embedded    *miniredis.Miniredis // non-nil when running on the in-process Redis
+	trips       *atomic.Int64        // round trips to Redis, for benchmarks and metrics
+	cmds        *atomic.Int64        // commands sent to Redis (a pipeline counts each)
+	ticketMaker ticketCreation       // CreateTicket's numbers and recent-ticket cache
+	co          *coalescer           // the hot path's single commands, sent together
+	expiries    expiries             // per-day counters' expiry, refreshed now and then
+	now         func() time.Time
+	loc         *time.Location // for per-day counters
 }
 
 // Options tune a Store.
@@ -74,6 +71,7 @@ func newStore(rdb redis.UniversalClient, opts Options) *Store {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.co = &coalescer{rdb: rdb, scripts: []*redis.Script{gateAdmit, createTicket}}
 	return s
 }
 
@@ -308,6 +306,21 @@ func (s *Store) execScripts(ctx context.Context, scripts []*redis.Script, build 
 			}
 		}
 	}
+}
+
+// script runs one of the hot path's scripts (gateAdmit, createTicket)
+// through the coalescer: in one pipeline with the other chats' calls made
+// meanwhile.
+func (s *Store) script(ctx context.Context, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd, err := s.co.do(ctx, func(ctx context.Context, pipe redis.Pipeliner) redis.Cmder {
+		return sc.EvalSha(ctx, pipe, keys, args...)
+	})
+	if err != nil {
+		c := redis.NewCmd(ctx)
+		c.SetErr(err)
+		return c
+	}
+	return cmd.(*redis.Cmd)
 }
 
 // runScript runs one script, loading it first if Redis does not know it.

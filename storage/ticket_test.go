@@ -347,3 +347,94 @@ func TestManyUsersCreateTicketsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTicketCostsOneRoundTrip: once a replica creates tickets steadily, a
+// ticket is one round trip (the script; numbers come in reserved blocks),
+// and tickets of different users wait for no lock of each other's. It used
+// to be two under a process-wide mutex (a read, then the script).
+func TestTicketCostsOneRoundTrip(t *testing.T) {
+	s := storagetest.New(t)
+	ctx := context.Background()
+	const users = 200
+	for i := range users { // warm up: the block of numbers grows
+		if _, _, err := s.CreateTicket(ctx, communitybot.Ticket{ChatID: int64(100 + i), UserID: int64(100 + i),
+			Question: "小区停车怎么收费", Normalized: "小区停车怎么收费"}, 3, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trips := s.RoundTrips()
+	for i := range users {
+		if _, _, err := s.CreateTicket(ctx, communitybot.Ticket{ChatID: int64(100 + i), UserID: int64(100 + i),
+			Question: "路灯坏了找谁", Normalized: "路灯坏了找谁"}, 3, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.RoundTrips() - trips; n > users+users/8 {
+		t.Fatalf("%d tickets took %d round trips, want about one each", users, n)
+	}
+}
+
+// TestTicketsFromTwoReplicas: two stores on the same keys (two replicas)
+// create tickets for the same users at once. Every number is used once,
+// the open-ticket limit and the repeat check see the other replica's
+// tickets (its cached list of a user's tickets goes stale and is
+// refreshed by the script).
+func TestTicketsFromTwoReplicas(t *testing.T) {
+	a := storagetest.New(t)
+	b := storage.NewFromClient(a.Client(), storage.Options{Prefix: a.Prefix()})
+	ctx := context.Background()
+	const users, perUser = 20, 6
+	type made struct {
+		no     int64
+		reused bool
+		err    error
+	}
+	var mu sync.Mutex
+	var all []made
+	var wg sync.WaitGroup
+	for _, s := range []*storage.Store{a, b} {
+		for u := range users {
+			wg.Go(func() {
+				for q := range perUser {
+					// Questions 0..3, so 4 and 5 repeat 0 and 1.
+					text := fmt.Sprintf("问题%d", q%4)
+					tk, reused, err := s.CreateTicket(ctx, communitybot.Ticket{ChatID: int64(500 + u), UserID: int64(500 + u),
+						Question: text, Normalized: text}, 3, false)
+					mu.Lock()
+					all = append(all, made{tk.No, reused, err})
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	created := map[int64]bool{}
+	for _, m := range all {
+		switch {
+		case errors.Is(m.err, storage.ErrTooManyOpen), m.reused:
+		case m.err != nil:
+			t.Fatalf("CreateTicket: %v", m.err)
+		default:
+			if created[m.no] {
+				t.Fatalf("ticket number %d created twice", m.no)
+			}
+			created[m.no] = true
+		}
+	}
+	if len(created) != 3*users {
+		t.Fatalf("%d tickets created, want 3 per user (the limit), %d", len(created), 3*users)
+	}
+	for u := range users {
+		open, err := a.UserTickets(ctx, int64(500+u), 10)
+		if err != nil || len(open) != 3 {
+			t.Fatalf("user %d: %d tickets, %v; want 3", 500+u, len(open), err)
+		}
+		seen := map[string]bool{}
+		for _, tk := range open {
+			if seen[tk.Normalized] {
+				t.Fatalf("user %d has two open tickets for %q", 500+u, tk.Normalized)
+			}
+			seen[tk.Normalized] = true
+		}
+	}
+}

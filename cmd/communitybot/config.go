@@ -56,6 +56,7 @@ type Config struct {
 	Outbound    OutboundConfig // the send path and Redis bounds (config_outbound.go)
 	StaffChatID int64          // 0: tickets are not posted to a staff chat
 	HTTPAddr    string         // metrics and health endpoints; empty: off
+	Pprof       bool           // PPROF: the profiler on HTTP_ADDR (config_perf.go)
 	Web         WebConfig      // the web chat page (config_web.go)
 }
 
@@ -244,6 +245,10 @@ func parseConfig(getenv func(string) string) (Config, error) {
 			bad("HTTP_ADDR", "want host:port or :port, like :9090, got %q", v)
 		}
 		c.HTTPAddr = v
+	}
+	c.Pprof = parsePprof(get, bad)
+	if c.Pprof && c.HTTPAddr == "" {
+		bad("PPROF", "needs HTTP_ADDR (the profiler is served there)")
 	}
 	if c.HTTPAddr != "" && c.Mode == ModeWebhook && c.HTTPAddr == c.WebhookListen {
 		bad("HTTP_ADDR", "must differ from WEBHOOK_LISTEN (%s)", c.WebhookListen)

@@ -71,7 +71,11 @@ func wireStaff(ctx context.Context, cfg Config, store *storage.Store, w *staffWi
 	closers.push("staff desk", func() error { stopDesk(); wg.Wait(); return nil })
 
 	if cfg.HTTPAddr != "" {
-		srv, err := metrics.Listen(cfg.HTTPAddr, m.Handler(store.Ping))
+		h := m.Handler(store.Ping)
+		if cfg.Pprof {
+			h = withPprof(h)
+		}
+		srv, err := metrics.Listen(cfg.HTTPAddr, h)
 		if err != nil {
 			return fmt.Errorf("HTTP_ADDR: %w", err)
 		}
