@@ -487,7 +487,7 @@ var _ = fmt.Sprint
 // TestKindsThroughAsk runs qa/testdata/kinds.json and kinds-fresh.json
 // through Ask: the reply and whether a ticket was made.
 func TestKindsThroughAsk(t *testing.T) {
-	for _, path := range []string{"../qa/testdata/kinds.json", "../qa/testdata/kinds-fresh.json"} {
+	for _, path := range []string{"../qa/testdata/kinds.json", "../qa/testdata/kinds-fresh.json", "../qa/testdata/kinds-third.json"} {
 		t.Run(path, func(t *testing.T) {
 			cases, err := qatest.Load(path)
 			if err != nil {

@@ -233,6 +233,9 @@ func (ix *passageIndex) enumTokens(e *enumeration) {
 	if e.ctx != "" {
 		toks = appendTextTokens(toks, e.ctx)
 	}
+	if sp := ix.sents[e.items[0].sent].speaker; sp >= 0 {
+		toks = append(toks, ix.people[sp].toks...) // 施书记讲的第三条
+	}
 	seen := map[int32]bool{}
 	for _, it := range e.items {
 		if e.ctx == "" && !seen[it.sent] {
@@ -417,6 +420,11 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		return Quote{}, false
 	}
 	e := ix.enums[best]
+	if o.n > 0 && o.n <= len(e.items) && norm > 0 && itemIn(e.items[o.n-1].text, questionKeys(toks)) {
+		// 第一条讲党建引领，里头…要由谁带头养成: the question names the
+		// item itself; the ordinal anchors it, the question is elsewhere.
+		return Quote{}, false
+	}
 	src := ix.sources[ix.sents[e.items[0].sent].src]
 	qt := Quote{Source: src.Label, Staff: src.Staff, Coverage: bestScore, Ordinal: o.n}
 	var picked []enumItem
@@ -460,4 +468,14 @@ func itemIn(text string, atoks []uint64) bool {
 		}
 	}
 	return n > 0 && 2*in >= n
+}
+
+// questionKeys returns the sorted character keys of question tokens.
+func questionKeys(toks []qtoken) []uint64 {
+	keys := make([]uint64, 0, len(toks))
+	for _, t := range toks {
+		keys = append(keys, t.key)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -196,7 +196,73 @@ func (v *vocabulary) fold(q string) string {
 	if v == nil {
 		return Normalize(q)
 	}
-	return v.homophones(Normalize(v.latinText(q)))
+	return v.homophones(foldColloquial(Normalize(v.latinText(q))))
+}
+
+// maxColloquialRunes is the longest key of colloquialFolds.
+var maxColloquialRunes = func() int {
+	n := 0
+	for k := range colloquialFolds {
+		n = max(n, utf8.RuneCountInString(k))
+	}
+	return n
+}()
+
+// foldColloquial rewrites dialect and colloquial words of a normalized
+// question into standard ones (colloquialFolds), 伐 after a verb or
+// adjective into 吗, a final 嘛 away, and 搞 before an activity into 开展.
+func foldColloquial(s string) string {
+	if s == "" {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	changed := false
+	for i := 0; i < len(rs); {
+		matched := false
+		for l := min(maxColloquialRunes, len(rs)-i); l >= 1; l-- {
+			if to, ok := colloquialFolds[string(rs[i:i+l])]; ok {
+				b.WriteString(to)
+				changed = changed || to != string(rs[i:i+l])
+				i += l
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		switch r := rs[i]; {
+		case r == '伐' && i > 0 && strings.ContainsRune(faAfter, rs[i-1]):
+			b.WriteString("吗")
+			changed = true
+		case r == '嘛' && i == len(rs)-1 && i > 0 && !strings.ContainsRune("干啥做", rs[i-1]):
+			changed = true
+		case r == '搞' && activityFollows(rs[i+1:]):
+			b.WriteString("开展")
+			changed = true
+		default:
+			b.WriteRune(r)
+		}
+		i++
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}
+
+// activityFollows reports whether one of activityWords starts within the
+// next few runes (搞这个活动, 搞比学赶超).
+func activityFollows(rs []rune) bool {
+	head := string(rs[:min(len(rs), 8)])
+	for _, w := range activityWords {
+		if strings.Contains(head, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxLatinPhrase bounds the phrases read: a word salad longer than a few
@@ -396,7 +462,14 @@ func (v *vocabulary) latinDP(text string, bounds []int, pinyin bool) (string, bo
 			j := i + l
 			if isBound[i] && isBound[j] {
 				if lw.keep {
-					relax(i, j, costKeepTerm, text[i:j], false, true)
+					// "thank you" is small talk, kept as typed; in a
+					// sentence of English (What did they thank us for)
+					// the glossary's reading of the word beats it.
+					c := costKeepTerm
+					if lw.isEng && len(bounds) > 3 {
+						c = costWord + 0.05
+					}
+					relax(i, j, c, text[i:j], false, true)
 				}
 				if lw.isEng {
 					relax(i, j, costWord, lw.english, false, true)

@@ -17,7 +17,7 @@ import (
 // are in the README.
 func TestKinds(t *testing.T) {
 	kb, e := mustShipped(t)
-	for _, path := range []string{"testdata/kinds.json", "testdata/kinds-fresh.json"} {
+	for _, path := range []string{"testdata/kinds.json", "testdata/kinds-fresh.json", "testdata/kinds-third.json"} {
 		t.Run(path, func(t *testing.T) {
 			cases, err := qatest.Load(path)
 			if err != nil {

@@ -86,8 +86,11 @@ type psent struct {
 	src     int32
 	sec     int32
 	idx     int32 // sentence index within its source
+	para    int32 // paragraph within its source
+	speaker int32 // index into people of whoever says it, or -1
 	title   bool  // the page's title line
 	text    string
+	norm    string     // Normalize(text), for verbatim runs
 	clauses [][2]int   // byte ranges of the clauses in text, delimiters excluded
 	ctoks   [][]uint64 // each clause's tokens, sorted
 	ntok    int
@@ -104,6 +107,10 @@ type passageIndex struct {
 	// bySource[src][idx] is the global sentence id.
 	bySource [][]int32
 	enums    []enumeration
+	people   []person
+	// spkPost lists, per token of a person's names, the sentences that
+	// person says.
+	spkPost map[uint64][]int32
 }
 
 // clauseDelims cut a sentence into clauses.
@@ -121,7 +128,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ids := make([]int32, 0, len(s.Text.Sentences))
 		for _, sn := range s.Text.Sentences {
 			id := int32(len(ix.sents))
-			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), title: sn.Title, text: sn.Text, clauses: splitClauses(sn.Text)}
+			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), para: int32(sn.Paragraph), title: sn.Title, text: sn.Text, norm: Normalize(sn.Text), clauses: splitClauses(sn.Text)}
 			toks = toks[:0]
 			for _, c := range ps.clauses {
 				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
@@ -147,6 +154,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ix.idf[k] = idf(n, float64(d))
 	}
 	ix.maxIDF = idf(n, 1)
+	ix.findPeople()
 	ix.enums = ix.findEnumerations()
 	return ix
 }
@@ -450,6 +458,10 @@ func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool, want QType
 				touch(p.sent, soundShare*t.w)
 			}
 		}
+		// 施书记说…: the sentences of his speech have him.
+		for _, s := range ix.spkPost[t.key] {
+			touch(s, t.w)
+		}
 	}
 	bestScore := -1.0
 	sent = -1
@@ -484,8 +496,10 @@ func (ix *passageIndex) isLetter(s int32) bool {
 }
 
 // sectionEdge returns the first or last sentence of the newsletter's
-// letter (or article) section.
-func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
+// letter (or article) section. The last one is the signature line when
+// signature is set, else the last sentence of the text itself: a letter's
+// signature (张庙街道党工委、办事处, no full stop) is no sentence of it.
+func (ix *passageIndex) sectionEdge(letter, end, signature bool) (int32, bool) {
 	for si, s := range ix.sources {
 		if s.Staff || s.Text == nil {
 			continue
@@ -497,10 +511,33 @@ func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
 			i := sec.First
 			if end {
 				i = sec.Last
+				for !signature && i > sec.First && i < len(ix.bySource[si]) && !endsSentence(ix.sents[ix.bySource[si][i]].text) {
+					i--
+				}
 			}
 			if i >= 0 && i < len(ix.bySource[si]) {
 				return ix.bySource[si][i], true
 			}
+		}
+	}
+	return -1, false
+}
+
+// endsSentence reports whether text ends as a sentence does (。！？, maybe
+// with a closing quote), not as a heading or a signature line.
+func endsSentence(text string) bool {
+	text = strings.TrimRight(text, "”’」）")
+	return strings.HasSuffix(text, "。") || strings.HasSuffix(text, "！") || strings.HasSuffix(text, "？")
+}
+
+// purposeNeighbour returns the sentence before (or else after) s in the
+// same paragraph that says what for: 1月18日，宝山区委正式通过…活动的通知
+// names the campaign, the sentence before it gives its purpose (为深入
+// 贯彻落实…，以优异成绩庆祝…).
+func (ix *passageIndex) purposeNeighbour(s int32) (int32, bool) {
+	for _, nb := range []func(int32) (int32, bool){ix.prev, ix.next} {
+		if n, ok := nb(s); ok && ix.sents[n].para == ix.sents[s].para && carries(ix.sents[n].text, QWhy) {
+			return n, true
 		}
 	}
 	return -1, false
@@ -772,6 +809,15 @@ func countWanted(q query) int {
 // detectQType scans q for the kind of fact it asks for, the most specific
 // first.
 func detectQType(q query) QType {
+	if t := positionQType(q); t != QAny {
+		return t
+	}
+	return contentQType(q)
+}
+
+// positionQType is the type of a question about a place in the source
+// (what comes next, the end, the title), QAny if none.
+func positionQType(q query) QType {
 	has := func(cues []string) bool { return hasAny(q, cues) }
 	switch {
 	case has(completeCues):
@@ -791,6 +837,15 @@ func detectQType(q query) QType {
 		return QEnd // 新年信是谁写的: the signature
 	case has(titleCues) && !has(otherTextCues):
 		return QTitle
+	}
+	return QAny
+}
+
+// contentQType is the kind of fact a question asks for, leaving aside
+// where in the source it is.
+func contentQType(q query) QType {
+	has := func(cues []string) bool { return hasAny(q, cues) }
+	switch {
 	case has(whoCues):
 		return QWho
 	case has(whenCues):
