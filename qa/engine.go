@@ -498,7 +498,7 @@ func (e *Engine) Match(question string, c Context) Result {
 	if question == "" {
 		return Result{}
 	}
-	q := newQuery(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes))))
+	q := newQuery(e.passages.foldPeople(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes)))))
 	if q.n == 0 {
 		return Result{}
 	}
@@ -652,7 +652,7 @@ func (e *Engine) decide(q query, r *Result) {
 			}
 			quote.Text = joinQuotes(quote.Text, other.Text, nb < s)
 		}
-		if qt == QWho && hasAny(q, speechCues) && !carries(quote.Text, QWho) {
+		if qt == QWho && hasAny(q, speechCues) {
 			// Who said 充分发挥党建引领作用…: the speech's speaker.
 			if intro, ok := ix.speakerIntro(s, quote.Text); ok {
 				quote.Text = joinQuotes(quote.Text, intro, true)

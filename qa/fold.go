@@ -242,6 +242,12 @@ func foldColloquial(s string) string {
 		case r == '搞' && activityFollows(rs[i+1:]):
 			b.WriteString("开展")
 			changed = true
+		case bareYear(rs, i):
+			// 2021是啥年份: a year written without 年 is still the year.
+			b.WriteString(string(rs[i:i+4]) + "年")
+			changed = true
+			i += 4
+			continue
 		default:
 			b.WriteRune(r)
 		}
@@ -554,4 +560,26 @@ func soundsLike(text, w []rune) bool {
 		}
 	}
 	return same < len(w) && 2*same >= len(w)
+}
+
+// bareYear reports whether rs[i:i+4] is a year of this or the last
+// century written alone (2021是, 2020怎么样), not a part of a longer number
+// or word, nor already followed by 年 or a unit.
+func bareYear(rs []rune, i int) bool {
+	if i+4 > len(rs) || !(rs[i] == '1' && rs[i+1] == '9' || rs[i] == '2' && rs[i+1] == '0') {
+		return false
+	}
+	for _, r := range rs[i : i+4] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	if i > 0 && rs[i-1] < utf8.RuneSelf {
+		return false // covid2019, 12020
+	}
+	if i+4 == len(rs) {
+		return true
+	}
+	next := rs[i+4]
+	return next >= utf8.RuneSelf && !strings.ContainsRune("年号元块米个户人次届期万千百", next)
 }

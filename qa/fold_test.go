@@ -75,6 +75,10 @@ func TestFoldColloquial(t *testing.T) {
 		{"电梯搞好了吗", "电梯搞好了吗"},               // 搞好 is no activity
 		{"阿拉伯数字", "阿拉伯数字"},
 		{"铆足劲头加快步伐", "铆足劲头加快步伐"}, // 步伐 is a word
+		{"2021是啥年份", "2021年是啥年份"},
+		{"2020年怎么样", "2020年怎么样"},
+		{"2000元补贴", "2000元补贴"},
+		{"covid2019", "covid2019"},
 	}
 	for _, tc := range tests {
 		if got := foldColloquial(tc.in); got != tc.want {

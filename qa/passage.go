@@ -111,6 +111,9 @@ type passageIndex struct {
 	// spkPost lists, per token of a person's names, the sentences that
 	// person says.
 	spkPost map[uint64][]int32
+	// personal maps a personal alias (施书记) to the name (施永根).
+	personal    map[string]string
+	maxPersonal int
 }
 
 // clauseDelims cut a sentence into clauses.

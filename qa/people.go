@@ -57,6 +57,24 @@ func (ix *passageIndex) findPeople() {
 			p.addAliases(strings.Split(strings.TrimRight(m[1], "、"), "、"))
 		}
 	}
+	ix.personal = map[string]string{}
+	taken := map[string]bool{}
+	for _, p := range ix.people {
+		for _, a := range p.aliases {
+			// 施书记, 李书记, 施永根书记: a name or surname with a post
+			// means one person, unless two share it.
+			if a == p.name || !strings.HasPrefix(a, string([]rune(p.name)[:1])) {
+				continue
+			}
+			if _, dup := ix.personal[a]; dup || taken[a] {
+				delete(ix.personal, a)
+				taken[a] = true
+				continue
+			}
+			ix.personal[a] = p.name
+			ix.maxPersonal = max(ix.maxPersonal, utf8.RuneCountInString(a))
+		}
+	}
 	for i := range ix.people {
 		p := &ix.people[i]
 		for _, a := range p.aliases {
@@ -245,4 +263,35 @@ func (ix *passageIndex) namedPerson(s int32, text string) string {
 func (ix *passageIndex) namesOther(s int32, quoted, answer string) bool {
 	name := ix.namedPerson(s, quoted)
 	return name != "" && strings.Contains(quoted, name) && !strings.Contains(answer, name)
+}
+
+// foldPeople rewrites the personal aliases of people in a folded question
+// into their names: 李书记提的要求 → 李强提的要求, 施主任 → 施永根, as the
+// sources write them.
+func (ix *passageIndex) foldPeople(q string) string {
+	if len(ix.personal) == 0 {
+		return q
+	}
+	rs := []rune(q)
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(rs); {
+		done := false
+		for l := min(ix.maxPersonal, len(rs)-i); l >= 2; l-- {
+			if name, ok := ix.personal[string(rs[i:i+l])]; ok {
+				b.WriteString(name)
+				i += l
+				done, changed = true, true
+				break
+			}
+		}
+		if !done {
+			b.WriteRune(rs[i])
+			i++
+		}
+	}
+	if !changed {
+		return q
+	}
+	return b.String()
 }
