@@ -591,6 +591,23 @@ func (ix *passageIndex) prev(s int32) (int32, bool) {
 // quoteMarks are trimmed from a continuation shown on its own.
 const quoteMarks = "“”‘’《》「」（）()\"'，、；：。！？,;"
 
+// trimQuote trims quotation marks and punctuation from the ends of a
+// continuation shown on its own, keeping a pair whose one half is inside:
+// 弥补发展“短板” stays whole, not 弥补发展“短板.
+func trimQuote(s string) string {
+	s = strings.Trim(s, quoteMarks)
+	for _, p := range [][2]string{{"“", "”"}, {"‘", "’"}, {"《", "》"}, {"「", "」"}, {"（", "）"}} {
+		open, close := strings.Count(s, p[0]), strings.Count(s, p[1])
+		switch {
+		case open > close:
+			s += strings.Repeat(p[1], open-close)
+		case close > open:
+			s = strings.Repeat(p[0], close-open) + s
+		}
+	}
+	return s
+}
+
 var (
 	// dateFact is a date a when-question can be answered with; vagueDate
 	// only says roughly when (日前: recently), which is not the date asked.
@@ -660,7 +677,7 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 	case QNext:
 		text, ok := ix.clausesAfter(s, last, k)
 		if ok {
-			qt.Answer = strings.Trim(text, quoteMarks)
+			qt.Answer = trimQuote(text)
 			qt.Text = ix.span(s, first, min(last+k, len(ps.clauses)-1))
 			if last+k >= len(ps.clauses) {
 				qt.Text = ix.span(s, first, len(ps.clauses)-1)
@@ -672,13 +689,13 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 		}
 	case QPrev:
 		if first > 0 {
-			qt.Answer = strings.Trim(ix.clauseText(s, first-1), quoteMarks)
+			qt.Answer = trimQuote(ix.clauseText(s, first-1))
 			qt.Text = ix.span(s, first-1, last)
 			return qt
 		}
 		if p, ok := ix.prev(s); ok {
 			pc := len(ix.sents[p].clauses) - 1
-			qt.Answer = strings.Trim(ix.clauseText(p, pc), quoteMarks)
+			qt.Answer = trimQuote(ix.clauseText(p, pc))
 			qt.Text = ix.span(p, pc, pc) + ix.span(s, 0, last)
 			return qt
 		}
@@ -765,13 +782,19 @@ func (ix *passageIndex) clausesAfter(s int32, i, k int) (string, bool) {
 func (ix *passageIndex) span(s int32, lo, hi int) string {
 	ps := ix.sents[s]
 	lo, hi = max(lo, 0), min(hi, len(ps.clauses)-1)
-	// Never cut inside a quotation: “聚合力、…、谋新篇”工作主线 is one
-	// phrase, though commas cut it into clauses.
-	for lo > 0 && strings.Count(ps.text[:ps.clauses[lo][0]], "“") > strings.Count(ps.text[:ps.clauses[lo][0]], "”") {
-		lo--
-	}
-	for hi < len(ps.clauses)-1 && strings.Count(ps.text[:ps.clauses[hi][1]], "“") > strings.Count(ps.text[:ps.clauses[hi][1]], "”") {
-		hi++
+	// Never cut inside a quotation (“聚合力、…、谋新篇”工作主线 is one
+	// phrase, though commas cut it into clauses), nor inside a list cut
+	// by 、 (班子成员、各职能部门、居民区负责人); widening for one may
+	// open the other.
+	open := func(i int) bool { return strings.Count(ps.text[:i], "“") > strings.Count(ps.text[:i], "”") }
+	for moved := true; moved; {
+		moved = false
+		for lo > 0 && (open(ps.clauses[lo][0]) || strings.HasSuffix(ps.text[:ps.clauses[lo][0]], "、")) {
+			lo, moved = lo-1, true
+		}
+		for hi < len(ps.clauses)-1 && (open(ps.clauses[hi][1]) || strings.HasPrefix(ps.text[ps.clauses[hi][1]:], "、")) {
+			hi, moved = hi+1, true
+		}
 	}
 	start, end := ps.clauses[lo][0], ps.clauses[hi][1]
 	// Keep the delimiter after the last clause (。，) and any closing
