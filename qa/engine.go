@@ -627,6 +627,19 @@ func (e *Engine) decide(q query, r *Result) {
 			return
 		}
 	}
+	if qt == QWhich || qt == QCount && hasAny(q, listCues) {
+		answer := ""
+		if en != nil {
+			answer = en.answer
+		}
+		if s, found := ix.unlistedGroup(q, answer); found {
+			// 蕰藻浜沿线镇是哪几个: the page names the group, never its
+			// members; say so with what it does say.
+			quote := ix.quote(s, QAny, toks, 1, 1)
+			r.Missing, r.Quote = QWhich, &quote
+			return
+		}
+	}
 	oneTerm := len(toks) == 1 && len(e.termHits(q, nil)) > 0
 	s, cov, ok := ix.best(toks, wantLetter, oneTerm, qt)
 	nb, wcov, windowed := int32(-1), 0.0, false

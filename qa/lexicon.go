@@ -204,6 +204,8 @@ var offTopicSubjects = []string{
 	"股票", "股市", "彩票", "汇率", "房价", "房贷", "游戏", "世界杯", "足球", "篮球", "比分", "外卖", "淘宝",
 	"京东", "拼多多", "菜谱", "红烧", "减肥", "旅游", "景点", "追剧", "动漫", "机票", "火车票", "高铁票",
 	"空气炸锅", "扫地机", "双十一", "双11", "理财", "weather", "movie",
+	// Writing for the resident: the bot answers, it does not compose.
+	"写一首", "写首", "作一首", "编一首", "写一篇", "写篇", "写作文", "帮我写", "编个段子",
 }
 
 // requestCues mark a complaint or a service request: something in the
@@ -328,6 +330,8 @@ var englishGlossary = map[string]string{
 	"compare": "比", "catch up": "赶", "surpass": "超", "year": "年", "review": "回顾", "achievement": "成效", "result": "成效",
 	"thank": "感谢", "thanks to": "感谢", "thanked": "感谢", "everyone": "大家", "everybody": "大家", "all of you": "大家",
 	"thank residents": "感谢大家", "thank the residents": "感谢大家", "thank people": "感谢大家", "thank the people": "感谢大家",
+	"highlight": "突出", "highlighted": "突出", "highlights": "突出", "focus on": "聚焦", "focus": "聚焦",
+	"key": "重点", "priority": "重点", "priorities": "重点", "sectors": "板块",
 	"comes after": "后面是", "come after": "后面是", "follows": "后面是", "after": "之后", "comes before": "前面是", "before": "之前", "respect": "敬意", "work": "工作", "goals": "目标",
 	"happen": "", "happened": "", "happens": "", "achieve": "", "achieved": "", "accomplished": "", "ask for": "要求",
 	"asked for": "要求", "asked": "要求", "propose": "提出", "proposed": "提出", "put forward": "提出", "raise": "提出",
