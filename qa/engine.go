@@ -646,7 +646,7 @@ func (e *Engine) decide(q query, r *Result) {
 	if qt != QNext && qt != QPrev && qt != QComplete {
 		nb, wcov, windowed = ix.window(s, toks, cov)
 	}
-	if ok && !windowed && qt == QWhy && !carries(ix.sents[s].text, QWhy) {
+	if ok && !windowed && qt == QWhy && !ix.sents[s].purpose {
 		// 区里为啥要搞这个活动: the sentence that names it, and the one
 		// beside it that says what for.
 		if n, found := ix.purposeNeighbour(s); found {
@@ -660,7 +660,7 @@ func (e *Engine) decide(q query, r *Result) {
 		quote := ix.quote(s, qt, toks, countWanted(q), cov)
 		if windowed {
 			other := ix.quote(nb, qt, toks, 1, cov)
-			if qt == QWhy && carries(ix.sents[nb].text, QWhy) && !carries(ix.sents[s].text, QWhy) {
+			if qt == QWhy && ix.sents[nb].purpose && !ix.sents[s].purpose {
 				other.Text = ix.sents[nb].text // what for, in full
 			}
 			quote.Text = joinQuotes(quote.Text, other.Text, nb < s)

@@ -26,6 +26,7 @@ type enumeration struct {
 // enumItem is one item of a list and where the source says it.
 type enumItem struct {
 	text       string
+	htoks      []uint64 // the heading's character tokens (itemTokens), sorted
 	sent       int32
 	start, end int // byte range of the item in the sentence
 }
@@ -90,6 +91,9 @@ func (ix *passageIndex) findEnumerations() []enumeration {
 	}
 	for i := range out {
 		ix.enumTokens(&out[i])
+		for j := range out[i].items {
+			out[i].items[j].htoks = itemTokens(out[i].items[j].text)
+		}
 	}
 	return out
 }
@@ -391,7 +395,7 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		if len(atoks) > 0 {
 			in := 0
 			for _, it := range e.items {
-				if itemIn(it.text, atoks) {
+				if itemIn(it.htoks, atoks) {
 					in++
 				}
 			}
@@ -420,7 +424,7 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		return Quote{}, false
 	}
 	e := ix.enums[best]
-	if o.n > 0 && o.n <= len(e.items) && norm > 0 && (itemIn(e.items[o.n-1].text, questionKeys(toks)) || ix.inItemRegion(e, o.n-1, toks)) {
+	if o.n > 0 && o.n <= len(e.items) && norm > 0 && (itemIn(e.items[o.n-1].htoks, questionKeys(toks)) || ix.inItemRegion(e, o.n-1, toks)) {
 		// 第一条讲党建引领，里头…要由谁带头养成, 第三点里说要敢于争先
 		// 进创一流，然后实现啥: the question names the item or words of
 		// its sentences; the ordinal anchors it, the question is there.
@@ -452,23 +456,32 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 	return qt, true
 }
 
-// itemIn reports whether most of an item's words are in the sorted tokens.
-func itemIn(text string, atoks []uint64) bool {
+// itemTokens returns the sorted character tokens of an item's heading
+// (推动党建引领 of 推动党建引领，积极谱写…).
+func itemTokens(text string) []uint64 {
 	if i := strings.Index(text, "，"); i > 0 {
-		text = text[:i] // a point's heading: 推动党建引领
+		text = text[:i]
 	}
-	toks := appendTextTokens(nil, text)
-	n, in := 0, 0
-	for _, k := range toks {
-		if k&(1<<62) != 0 {
-			continue
+	var out []uint64
+	for _, k := range appendTextTokens(nil, text) {
+		if k&(1<<62) == 0 {
+			out = append(out, k)
 		}
-		n++
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// itemIn reports whether most of an item's heading tokens are in the
+// sorted tokens.
+func itemIn(htoks, atoks []uint64) bool {
+	in := 0
+	for _, k := range htoks {
 		if _, ok := slices.BinarySearch(atoks, k); ok {
 			in++
 		}
 	}
-	return n > 0 && 2*in >= n
+	return len(htoks) > 0 && 2*in >= len(htoks)
 }
 
 // questionKeys returns the sorted character keys of question tokens.

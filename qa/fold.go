@@ -199,38 +199,69 @@ func (v *vocabulary) fold(q string) string {
 	return v.homophones(foldColloquial(Normalize(v.latinText(q))))
 }
 
-// maxColloquialRunes is the longest key of colloquialFolds.
-var maxColloquialRunes = func() int {
-	n := 0
-	for k := range colloquialFolds {
-		n = max(n, utf8.RuneCountInString(k))
+// colloquial is colloquialFolds as a phrase table.
+var colloquial = newPhraseTable(colloquialFolds)
+
+// phraseTable rewrites phrases, the longest match first at each position.
+type phraseTable struct {
+	m        map[string]string
+	first    map[rune]bool // first runes of the keys: others are skipped at once
+	maxRunes int
+}
+
+func newPhraseTable(m map[string]string) phraseTable {
+	t := phraseTable{m: m, first: map[rune]bool{}}
+	for k := range m {
+		r, _ := utf8.DecodeRuneInString(k)
+		t.first[r] = true
+		t.maxRunes = max(t.maxRunes, utf8.RuneCountInString(k))
 	}
-	return n
-}()
+	return t
+}
+
+// touches reports whether s has a rune that starts a phrase of t or is
+// one of extra.
+func (t phraseTable) touches(s, extra string) bool {
+	for _, r := range s {
+		if t.first[r] || strings.ContainsRune(extra, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// at returns the byte length and replacement of the longest phrase at
+// byte offset i of s (off holds the rune offsets from i on), or 0.
+func (t phraseTable) at(s string, off []int) (int, string) {
+	if r, _ := utf8.DecodeRuneInString(s[off[0]:]); !t.first[r] {
+		return 0, ""
+	}
+	for l := min(t.maxRunes, len(off)-1); l >= 1; l-- {
+		if to, ok := t.m[s[off[0]:off[l]]]; ok {
+			return off[l] - off[0], to
+		}
+	}
+	return 0, ""
+}
 
 // foldColloquial rewrites dialect and colloquial words of a normalized
 // question into standard ones (colloquialFolds), 伐 after a verb or
-// adjective into 吗, a final 嘛 away, and 搞 before an activity into 开展.
+// adjective into 吗, a final 嘛 away, 搞 before an activity into 开展, and
+// a bare year (2021是) into 2021年.
 func foldColloquial(s string) string {
-	if s == "" {
-		return s
+	if !colloquial.touches(s, "伐嘛搞12") {
+		return s // most questions: nothing to rewrite, nothing allocated
 	}
+	q := newQuery(s)
 	rs := []rune(s)
 	var b strings.Builder
-	b.Grow(len(s))
 	changed := false
-	for i := 0; i < len(rs); {
-		matched := false
-		for l := min(maxColloquialRunes, len(rs)-i); l >= 1; l-- {
-			if to, ok := colloquialFolds[string(rs[i:i+l])]; ok {
-				b.WriteString(to)
-				changed = changed || to != string(rs[i:i+l])
-				i += l
-				matched = true
-				break
-			}
-		}
-		if matched {
+	for i := 0; i < q.n; {
+		if l, to := colloquial.at(s, q.off[i:]); l > 0 {
+			n := utf8.RuneCountInString(s[q.off[i] : q.off[i]+l])
+			changed = changed || to != s[q.off[i]:q.off[i]+l]
+			b.WriteString(to)
+			i += n
 			continue
 		}
 		switch r := rs[i]; {

@@ -89,6 +89,7 @@ type psent struct {
 	para    int32 // paragraph within its source
 	speaker int32 // index into people of whoever says it, or -1
 	title   bool  // the page's title line
+	purpose bool  // has a purpose clause (carries QWhy), computed once
 	text    string
 	norm    string     // Normalize(text), for verbatim runs
 	clauses [][2]int   // byte ranges of the clauses in text, delimiters excluded
@@ -112,8 +113,7 @@ type passageIndex struct {
 	// person says.
 	spkPost map[uint64][]int32
 	// personal maps a personal alias (施书记) to the name (施永根).
-	personal    map[string]string
-	maxPersonal int
+	personal phraseTable
 }
 
 // clauseDelims cut a sentence into clauses.
@@ -131,7 +131,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ids := make([]int32, 0, len(s.Text.Sentences))
 		for _, sn := range s.Text.Sentences {
 			id := int32(len(ix.sents))
-			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), para: int32(sn.Paragraph), title: sn.Title, text: sn.Text, norm: Normalize(sn.Text), clauses: splitClauses(sn.Text)}
+			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), para: int32(sn.Paragraph), title: sn.Title, text: sn.Text, norm: Normalize(sn.Text), clauses: splitClauses(sn.Text), purpose: carries(sn.Text, QWhy)}
 			toks = toks[:0]
 			for _, c := range ps.clauses {
 				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
@@ -475,7 +475,7 @@ func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool, want QType
 		if wantLetter && ix.isLetter(s) {
 			score += letterBoost
 		}
-		if want == QWhy && carries(ix.sents[s].text, QWhy) {
+		if want == QWhy && ix.sents[s].purpose {
 			score += purposeBoost // 为啥要搞…: the sentence that says what for
 		}
 		if score > bestScore || score == bestScore && s < sent {
@@ -539,7 +539,7 @@ func endsSentence(text string) bool {
 // 贯彻落实…，以优异成绩庆祝…).
 func (ix *passageIndex) purposeNeighbour(s int32) (int32, bool) {
 	for _, nb := range []func(int32) (int32, bool){ix.prev, ix.next} {
-		if n, ok := nb(s); ok && ix.sents[n].para == ix.sents[s].para && carries(ix.sents[n].text, QWhy) {
+		if n, ok := nb(s); ok && ix.sents[n].para == ix.sents[s].para && ix.sents[n].purpose {
 			return n, true
 		}
 	}

@@ -57,7 +57,7 @@ func (ix *passageIndex) findPeople() {
 			p.addAliases(strings.Split(strings.TrimRight(m[1], "、"), "、"))
 		}
 	}
-	ix.personal = map[string]string{}
+	personal := map[string]string{}
 	taken := map[string]bool{}
 	for _, p := range ix.people {
 		for _, a := range p.aliases {
@@ -66,15 +66,15 @@ func (ix *passageIndex) findPeople() {
 			if a == p.name || !strings.HasPrefix(a, string([]rune(p.name)[:1])) {
 				continue
 			}
-			if _, dup := ix.personal[a]; dup || taken[a] {
-				delete(ix.personal, a)
+			if _, dup := personal[a]; dup || taken[a] {
+				delete(personal, a)
 				taken[a] = true
 				continue
 			}
-			ix.personal[a] = p.name
-			ix.maxPersonal = max(ix.maxPersonal, utf8.RuneCountInString(a))
+			personal[a] = p.name
 		}
 	}
+	ix.personal = newPhraseTable(personal)
 	for i := range ix.people {
 		p := &ix.people[i]
 		for _, a := range p.aliases {
@@ -268,30 +268,30 @@ func (ix *passageIndex) namesOther(s int32, quoted, answer string) bool {
 // foldPeople rewrites the personal aliases of people in a folded question
 // into their names: 李书记提的要求 → 李强提的要求, 施主任 → 施永根, as the
 // sources write them.
-func (ix *passageIndex) foldPeople(q string) string {
-	if len(ix.personal) == 0 {
-		return q
+func (ix *passageIndex) foldPeople(s string) string {
+	if !ix.personal.touches(s, "") {
+		return s
 	}
-	rs := []rune(q)
+	q := newQuery(s)
 	var b strings.Builder
 	changed := false
-	for i := 0; i < len(rs); {
-		done := false
-		for l := min(ix.maxPersonal, len(rs)-i); l >= 2; l-- {
-			if name, ok := ix.personal[string(rs[i:i+l])]; ok {
-				b.WriteString(name)
-				i += l
-				done, changed = true, true
-				break
+	for i := 0; i < q.n; {
+		if l, to := ix.personal.at(s, q.off[i:]); l > 0 {
+			if !changed {
+				b.WriteString(s[:q.off[i]])
+				changed = true
 			}
+			b.WriteString(to)
+			i += utf8.RuneCountInString(s[q.off[i] : q.off[i]+l])
+			continue
 		}
-		if !done {
-			b.WriteRune(rs[i])
-			i++
+		if changed {
+			b.WriteString(s[q.off[i]:q.off[i+1]])
 		}
+		i++
 	}
 	if !changed {
-		return q
+		return s
 	}
 	return b.String()
 }
