@@ -131,15 +131,20 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ids := make([]int32, 0, len(s.Text.Sentences))
 		for _, sn := range s.Text.Sentences {
 			id := int32(len(ix.sents))
-			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), para: int32(sn.Paragraph), title: sn.Title, text: sn.Text, norm: Normalize(sn.Text), clauses: splitClauses(sn.Text), purpose: carries(sn.Text, QWhy)}
+			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), para: int32(sn.Paragraph), title: sn.Title, text: sn.Text, clauses: splitClauses(sn.Text), purpose: carries(sn.Text, QWhy)}
 			toks = toks[:0]
+			var norm strings.Builder
 			for _, c := range ps.clauses {
-				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
+				// The clauses' normalized pieces, joined, are the
+				// sentence normalized (Normalize drops the delimiters
+				// and quotation marks anyway): one conversion, not two.
+				ct := appendTextTokensNorm(nil, sn.Text[c[0]:c[1]], &norm)
 				slices.Sort(ct)
 				ct = slices.Clip(slices.Compact(ct))
 				ps.ctoks = append(ps.ctoks, ct)
 				toks = append(toks, ct...)
 			}
+			ps.norm = norm.String()
 			slices.Sort(toks)
 			toks = slices.Compact(toks)
 			ps.ntok = len(toks)
@@ -189,8 +194,18 @@ const quoteChars = "“”‘’《》「」『』（）()\"'"
 // appendTextTokens appends the tokens of a source text, piece by piece
 // between quotation marks.
 func appendTextTokens(dst []uint64, text string) []uint64 {
+	return appendTextTokensNorm(dst, text, nil)
+}
+
+// appendTextTokensNorm is appendTextTokens that also writes the
+// normalized pieces to norm, if not nil.
+func appendTextTokensNorm(dst []uint64, text string, norm *strings.Builder) []uint64 {
 	for _, piece := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(quoteChars, r) }) {
-		dst = appendPassageTokens(dst, Normalize(piece))
+		n := Normalize(piece)
+		if norm != nil {
+			norm.WriteString(n)
+		}
+		dst = appendPassageTokens(dst, n)
 	}
 	return dst
 }
