@@ -780,7 +780,7 @@ func (e *Engine) ClearlyOffTopic(question string) bool {
 	if isRequest(q) {
 		return false
 	}
-	return hasAny(q, offTopicCues) || !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces) && e.passages.foreignMention(q)
+	return hasAny(q, offTopicCues) || hasAny(q, offTopicSubjects) || !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces) && e.passages.foreignMention(q)
 }
 
 // isHelp reports whether id is the topic about reaching staff or about

@@ -96,3 +96,24 @@ func TestVerbatimSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestClearlyOffTopic: what /ask refuses to make a ticket of: another
+// city (not one inside the page's words), writing for the resident, films.
+func TestClearlyOffTopic(t *testing.T) {
+	_, e := mustShipped(t)
+	tests := []struct {
+		q    string
+		want bool
+	}{
+		{"帮我写一首关于比学赶超当先锋的诗", true},
+		{"推荐一部关于中国共产党成立100周年的电影", true},
+		{"成都的电梯加装补贴多少", true},
+		{"Which park 要被打造成都市产业新高地", false},
+		{"楼道堆物谁来管", false},
+	}
+	for _, tc := range tests {
+		if got := e.ClearlyOffTopic(tc.q); got != tc.want {
+			t.Errorf("ClearlyOffTopic(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
