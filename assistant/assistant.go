@@ -282,6 +282,7 @@ var missingLabels = map[qa.QType]string{
 	qa.QWho:   "具体是谁（哪位、哪个部门）",
 	qa.QWhen:  "具体的日期",
 	qa.QCount: "具体的数字",
+	qa.QWhich: "具体包括哪些",
 }
 
 // missingReply says that the sources do not give the kind of fact asked

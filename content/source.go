@@ -37,6 +37,10 @@ type Sentence struct {
 	Index   int  // position in the whole source, from 0
 	Section int  // index into Source.Sections
 	Title   bool // the page's title line (比学赶超新征程　扬帆起航再出发)
+	// Paragraph counts the source's paragraphs from 0: a blank line after
+	// a sentence's end starts a new one (a column break inside a sentence
+	// does not). A speech goes on to the end of its paragraph.
+	Paragraph int
 }
 
 // Section is a part of a source with its own beginning and end: the
@@ -65,7 +69,7 @@ func ParseSource(raw string) *Source {
 	src := &Source{}
 	paras := paragraphs(raw)
 	var cur strings.Builder
-	section := 0
+	section, para := 0, 0
 	src.Sections = append(src.Sections, Section{})
 	flush := func() {
 		s := strings.TrimSpace(cur.String())
@@ -73,9 +77,12 @@ func ParseSource(raw string) *Source {
 		if s == "" {
 			return
 		}
-		src.Sentences = append(src.Sentences, Sentence{Text: s, Index: len(src.Sentences), Section: section})
+		src.Sentences = append(src.Sentences, Sentence{Text: s, Index: len(src.Sentences), Section: section, Paragraph: para})
 	}
 	for pi, lines := range paras {
+		if pi > 0 && strings.TrimSpace(cur.String()) == "" {
+			para++ // the text before the blank line ended a sentence
+		}
 		if pi == 0 && doubled(lines[0]) {
 			cur.WriteString(undouble(lines[0]))
 			flush()

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,14 @@ func TestParseSourceSmall(t *testing.T) {
 	}
 	if len(src.Sections) != 2 || src.Sections[1].First != 3 {
 		t.Errorf("sections = %+v", src.Sections)
+	}
+	// A blank line after a sentence's end starts a paragraph; one inside
+	// a sentence (第二 | 句在这里) is a column break.
+	var paras []int
+	for _, s := range src.Sentences {
+		paras = append(paras, s.Paragraph)
+	}
+	if want := []int{0, 0, 0, 1, 2, 2}; !slices.Equal(paras, want) {
+		t.Errorf("paragraphs = %v, want %v", paras, want)
 	}
 }

@@ -210,6 +210,30 @@ func BenchmarkMatchKinds(b *testing.B) {
 	}
 }
 
+// thirdQuestions are of issue 9's third round: the page's words inside an
+// English question, a speaker's alias and dialect with an ordinal, why in
+// everyday words, 最后一句 with content, and off-topic mixed ones.
+var thirdQuestions = []string{
+	"Which park 要被打造成都市产业新高地",
+	"施书记讲的第三条是啥物事啊",
+	"区里为啥要搞比学赶超这个活动，想达到啥目的",
+	"信最后一句说要让广大人民群众怎样共享改革发展成果",
+	"以学促进干是谁讲的",
+	"施永根说要营照什么样的浓厚氛围",
+	"蕴藻浜沿线镇是哪几个",
+	"推荐一部关于中国共产党成立100周年的电影",
+}
+
+func BenchmarkMatchThird(b *testing.B) {
+	_, e := mustShipped(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.Match(thirdQuestions[i%len(thirdQuestions)], Context{})
+		i++
+	}
+}
+
 func BenchmarkMatchPassages(b *testing.B) {
 	_, e := mustShipped(b)
 	b.ReportAllocs()
@@ -248,7 +272,7 @@ func BenchmarkMatchSynthetic10kPassages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	qs := append(append(append([]string(nil), passageQuestions...), benchQuestions...), kindQuestions...)
+	qs := append(append(append(append([]string(nil), passageQuestions...), benchQuestions...), kindQuestions...), thirdQuestions...)
 	for i := 0; i < 8; i++ {
 		s := src.Sentences[len(src.Sentences)-1-i*1111].Text
 		qs = append(qs, strings.Split(s, "，")[0]+"下一句是什么")

@@ -498,7 +498,7 @@ func (e *Engine) Match(question string, c Context) Result {
 	if question == "" {
 		return Result{}
 	}
-	q := newQuery(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes))))
+	q := newQuery(e.passages.foldPeople(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes)))))
 	if q.n == 0 {
 		return Result{}
 	}
@@ -541,7 +541,7 @@ const (
 // apart as off-topic or unknown.
 func (e *Engine) decide(q query, r *Result) {
 	qt := r.QType
-	if !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces) {
+	if !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces) && e.passages.foreignMention(q) || hasAny(q, offTopicSubjects) && !isRequest(q) {
 		*r = Result{OffTopic: true, QType: qt}
 		return
 	}
@@ -607,8 +607,17 @@ func (e *Engine) decide(q query, r *Result) {
 			return
 		}
 	}
+	signature := qt == QEnd && (hasAny(q, signatureCues) || hasAny(q, whoCues) && hasAny(q, authorCues))
+	if (qt == QStart || qt == QEnd) && !signature && len(toks) > 0 {
+		// 信末尾说的六大板块有哪些, 信最后一句说要让群众怎样共享…: words
+		// of one sentence say which; the position only placed it.
+		if _, cov, ok := ix.best(toks, wantLetter, false, QAny); ok && cov >= minPassageCoverage {
+			qt = contentQType(q)
+			r.QType = qt
+		}
+	}
 	if (qt == QStart || qt == QEnd) && (wantLetter || hasAny(q, articleCues)) {
-		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd); ok {
+		if s, ok := ix.sectionEdge(wantLetter || !hasAny(q, articleCues), qt == QEnd, signature); ok {
 			quote := ix.quote(s, qt, toks, 1, 1)
 			if n, ok := ix.next(s); ok && qt == QStart && strings.HasSuffix(quote.Text, "：") {
 				// The salutation and the first sentence: 信的开头 is both.
@@ -618,11 +627,31 @@ func (e *Engine) decide(q query, r *Result) {
 			return
 		}
 	}
+	if qt == QWhich || qt == QCount && hasAny(q, listCues) {
+		answer := ""
+		if en != nil {
+			answer = en.answer
+		}
+		if s, found := ix.unlistedGroup(q, answer); found {
+			// 蕰藻浜沿线镇是哪几个: the page names the group, never its
+			// members; say so with what it does say.
+			quote := ix.quote(s, QAny, toks, 1, 1)
+			r.Missing, r.Quote = QWhich, &quote
+			return
+		}
+	}
 	oneTerm := len(toks) == 1 && len(e.termHits(q, nil)) > 0
 	s, cov, ok := ix.best(toks, wantLetter, oneTerm, qt)
 	nb, wcov, windowed := int32(-1), 0.0, false
 	if qt != QNext && qt != QPrev && qt != QComplete {
 		nb, wcov, windowed = ix.window(s, toks, cov)
+	}
+	if ok && !windowed && qt == QWhy && !ix.sents[s].purpose {
+		// 区里为啥要搞这个活动: the sentence that names it, and the one
+		// beside it that says what for.
+		if n, found := ix.purposeNeighbour(s); found {
+			nb, wcov, windowed = n, cov, true
+		}
 	}
 	if windowed {
 		ok, cov = true, wcov
@@ -631,10 +660,15 @@ func (e *Engine) decide(q query, r *Result) {
 		quote := ix.quote(s, qt, toks, countWanted(q), cov)
 		if windowed {
 			other := ix.quote(nb, qt, toks, 1, cov)
-			if nb < s {
-				quote.Text = other.Text + quote.Text
-			} else {
-				quote.Text += other.Text
+			if qt == QWhy && ix.sents[nb].purpose && !ix.sents[s].purpose {
+				other.Text = ix.sents[nb].text // what for, in full
+			}
+			quote.Text = joinQuotes(quote.Text, other.Text, nb < s)
+		}
+		if qt == QWho && hasAny(q, speechCues) {
+			// Who said 充分发挥党建引领作用…: the speech's speaker.
+			if intro, ok := ix.speakerIntro(s, quote.Text); ok {
+				quote.Text = joinQuotes(quote.Text, intro, true)
 			}
 		}
 		use := false
@@ -666,7 +700,8 @@ func (e *Engine) decide(q query, r *Result) {
 				cov >= minQuoteOverEntry && cov-ansCov >= minQuoteGain && utf8.RuneCountInString(quote.Text) <= maxAddingQuote &&
 					ix.adds(quote.Text, en.atoks, toks) ||
 				qt == QComplete && ansCov < cov ||
-				!carries(en.answer, qt) && carries(quote.Text, qt)
+				!carries(en.answer, qt) && carries(quote.Text, qt) ||
+				qt == QWho && hasAny(q, speechCues) && cov >= minQuoteOverEntry && ix.namesOther(s, quote.Text, en.answer)
 		}
 		if use {
 			r.Quote = &quote
@@ -684,6 +719,18 @@ func (e *Engine) decide(q query, r *Result) {
 	} else {
 		r.Unknown = true
 	}
+}
+
+// joinQuotes joins two quotes of neighbouring sentences, before or after
+// a, with one "……" where both were cut.
+func joinQuotes(a, b string, bFirst bool) string {
+	if bFirst {
+		a, b = b, a
+	}
+	if strings.HasSuffix(a, "……") && strings.HasPrefix(b, "……") {
+		b = strings.TrimPrefix(b, "……")
+	}
+	return a + b
 }
 
 // minStaffDetailCoverage is how much of a detail question a staff
@@ -713,6 +760,9 @@ func (e *Engine) inDomain(q query, cov float64) bool {
 	if hasAny(q, ourPlaces) || hasAny(q, localWords) || cov >= nearMissCoverage {
 		return true
 	}
+	if e.passages.longestVerbatim(q) >= minVerbatimRun {
+		return true // words of the page, whatever is around them
+	}
 	for _, h := range e.termHits(q, e.synonymSpans(q)) {
 		if en := e.entries[h.entry]; !en.smallTalk && !e.isHelp(en.id) {
 			return true
@@ -730,7 +780,7 @@ func (e *Engine) ClearlyOffTopic(question string) bool {
 	if isRequest(q) {
 		return false
 	}
-	return hasAny(q, offTopicCues) || !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces)
+	return hasAny(q, offTopicCues) || hasAny(q, offTopicSubjects) || !hasAny(q, ourPlaces) && hasAny(q, foreignPlaces) && e.passages.foreignMention(q)
 }
 
 // isHelp reports whether id is the topic about reaching staff or about

@@ -26,6 +26,7 @@ type enumeration struct {
 // enumItem is one item of a list and where the source says it.
 type enumItem struct {
 	text       string
+	htoks      []uint64 // the heading's character tokens (itemTokens), sorted
 	sent       int32
 	start, end int // byte range of the item in the sentence
 }
@@ -90,6 +91,9 @@ func (ix *passageIndex) findEnumerations() []enumeration {
 	}
 	for i := range out {
 		ix.enumTokens(&out[i])
+		for j := range out[i].items {
+			out[i].items[j].htoks = itemTokens(out[i].items[j].text)
+		}
 	}
 	return out
 }
@@ -232,6 +236,9 @@ func (ix *passageIndex) enumTokens(e *enumeration) {
 	var toks []uint64
 	if e.ctx != "" {
 		toks = appendTextTokens(toks, e.ctx)
+	}
+	if sp := ix.sents[e.items[0].sent].speaker; sp >= 0 {
+		toks = append(toks, ix.people[sp].toks...) // 施书记讲的第三条
 	}
 	seen := map[int32]bool{}
 	for _, it := range e.items {
@@ -388,7 +395,7 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		if len(atoks) > 0 {
 			in := 0
 			for _, it := range e.items {
-				if itemIn(it.text, atoks) {
+				if itemIn(it.htoks, atoks) {
 					in++
 				}
 			}
@@ -417,6 +424,12 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		return Quote{}, false
 	}
 	e := ix.enums[best]
+	if o.n > 0 && o.n <= len(e.items) && norm > 0 && (itemIn(e.items[o.n-1].htoks, questionKeys(toks)) || ix.inItemRegion(e, o.n-1, toks)) {
+		// 第一条讲党建引领，里头…要由谁带头养成, 第三点里说要敢于争先
+		// 进创一流，然后实现啥: the question names the item or words of
+		// its sentences; the ordinal anchors it, the question is there.
+		return Quote{}, false
+	}
 	src := ix.sources[ix.sents[e.items[0].sent].src]
 	qt := Quote{Source: src.Label, Staff: src.Staff, Coverage: bestScore, Ordinal: o.n}
 	var picked []enumItem
@@ -443,21 +456,159 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 	return qt, true
 }
 
-// itemIn reports whether most of an item's words are in the sorted tokens.
-func itemIn(text string, atoks []uint64) bool {
+// itemTokens returns the sorted character tokens of an item's heading
+// (推动党建引领 of 推动党建引领，积极谱写…).
+func itemTokens(text string) []uint64 {
 	if i := strings.Index(text, "，"); i > 0 {
-		text = text[:i] // a point's heading: 推动党建引领
+		text = text[:i]
 	}
-	toks := appendTextTokens(nil, text)
-	n, in := 0, 0
-	for _, k := range toks {
-		if k&(1<<62) != 0 {
-			continue
+	var out []uint64
+	for _, k := range appendTextTokens(nil, text) {
+		if k&(1<<62) == 0 {
+			out = append(out, k)
 		}
-		n++
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// itemIn reports whether most of an item's heading tokens are in the
+// sorted tokens.
+func itemIn(htoks, atoks []uint64) bool {
+	in := 0
+	for _, k := range htoks {
 		if _, ok := slices.BinarySearch(atoks, k); ok {
 			in++
 		}
 	}
-	return n > 0 && 2*in >= n
+	return len(htoks) > 0 && 2*in >= len(htoks)
+}
+
+// questionKeys returns the sorted character keys of question tokens.
+func questionKeys(toks []qtoken) []uint64 {
+	keys := make([]uint64, 0, len(toks))
+	for _, t := range toks {
+		keys = append(keys, t.key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// minRegionShare is how much of a question's own words (besides the
+// speaker's names) the sentences of one point must have for the ordinal
+// to be an anchor rather than the question.
+const minRegionShare = 0.5
+
+// inItemRegion reports whether the question's words, leaving aside those
+// of the speaker's names, are mostly in the sentences of point k of a
+// marker list: from the point's sentence up to the next point's, or to
+// the end of the paragraph for the last one.
+func (ix *passageIndex) inItemRegion(e enumeration, k int, toks []qtoken) bool {
+	if !e.marker {
+		return false
+	}
+	first := e.items[k].sent
+	last := first
+	if k+1 < len(e.items) {
+		last = max(first, e.items[k+1].sent-1)
+	} else {
+		for n, ok := ix.next(last); ok && ix.sents[n].para == ix.sents[first].para; n, ok = ix.next(n) {
+			last = n
+		}
+	}
+	var spk []uint64
+	if sp := ix.sents[first].speaker; sp >= 0 {
+		spk = ix.people[sp].toks
+	}
+	var norm, got float64
+	found := 0
+	for _, t := range toks {
+		if hasToken(spk, t) {
+			continue
+		}
+		norm += t.w
+		for s := first; s <= last; s++ {
+			if ix.sentMatch(s, t) > 0 {
+				got += t.w
+				found++
+				break
+			}
+		}
+	}
+	return found >= 2 && got >= minRegionShare*norm
+}
+
+// listCues ask for the members of a group (沿线镇是哪几个, 民心工程有哪些).
+var listCues = []string{"是哪几个", "是哪几", "有哪几个", "有哪几", "都有哪些", "都是哪些", "是哪些", "有哪些", "包括哪些", "哪几个", "哪几"}
+
+// unlistedGroup returns the group a which-question asks the members of,
+// when the sources name the group but never list its members: 蕰藻浜沿
+// 线镇是哪几个 (the page says only 主动与蕰藻浜沿线镇对接). It returns a
+// sentence naming the group, to quote. The group is the two to four
+// characters before the cue that some sentence has; a sentence lists it
+// when one of its lists (enumerations) has the group in its context, or
+// the group's clause holds a 、.
+func (ix *passageIndex) unlistedGroup(q query, answer string) (int32, bool) {
+	at := -1
+	for _, c := range listCues {
+		if i := strings.Index(q.text, c); i >= 0 {
+			at = i
+			break
+		}
+	}
+	if at <= 0 {
+		return -1, false
+	}
+	head := []rune(strings.TrimSuffix(q.text[:at], "都"))
+	group := ""
+	for n := min(4, len(head)); n >= 2; n-- {
+		g := string(head[len(head)-n:])
+		if ix.contains(g) {
+			group = g
+			break
+		}
+	}
+	if group == "" {
+		return -1, false
+	}
+	if answer != "" && (!strings.Contains(Normalize(answer), group) || listedIn(answer, group)) {
+		// The entry the question matched answers it its own way, or
+		// lists the members.
+		return -1, false
+	}
+	named := int32(-1)
+	for si := range ix.sents {
+		ps := &ix.sents[si]
+		if !strings.Contains(ps.norm, group) {
+			continue
+		}
+		if named < 0 {
+			named = int32(si)
+		}
+		for _, e := range ix.enums {
+			if e.items[0].sent == int32(si) && strings.Contains(Normalize(e.ctx), group) {
+				return -1, false
+			}
+		}
+		if listedIn(ps.text, group) {
+			return -1, false
+		}
+	}
+	return named, named >= 0
+}
+
+// listedIn reports whether a clause of text that names group is joined to
+// a list by 、 (、 ends clauses too: one before or after it), or is
+// followed by a colon or a new line (三大主题：一是…).
+func listedIn(text, group string) bool {
+	for _, c := range splitClauses(text) {
+		from, to := c[0], c[1]
+		if !strings.Contains(Normalize(text[from:to]), group) {
+			continue
+		}
+		if strings.HasSuffix(text[:from], "、") || strings.HasPrefix(text[to:], "、") || strings.HasPrefix(text[to:], "：") || strings.HasPrefix(text[to:], "\n") {
+			return true
+		}
+	}
+	return false
 }

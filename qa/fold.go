@@ -196,7 +196,110 @@ func (v *vocabulary) fold(q string) string {
 	if v == nil {
 		return Normalize(q)
 	}
-	return v.homophones(Normalize(v.latinText(q)))
+	return v.homophones(foldColloquial(Normalize(v.latinText(q))))
+}
+
+// colloquial is colloquialFolds as a phrase table.
+var colloquial = newPhraseTable(colloquialFolds)
+
+// phraseTable rewrites phrases, the longest match first at each position.
+type phraseTable struct {
+	m        map[string]string
+	first    map[rune]bool // first runes of the keys: others are skipped at once
+	maxRunes int
+}
+
+func newPhraseTable(m map[string]string) phraseTable {
+	t := phraseTable{m: m, first: map[rune]bool{}}
+	for k := range m {
+		r, _ := utf8.DecodeRuneInString(k)
+		t.first[r] = true
+		t.maxRunes = max(t.maxRunes, utf8.RuneCountInString(k))
+	}
+	return t
+}
+
+// touches reports whether s has a rune that starts a phrase of t or is
+// one of extra.
+func (t phraseTable) touches(s, extra string) bool {
+	for _, r := range s {
+		if t.first[r] || strings.ContainsRune(extra, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// at returns the byte length and replacement of the longest phrase at
+// byte offset i of s (off holds the rune offsets from i on), or 0.
+func (t phraseTable) at(s string, off []int) (int, string) {
+	if r, _ := utf8.DecodeRuneInString(s[off[0]:]); !t.first[r] {
+		return 0, ""
+	}
+	for l := min(t.maxRunes, len(off)-1); l >= 1; l-- {
+		if to, ok := t.m[s[off[0]:off[l]]]; ok {
+			return off[l] - off[0], to
+		}
+	}
+	return 0, ""
+}
+
+// foldColloquial rewrites dialect and colloquial words of a normalized
+// question into standard ones (colloquialFolds), 伐 after a verb or
+// adjective into 吗, a final 嘛 away, 搞 before an activity into 开展, and
+// a bare year (2021是) into 2021年.
+func foldColloquial(s string) string {
+	if !colloquial.touches(s, "伐嘛搞12") {
+		return s // most questions: nothing to rewrite, nothing allocated
+	}
+	q := newQuery(s)
+	rs := []rune(s)
+	var b strings.Builder
+	changed := false
+	for i := 0; i < q.n; {
+		if l, to := colloquial.at(s, q.off[i:]); l > 0 {
+			n := utf8.RuneCountInString(s[q.off[i] : q.off[i]+l])
+			changed = changed || to != s[q.off[i]:q.off[i]+l]
+			b.WriteString(to)
+			i += n
+			continue
+		}
+		switch r := rs[i]; {
+		case r == '伐' && i > 0 && strings.ContainsRune(faAfter, rs[i-1]):
+			b.WriteString("吗")
+			changed = true
+		case r == '嘛' && i == len(rs)-1 && i > 0 && !strings.ContainsRune("干啥做", rs[i-1]):
+			changed = true
+		case r == '搞' && activityFollows(rs[i+1:]):
+			b.WriteString("开展")
+			changed = true
+		case bareYear(rs, i):
+			// 2021是啥年份: a year written without 年 is still the year.
+			b.WriteString(string(rs[i:i+4]) + "年")
+			changed = true
+			i += 4
+			continue
+		default:
+			b.WriteRune(r)
+		}
+		i++
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}
+
+// activityFollows reports whether one of activityWords starts within the
+// next few runes (搞这个活动, 搞比学赶超).
+func activityFollows(rs []rune) bool {
+	head := string(rs[:min(len(rs), 8)])
+	for _, w := range activityWords {
+		if strings.Contains(head, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxLatinPhrase bounds the phrases read: a word salad longer than a few
@@ -396,7 +499,14 @@ func (v *vocabulary) latinDP(text string, bounds []int, pinyin bool) (string, bo
 			j := i + l
 			if isBound[i] && isBound[j] {
 				if lw.keep {
-					relax(i, j, costKeepTerm, text[i:j], false, true)
+					// "thank you" is small talk, kept as typed; in a
+					// sentence of English (What did they thank us for)
+					// the glossary's reading of the word beats it.
+					c := costKeepTerm
+					if lw.isEng && len(bounds) > 3 {
+						c = costWord + 0.05
+					}
+					relax(i, j, c, text[i:j], false, true)
 				}
 				if lw.isEng {
 					relax(i, j, costWord, lw.english, false, true)
@@ -481,4 +591,26 @@ func soundsLike(text, w []rune) bool {
 		}
 	}
 	return same < len(w) && 2*same >= len(w)
+}
+
+// bareYear reports whether rs[i:i+4] is a year of this or the last
+// century written alone (2021是, 2020怎么样), not a part of a longer number
+// or word, nor already followed by 年 or a unit.
+func bareYear(rs []rune, i int) bool {
+	if i+4 > len(rs) || !(rs[i] == '1' && rs[i+1] == '9' || rs[i] == '2' && rs[i+1] == '0') {
+		return false
+	}
+	for _, r := range rs[i : i+4] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	if i > 0 && rs[i-1] < utf8.RuneSelf {
+		return false // covid2019, 12020
+	}
+	if i+4 == len(rs) {
+		return true
+	}
+	next := rs[i+4]
+	return next >= utf8.RuneSelf && !strings.ContainsRune("年号元块米个户人次届期万千百", next)
 }

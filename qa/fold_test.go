@@ -20,7 +20,7 @@ func TestLatinReading(t *testing.T) {
 		{"Parks", "园区"},
 		{"overhead cables underground", "架空线入地"},
 		{"this", "这个"}, // not "th" + "is"
-		{"python 咋读取 excel 文件", "python咋读取excel文件"},
+		{"python 咋读取 excel 文件", "python怎么读取excel文件"}, // 咋: a colloquial 怎么
 		{"What's the weather like today?", "什么weathertoday"},
 		{"hello", "hello"}, // an ASCII term of the knowledge
 	}
@@ -54,6 +54,35 @@ func TestDetectOrdinal(t *testing.T) {
 		o, ok := detectOrdinal(newQuery(Normalize(tc.q)))
 		if ok != tc.ok || ok && (o.n != tc.n || o.points != tc.points) {
 			t.Errorf("detectOrdinal(%q) = %+v, %v; want n=%d points=%v, %v", tc.q, o, ok, tc.n, tc.points, tc.ok)
+		}
+	}
+}
+
+// TestFoldColloquial: Shanghainese and Northern colloquial words become
+// the standard ones the cues and the sources use; look-alikes stay.
+func TestFoldColloquial(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"施书记讲的第三条是啥物事啊", "施书记讲的第三条是什么啊"},
+		{"阿拉张庙的目标是啥事体", "我们张庙的目标是什么"},
+		{"侬晓得五个张庙是啥伐", "你知道五个张庙是啥吗"},
+		{"电梯加装好伐", "电梯加装好吗"},
+		{"第二点讲的是啥子嘛", "第二点讲的是什么"},
+		{"咋个理解宜居宜业宜游", "怎么理解宜居宜业宜游"},
+		{"电梯啥辰光装好", "电梯什么时候装好"},
+		{"区里为啥要搞比学赶超这个活动", "区委为啥要开展比学赶超这个活动"},
+		{"我们小区里路灯坏了", "我们小区里路灯坏了"},         // 小区里 is no 区委
+		{"上头组织这个活动到底想干嘛", "上头组织这个活动到底想干嘛"}, // 干嘛 keeps its 嘛
+		{"电梯搞好了吗", "电梯搞好了吗"},               // 搞好 is no activity
+		{"阿拉伯数字", "阿拉伯数字"},
+		{"铆足劲头加快步伐", "铆足劲头加快步伐"}, // 步伐 is a word
+		{"2021是啥年份", "2021年是啥年份"},
+		{"2020年怎么样", "2020年怎么样"},
+		{"2000元补贴", "2000元补贴"},
+		{"covid2019", "covid2019"},
+	}
+	for _, tc := range tests {
+		if got := foldColloquial(tc.in); got != tc.want {
+			t.Errorf("foldColloquial(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -12,12 +12,14 @@ import (
 // blind evaluation missed (all-pinyin, mostly English, ordinals, why,
 // details in the next clause, the page itself, facts the page lacks,
 // shopping and other off-topic), written from the newsletter alone before
-// the mechanisms were built, and testdata/kinds-fresh.json, written the
-// same way after them and run once before any change. Their first runs
-// are in the README.
+// the mechanisms were built, testdata/kinds-fresh.json, written the
+// same way after them and run once before any change, and
+// testdata/kinds-third.json (the third round: the page's words inside
+// English, aliases and dialect, everyday why, 最后一句 with content, and
+// further styles). Their first runs are in the README.
 func TestKinds(t *testing.T) {
 	kb, e := mustShipped(t)
-	for _, path := range []string{"testdata/kinds.json", "testdata/kinds-fresh.json"} {
+	for _, path := range []string{"testdata/kinds.json", "testdata/kinds-fresh.json", "testdata/kinds-third.json"} {
 		t.Run(path, func(t *testing.T) {
 			cases, err := qatest.Load(path)
 			if err != nil {

@@ -194,6 +194,20 @@ var offTopicCues = []string{
 	"带货", "扫地机", "空气炸锅", "理财", "收益率", "旅游", "景点", "攻略", "追剧", "动漫", "八卦",
 }
 
+// offTopicSubjects are the off-topic cues that name the subject of the
+// whole question (a film, the weather, a purchase): a question with one is
+// off-topic even when its other words match an entry, as in 推荐一部关于
+// 中国共产党成立100周年的电影. The other cues (故事, 程序, 手机) also occur
+// in questions about us and only decide when nothing answers.
+var offTopicSubjects = []string{
+	"天气", "下雨", "下雪", "气温", "带伞", "台风", "电影", "电视剧", "综艺", "明星", "歌手", "演唱会", "新歌",
+	"股票", "股市", "彩票", "汇率", "房价", "房贷", "游戏", "世界杯", "足球", "篮球", "比分", "外卖", "淘宝",
+	"京东", "拼多多", "菜谱", "红烧", "减肥", "旅游", "景点", "追剧", "动漫", "机票", "火车票", "高铁票",
+	"空气炸锅", "扫地机", "双十一", "双11", "理财", "weather", "movie",
+	// Writing for the resident: the bot answers, it does not compose.
+	"写一首", "写首", "作一首", "编一首", "写一篇", "写篇", "写作文", "帮我写", "编个段子",
+}
+
 // requestCues mark a complaint or a service request: something in the
 // neighbourhood is wrong and someone should act. Such a message is
 // acknowledged and handed to staff as a request, whatever else it names.
@@ -225,9 +239,13 @@ var (
 // positionCues ask for where a part of the source begins or ends (信的末尾
 // 落款是谁); sectionCues name the letter.
 var (
-	endCues   = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署"}
-	startCues = []string{"开头", "第一句", "开篇", "称呼"}
-	titleCues = []string{"标题", "大标题", "主标题", "题目", "标题是", "头版标题", "通栏标题"}
+	endCues = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署", "最后一段", "最后那段", "最后那句", "最后一行", "收尾"}
+	// signatureCues ask for the signature line itself, which is no
+	// sentence of the letter's text: 最后一句 is the last sentence, 落款 the
+	// signature.
+	signatureCues = []string{"落款", "署名", "签名", "最后署", "署的名", "名义"}
+	startCues     = []string{"开头", "第一句", "开篇", "称呼"}
+	titleCues     = []string{"标题", "大标题", "主标题", "题目", "标题是", "头版标题", "通栏标题"}
 	// otherTextCues name a text of the page other than the page: 通知的标题
 	// is the notice's name, not the page's title.
 	otherTextCues = []string{"通知", "方案", "信", "文件"}
@@ -235,7 +253,7 @@ var (
 	authorCues    = []string{"写的", "谁写", "发的", "谁发", "出的", "署的名", "署名", "落款", "以谁的名义", "名义"}
 	addresseeCues = []string{"写给谁", "给谁写", "写给", "致谁", "对谁说", "给谁的"}
 	letterCues    = []string{"新年信", "信里", "信中", "信的", "这封信", "那封信", "信末", "致辞", "新年致辞", "贺信", "一封信", "公开信", "信开头", "信"}
-	articleCues   = []string{"简报里", "简报上", "文章里", "通知里"}
+	articleCues   = []string{"简报里", "简报上", "文章里", "通知里", "文章", "这篇文章", "报道", "这篇报道", "新闻稿"}
 )
 
 // englishGlossary folds English words residents mix into a question, or
@@ -310,7 +328,11 @@ var englishGlossary = map[string]string{
 	"smart": "智慧", "beautiful": "美丽", "harmonious": "和谐", "livable": "宜居", "liveable": "宜居", "vitality": "活力", "vibrant": "活力",
 	"five zhangmiaos": "五个张庙", "five zhangmiao": "五个张庙", "point": "点", "points": "点", "three points": "三点",
 	"compare": "比", "catch up": "赶", "surpass": "超", "year": "年", "review": "回顾", "achievement": "成效", "result": "成效",
-	"thank": "感谢", "thanks to": "感谢", "respect": "敬意", "work": "工作", "goals": "目标",
+	"thank": "感谢", "thanks to": "感谢", "thanked": "感谢", "everyone": "大家", "everybody": "大家", "all of you": "大家",
+	"thank residents": "感谢大家", "thank the residents": "感谢大家", "thank people": "感谢大家", "thank the people": "感谢大家",
+	"highlight": "突出", "highlighted": "突出", "highlights": "突出", "focus on": "聚焦", "focus": "聚焦",
+	"key": "重点", "priority": "重点", "priorities": "重点", "sectors": "板块",
+	"comes after": "后面是", "come after": "后面是", "follows": "后面是", "after": "之后", "comes before": "前面是", "before": "之前", "respect": "敬意", "work": "工作", "goals": "目标",
 	"happen": "", "happened": "", "happens": "", "achieve": "", "achieved": "", "accomplished": "", "ask for": "要求",
 	"asked for": "要求", "asked": "要求", "propose": "提出", "proposed": "提出", "put forward": "提出", "raise": "提出",
 	"raised": "提出", "plan to": "", "planned": "", "going to": "", "will be": "", "held": "召开", "hold": "召开",
@@ -381,6 +403,33 @@ func pinyinQuestionWords() []string {
 	return out
 }
 
+// colloquialFolds rewrite Shanghainese and Northern colloquial words into
+// the standard words the cue lists and the sources use (Normalize form,
+// the longest match first): 施书记讲的第三条是啥物事 asks 是什么. A word
+// mapped to itself is a guard (阿拉伯 is no 我们).
+var colloquialFolds = map[string]string{
+	"啥物事": "什么", "啥事体": "什么", "啥物什": "什么", "啥个辰光": "什么时候", "啥辰光": "什么时候",
+	"几辰光": "什么时候", "辰光": "时候", "啥子": "什么", "啥个": "什么", "晓得": "知道", "阿拉伯": "阿拉伯",
+	"阿拉": "我们", "侬": "你", "咋个": "怎么", "咋": "怎么", "哪能": "怎么", "事体": "事情", "物事": "东西",
+	"做啥": "干什么", "搞啥": "干什么", "为啥子": "为什么",
+	"扮演": "是", // 扮演啥角色: 是什么角色
+	// What makes it special: its significance.
+	"为啥特别": "有什么意义", "为什么特别": "有什么意义", "有啥特别": "有什么意义", "有什么特别": "有什么意义",
+	"特别在哪": "有什么意义", "特殊在哪": "有什么意义", "有啥特殊": "有什么意义", "为啥特殊": "有什么意义",
+	// 区里 is the district's party committee (区里为啥要搞这个活动), but
+	// not inside 小区里, 园区里 ….
+	"区里": "区委", "小区里": "小区里", "社区里": "社区里", "园区里": "园区里", "城区里": "城区里", "景区里": "景区里",
+	"校区里": "校区里", "辖区里": "辖区里", "片区里": "片区里", "民区里": "民区里", "区里面": "区里面", "区里头": "区里头",
+}
+
+// faAfter are the characters after which 伐 ends a yes-no question
+// (是伐, 好伐, 有伐: 吗). Elsewhere 伐 is a word of its own (步伐).
+const faAfter = "是好对有了要能会得啥过呢"
+
+// activityWords turn a preceding 搞 into 开展 (搞这个活动 is 开展这个活
+// 动, the sources' word); 搞好, 搞完 stay what they are.
+var activityWords = []string{"活动", "比学赶超", "行动", "讨论会", "大讨论"}
+
 // Question types: what kind of fact a question asks for. A reply should
 // carry that kind of fact; see QType.
 var (
@@ -388,9 +437,14 @@ var (
 	whenCues  = []string{"哪天", "哪一天", "几月几号", "几月几日", "几号", "几月", "哪年", "哪一年", "什么时候", "啥时候", "何时", "什么日子", "日期", "什么时间"}
 	countCues = []string{"多少", "几个", "几项", "几条", "几大", "几点", "几种", "几位"}
 	whichCues = []string{"哪些", "哪几", "哪两", "哪三", "哪四", "哪五", "哪六", "哪个", "哪项", "哪条", "哪一项", "哪一条", "哪方面", "哪块", "那块"}
-	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么", "图啥", "图个啥", "为了啥", "为了什么", "是为了", "干什么用", "有什么用意", "用意"}
-	whatCues  = []string{"是什么", "是啥", "叫什么", "叫啥", "什么意思", "啥意思", "指什么", "指的是"}
+	whyCues   = []string{"为什么", "为啥", "为何", "原因", "目的", "图什么", "图啥", "图个啥", "为了啥", "为了什么", "是为了", "干什么用", "有什么用意", "用意",
+		"意义", "想干嘛", "想干什么", "想达到", "要达到", "初衷", "出发点", "宗旨", "起因", "缘由", "为的是"}
+	whatCues = []string{"是什么", "是啥", "叫什么", "叫啥", "什么意思", "啥意思", "指什么", "指的是"}
 )
+
+// speechCues ask who said something (谁说的, 谁提出的, 哪位领导讲的): the
+// answer is the speaker, not whoever the words are about.
+var speechCues = []string{"说", "讲", "提出", "提的", "谈", "强调", "指出", "要求", "的话", "出自"}
 
 // agentWords mark a sentence that names who did or said something.
 var agentWords = []string{
@@ -408,6 +462,10 @@ var passageFillers = []string{
 	"里头", "里面", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
 	"当时", "担任", "职务", "身份", "什么官", "形容", "描述", "评价", "怎么说", "咋说", "咋讲",
 	"之后", "以后", "然后", "接着",
+	// What kind of year: 2021是啥年份.
+	"年份", "什么样的一年", "怎样的一年",
+	// Someone higher up, unnamed: 上头组织这个活动想干嘛.
+	"上头", "上面", "上级",
 	// An anchor on a point of a list: 按下快进键那条说….
 	"那条", "那一条", "这条", "这一条", "那点", "那一点", "这一点", "那项", "那一项", "那段", "这段", "那句话", "那一句",
 }

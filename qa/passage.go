@@ -86,8 +86,12 @@ type psent struct {
 	src     int32
 	sec     int32
 	idx     int32 // sentence index within its source
+	para    int32 // paragraph within its source
+	speaker int32 // index into people of whoever says it, or -1
 	title   bool  // the page's title line
+	purpose bool  // has a purpose clause (carries QWhy), computed once
 	text    string
+	norm    string     // Normalize(text), for verbatim runs
 	clauses [][2]int   // byte ranges of the clauses in text, delimiters excluded
 	ctoks   [][]uint64 // each clause's tokens, sorted
 	ntok    int
@@ -104,6 +108,12 @@ type passageIndex struct {
 	// bySource[src][idx] is the global sentence id.
 	bySource [][]int32
 	enums    []enumeration
+	people   []person
+	// spkPost lists, per token of a person's names, the sentences that
+	// person says.
+	spkPost map[uint64][]int32
+	// personal maps a personal alias (施书记) to the name (施永根).
+	personal phraseTable
 }
 
 // clauseDelims cut a sentence into clauses.
@@ -121,15 +131,20 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ids := make([]int32, 0, len(s.Text.Sentences))
 		for _, sn := range s.Text.Sentences {
 			id := int32(len(ix.sents))
-			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), title: sn.Title, text: sn.Text, clauses: splitClauses(sn.Text)}
+			ps := psent{src: int32(si), sec: int32(sn.Section), idx: int32(sn.Index), para: int32(sn.Paragraph), title: sn.Title, text: sn.Text, clauses: splitClauses(sn.Text), purpose: carries(sn.Text, QWhy)}
 			toks = toks[:0]
+			var norm strings.Builder
 			for _, c := range ps.clauses {
-				ct := appendTextTokens(nil, sn.Text[c[0]:c[1]])
+				// The clauses' normalized pieces, joined, are the
+				// sentence normalized (Normalize drops the delimiters
+				// and quotation marks anyway): one conversion, not two.
+				ct := appendTextTokensNorm(nil, sn.Text[c[0]:c[1]], &norm)
 				slices.Sort(ct)
 				ct = slices.Clip(slices.Compact(ct))
 				ps.ctoks = append(ps.ctoks, ct)
 				toks = append(toks, ct...)
 			}
+			ps.norm = norm.String()
 			slices.Sort(toks)
 			toks = slices.Compact(toks)
 			ps.ntok = len(toks)
@@ -147,6 +162,7 @@ func newPassageIndex(sources []Source) *passageIndex {
 		ix.idf[k] = idf(n, float64(d))
 	}
 	ix.maxIDF = idf(n, 1)
+	ix.findPeople()
 	ix.enums = ix.findEnumerations()
 	return ix
 }
@@ -178,8 +194,18 @@ const quoteChars = "“”‘’《》「」『』（）()\"'"
 // appendTextTokens appends the tokens of a source text, piece by piece
 // between quotation marks.
 func appendTextTokens(dst []uint64, text string) []uint64 {
+	return appendTextTokensNorm(dst, text, nil)
+}
+
+// appendTextTokensNorm is appendTextTokens that also writes the
+// normalized pieces to norm, if not nil.
+func appendTextTokensNorm(dst []uint64, text string, norm *strings.Builder) []uint64 {
 	for _, piece := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(quoteChars, r) }) {
-		dst = appendPassageTokens(dst, Normalize(piece))
+		n := Normalize(piece)
+		if norm != nil {
+			norm.WriteString(n)
+		}
+		dst = appendPassageTokens(dst, n)
 	}
 	return dst
 }
@@ -450,6 +476,10 @@ func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool, want QType
 				touch(p.sent, soundShare*t.w)
 			}
 		}
+		// 施书记说…: the sentences of his speech have him.
+		for _, s := range ix.spkPost[t.key] {
+			touch(s, t.w)
+		}
 	}
 	bestScore := -1.0
 	sent = -1
@@ -460,7 +490,7 @@ func (ix *passageIndex) best(toks []qtoken, wantLetter, oneTerm bool, want QType
 		if wantLetter && ix.isLetter(s) {
 			score += letterBoost
 		}
-		if want == QWhy && carries(ix.sents[s].text, QWhy) {
+		if want == QWhy && ix.sents[s].purpose {
 			score += purposeBoost // 为啥要搞…: the sentence that says what for
 		}
 		if score > bestScore || score == bestScore && s < sent {
@@ -484,8 +514,10 @@ func (ix *passageIndex) isLetter(s int32) bool {
 }
 
 // sectionEdge returns the first or last sentence of the newsletter's
-// letter (or article) section.
-func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
+// letter (or article) section. The last one is the signature line when
+// signature is set, else the last sentence of the text itself: a letter's
+// signature (张庙街道党工委、办事处, no full stop) is no sentence of it.
+func (ix *passageIndex) sectionEdge(letter, end, signature bool) (int32, bool) {
 	for si, s := range ix.sources {
 		if s.Staff || s.Text == nil {
 			continue
@@ -497,10 +529,33 @@ func (ix *passageIndex) sectionEdge(letter, end bool) (int32, bool) {
 			i := sec.First
 			if end {
 				i = sec.Last
+				for !signature && i > sec.First && i < len(ix.bySource[si]) && !endsSentence(ix.sents[ix.bySource[si][i]].text) {
+					i--
+				}
 			}
 			if i >= 0 && i < len(ix.bySource[si]) {
 				return ix.bySource[si][i], true
 			}
+		}
+	}
+	return -1, false
+}
+
+// endsSentence reports whether text ends as a sentence does (。！？, maybe
+// with a closing quote), not as a heading or a signature line.
+func endsSentence(text string) bool {
+	text = strings.TrimRight(text, "”’」）")
+	return strings.HasSuffix(text, "。") || strings.HasSuffix(text, "！") || strings.HasSuffix(text, "？")
+}
+
+// purposeNeighbour returns the sentence before (or else after) s in the
+// same paragraph that says what for: 1月18日，宝山区委正式通过…活动的通知
+// names the campaign, the sentence before it gives its purpose (为深入
+// 贯彻落实…，以优异成绩庆祝…).
+func (ix *passageIndex) purposeNeighbour(s int32) (int32, bool) {
+	for _, nb := range []func(int32) (int32, bool){ix.prev, ix.next} {
+		if n, ok := nb(s); ok && ix.sents[n].para == ix.sents[s].para && ix.sents[n].purpose {
+			return n, true
 		}
 	}
 	return -1, false
@@ -550,6 +605,23 @@ func (ix *passageIndex) prev(s int32) (int32, bool) {
 
 // quoteMarks are trimmed from a continuation shown on its own.
 const quoteMarks = "“”‘’《》「」（）()\"'，、；：。！？,;"
+
+// trimQuote trims quotation marks and punctuation from the ends of a
+// continuation shown on its own, keeping a pair whose one half is inside:
+// 弥补发展“短板” stays whole, not 弥补发展“短板.
+func trimQuote(s string) string {
+	s = strings.Trim(s, quoteMarks)
+	for _, p := range [][2]string{{"“", "”"}, {"‘", "’"}, {"《", "》"}, {"「", "」"}, {"（", "）"}} {
+		open, close := strings.Count(s, p[0]), strings.Count(s, p[1])
+		switch {
+		case open > close:
+			s += strings.Repeat(p[1], open-close)
+		case close > open:
+			s = strings.Repeat(p[0], close-open) + s
+		}
+	}
+	return s
+}
 
 var (
 	// dateFact is a date a when-question can be answered with; vagueDate
@@ -620,7 +692,7 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 	case QNext:
 		text, ok := ix.clausesAfter(s, last, k)
 		if ok {
-			qt.Answer = strings.Trim(text, quoteMarks)
+			qt.Answer = trimQuote(text)
 			qt.Text = ix.span(s, first, min(last+k, len(ps.clauses)-1))
 			if last+k >= len(ps.clauses) {
 				qt.Text = ix.span(s, first, len(ps.clauses)-1)
@@ -632,13 +704,13 @@ func (ix *passageIndex) quote(s int32, t QType, toks []qtoken, k int, cov float6
 		}
 	case QPrev:
 		if first > 0 {
-			qt.Answer = strings.Trim(ix.clauseText(s, first-1), quoteMarks)
+			qt.Answer = trimQuote(ix.clauseText(s, first-1))
 			qt.Text = ix.span(s, first-1, last)
 			return qt
 		}
 		if p, ok := ix.prev(s); ok {
 			pc := len(ix.sents[p].clauses) - 1
-			qt.Answer = strings.Trim(ix.clauseText(p, pc), quoteMarks)
+			qt.Answer = trimQuote(ix.clauseText(p, pc))
 			qt.Text = ix.span(p, pc, pc) + ix.span(s, 0, last)
 			return qt
 		}
@@ -725,13 +797,19 @@ func (ix *passageIndex) clausesAfter(s int32, i, k int) (string, bool) {
 func (ix *passageIndex) span(s int32, lo, hi int) string {
 	ps := ix.sents[s]
 	lo, hi = max(lo, 0), min(hi, len(ps.clauses)-1)
-	// Never cut inside a quotation: “聚合力、…、谋新篇”工作主线 is one
-	// phrase, though commas cut it into clauses.
-	for lo > 0 && strings.Count(ps.text[:ps.clauses[lo][0]], "“") > strings.Count(ps.text[:ps.clauses[lo][0]], "”") {
-		lo--
-	}
-	for hi < len(ps.clauses)-1 && strings.Count(ps.text[:ps.clauses[hi][1]], "“") > strings.Count(ps.text[:ps.clauses[hi][1]], "”") {
-		hi++
+	// Never cut inside a quotation (“聚合力、…、谋新篇”工作主线 is one
+	// phrase, though commas cut it into clauses), nor inside a list cut
+	// by 、 (班子成员、各职能部门、居民区负责人); widening for one may
+	// open the other.
+	open := func(i int) bool { return strings.Count(ps.text[:i], "“") > strings.Count(ps.text[:i], "”") }
+	for moved := true; moved; {
+		moved = false
+		for lo > 0 && (open(ps.clauses[lo][0]) || strings.HasSuffix(ps.text[:ps.clauses[lo][0]], "、")) {
+			lo, moved = lo-1, true
+		}
+		for hi < len(ps.clauses)-1 && (open(ps.clauses[hi][1]) || strings.HasPrefix(ps.text[ps.clauses[hi][1]:], "、")) {
+			hi, moved = hi+1, true
+		}
 	}
 	start, end := ps.clauses[lo][0], ps.clauses[hi][1]
 	// Keep the delimiter after the last clause (。，) and any closing
@@ -772,6 +850,15 @@ func countWanted(q query) int {
 // detectQType scans q for the kind of fact it asks for, the most specific
 // first.
 func detectQType(q query) QType {
+	if t := positionQType(q); t != QAny {
+		return t
+	}
+	return contentQType(q)
+}
+
+// positionQType is the type of a question about a place in the source
+// (what comes next, the end, the title), QAny if none.
+func positionQType(q query) QType {
 	has := func(cues []string) bool { return hasAny(q, cues) }
 	switch {
 	case has(completeCues):
@@ -791,6 +878,15 @@ func detectQType(q query) QType {
 		return QEnd // 新年信是谁写的: the signature
 	case has(titleCues) && !has(otherTextCues):
 		return QTitle
+	}
+	return QAny
+}
+
+// contentQType is the kind of fact a question asks for, leaving aside
+// where in the source it is.
+func contentQType(q query) QType {
+	has := func(cues []string) bool { return hasAny(q, cues) }
+	switch {
 	case has(whoCues):
 		return QWho
 	case has(whenCues):
