@@ -34,31 +34,44 @@ type syllable uint16
 const maxReadings = 1
 
 type pinyinTable struct {
-	// dense holds the common CJK block (U+3400..U+9FFF), the characters
-	// of nearly every question, without a map lookup; readings the rest.
+	// The common CJK block (U+3400..U+9FFF), the characters of nearly every
+	// question, is held in slices without a map lookup; the rest in maps.
+	// Every slice shares one backing array and the readings are interned
+	// strings: the table is built from a 41,000-character dictionary and
+	// lives as long as the process, so one allocation per character (and
+	// its GC scanning) was a tenth of the bot's heap.
 	dense    [][]syllable
 	readings map[rune][]syllable
 	ids      map[string]syllable
-	plain    map[rune]string   // the first reading, toneless and unfolded
-	all      map[rune][]string // every reading, toneless and unfolded
+	denseAll [][]string        // every reading, toneless and unfolded, the common one first
+	all      map[rune][]string // the same outside the dense block
 }
 
 var pinyinTab = sync.OnceValue(buildPinyinTable)
 
 func buildPinyinTable() *pinyinTable {
-	t := &pinyinTable{readings: make(map[rune][]syllable, len(pinyin.PinyinDict)), ids: make(map[string]syllable), plain: make(map[rune]string, len(pinyin.PinyinDict)), all: make(map[rune][]string, len(pinyin.PinyinDict))}
+	t := &pinyinTable{readings: map[rune][]syllable{}, ids: make(map[string]syllable), all: map[rune][]string{},
+		dense: make([][]syllable, denseEnd-denseStart), denseAll: make([][]string, denseEnd-denseStart)}
+	interned := map[string]string{}
+	sylBacking := make([]syllable, 0, len(pinyin.PinyinDict))
+	strBacking := make([]string, 0, len(pinyin.PinyinDict)+len(pinyin.PinyinDict)/4)
+	var syls []syllable
+	var plains []string
 	for code, value := range pinyin.PinyinDict {
-		var syls []syllable
-		for i, reading := range strings.Split(value, ",") {
+		r := rune(code)
+		syls, plains = syls[:0], plains[:0]
+		for _, reading := range strings.Split(value, ",") {
 			plain := toneless(reading)
 			if plain == "" {
 				continue
 			}
-			if i == 0 {
-				t.plain[rune(code)] = plain
+			if p, ok := interned[plain]; ok {
+				plain = p
+			} else {
+				interned[plain] = plain
 			}
-			if !slices.Contains(t.all[rune(code)], plain) {
-				t.all[rune(code)] = append(t.all[rune(code)], plain)
+			if !slices.Contains(plains, plain) {
+				plains = append(plains, plain)
 			}
 			f := foldSyllable(plain)
 			id, ok := t.ids[f]
@@ -66,25 +79,45 @@ func buildPinyinTable() *pinyinTable {
 				id = syllable(len(t.ids) + 1)
 				t.ids[f] = id
 			}
-			dup := false
-			for _, s := range syls {
-				dup = dup || s == id
-			}
-			if !dup && len(syls) < maxReadings {
+			if !slices.Contains(syls, id) && len(syls) < maxReadings {
 				syls = append(syls, id)
 			}
 		}
-		if len(syls) > 0 {
-			t.readings[rune(code)] = syls
+		dense := r >= denseStart && r < denseEnd
+		if len(plains) > 0 {
+			if len(strBacking)+len(plains) > cap(strBacking) {
+				strBacking = make([]string, 0, 4096) // the estimate fell short: a new block
+			}
+			at := len(strBacking)
+			strBacking = append(strBacking, plains...)
+			if dense {
+				t.denseAll[r-denseStart] = strBacking[at:len(strBacking):len(strBacking)]
+			} else {
+				t.all[r] = slices.Clone(plains)
+			}
 		}
-	}
-	t.dense = make([][]syllable, denseEnd-denseStart)
-	for r, syls := range t.readings {
-		if r >= denseStart && r < denseEnd {
-			t.dense[r-denseStart] = syls
+		if len(syls) > 0 {
+			if len(sylBacking)+len(syls) > cap(sylBacking) {
+				sylBacking = make([]syllable, 0, 4096)
+			}
+			at := len(sylBacking)
+			sylBacking = append(sylBacking, syls...)
+			if dense {
+				t.dense[r-denseStart] = sylBacking[at:len(sylBacking):len(sylBacking)]
+			} else {
+				t.readings[r] = slices.Clone(syls)
+			}
 		}
 	}
 	return t
+}
+
+// spellings returns every toneless reading of r, the common one first.
+func (t *pinyinTable) spellings(r rune) []string {
+	if r >= denseStart && r < denseEnd {
+		return t.denseAll[r-denseStart]
+	}
+	return t.all[r]
 }
 
 const denseStart, denseEnd = 0x3400, 0xA000
@@ -174,11 +207,11 @@ func latinSpelling(s string) (string, bool) {
 	t := pinyinTab()
 	var b strings.Builder
 	for _, r := range s {
-		p, ok := t.plain[r]
-		if !ok {
+		rs := t.spellings(r)
+		if len(rs) == 0 {
 			return "", false
 		}
-		b.WriteString(p)
+		b.WriteString(rs[0])
 	}
 	return b.String(), b.Len() > 0
 }
@@ -193,7 +226,7 @@ func allSpellings(s string) []string {
 	t := pinyinTab()
 	out := []string{""}
 	for _, r := range s {
-		rs := t.all[r]
+		rs := t.spellings(r)
 		if len(rs) == 0 {
 			return nil
 		}
