@@ -89,25 +89,31 @@ func bufferDefaults(read, write, pipeRead, pipeWrite *int) {
 	}
 }
 
-func failoverDefaults(o *redis.FailoverOptions, timeout time.Duration) {
-	var c redis.Options
-	c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout
-	c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries = o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries
+// sharedTimeouts points at the timeout and retry fields that the failover
+// and cluster options have under the same names as redis.Options, so that
+// clientDefaults is written once for all three.
+type sharedTimeouts struct {
+	dial, read, write, pool, retryBackoff *time.Duration
+	retries, dialerRetries                *int
+}
+
+func (t sharedTimeouts) apply(timeout time.Duration) {
+	c := redis.Options{DialTimeout: *t.dial, ReadTimeout: *t.read, WriteTimeout: *t.write, PoolTimeout: *t.pool,
+		MaxRetries: *t.retries, MaxRetryBackoff: *t.retryBackoff, DialerRetries: *t.dialerRetries}
 	clientDefaults(&c, timeout)
+	*t.dial, *t.read, *t.write, *t.pool = c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout
+	*t.retries, *t.retryBackoff, *t.dialerRetries = c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries
+}
+
+func failoverDefaults(o *redis.FailoverOptions, timeout time.Duration) {
+	sharedTimeouts{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries}.apply(timeout)
 	o.ContextTimeoutEnabled = true
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout
-	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries
 	bufferDefaults(&o.ReadBufferSize, &o.WriteBufferSize, &o.PipelineReadBufferSize, &o.PipelineWriteBufferSize)
 }
 
 func clusterDefaults(o *redis.ClusterOptions, timeout time.Duration) {
-	var c redis.Options
-	c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout
-	c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries = o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries
-	clientDefaults(&c, timeout)
+	sharedTimeouts{&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetryBackoff, &o.MaxRetries, &o.DialerRetries}.apply(timeout)
 	o.ContextTimeoutEnabled = true
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout
-	o.MaxRetries, o.MaxRetryBackoff, o.DialerRetries = c.MaxRetries, c.MaxRetryBackoff, c.DialerRetries
 	// Only the plain buffers: setting the pipeline ones would give every
 	// node a pipeline pool, which a ClusterClient does not have by default.
 	var none1, none2 int = -1, -1
