@@ -103,9 +103,6 @@ func (c *Config) setDefaults() {
 	if c.WebhookListen == "" {
 		c.WebhookListen = ":8080"
 	}
-	if c.ActiveChats <= 0 {
-		c.ActiveChats = 200
-	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 25 * time.Second
 	}
@@ -114,9 +111,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 2 * time.Minute
-	}
-	if c.GiveUpAfter <= 0 {
-		c.GiveUpAfter = 30 * time.Minute
 	}
 	if c.ReplicaID == "" {
 		c.ReplicaID = communitybot.NewReplicaID()

@@ -11,22 +11,13 @@ import (
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/intake"
-	"github.com/zhangmiao/communitybot/storage"
-	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 // TestRedisOutage stops Redis for five seconds. The bot keeps answering
 // from the content where it can, says plainly what it cannot read, and
 // goes back to normal by itself when Redis returns.
 func TestRedisOutage(t *testing.T) {
-	srv := storagetest.StartServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	store, err := storage.Open(ctx, srv.URL(), storage.Options{Prefix: "outage:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	srv, store := privateRedis(t, "outage:")
 	var faults faultLog
 	h := newHarnessOn(t, store, withConfig(func(c *bot.Config) { c.LeaseTTL = 2 * time.Second }), withFaultLog(&faults),
 		withRouter(func(rt *bot.Router) {
@@ -41,10 +32,7 @@ func TestRedisOutage(t *testing.T) {
 
 	// Stop Redis only once that answer is acknowledged: stopping it in
 	// between would (rightly) have the question answered again afterwards.
-	eventually(t, func() bool {
-		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
-		return err == nil && n == 0
-	})
+	waitInboxEmpty(t, store)
 	srv.Stop()
 	down := time.Now()
 	r = h.ask(chat, u, "五个张庙是什么")

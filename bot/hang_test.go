@@ -10,10 +10,7 @@ import (
 
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
-	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/metrics"
-	"github.com/zhangmiao/communitybot/storage"
-	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 // TestRedisHang stops a private redis-server with SIGSTOP: it keeps its
@@ -21,14 +18,7 @@ import (
 // would wait out on every call. Residents still get content answers while
 // it hangs, /readyz says 503, and after SIGCONT answers are live again.
 func TestRedisHang(t *testing.T) {
-	srv := storagetest.StartServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	store, err := storage.Open(ctx, srv.URL(), storage.Options{Prefix: "hang:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	srv, store := privateRedis(t, "hang:")
 	ready := httptest.NewServer(metrics.New(testLogger()).Handler(store.Ping))
 	t.Cleanup(ready.Close)
 	readyz := func() int {
@@ -45,10 +35,7 @@ func TestRedisHang(t *testing.T) {
 	chat := tgtest.PrivateChat(u)
 	r := h.ask(chat, u, "电梯加装进展怎么样")
 	mustContain(t, "before the hang", r.PlainText, "登记状态为推进中")
-	eventually(t, func() bool { // acknowledged, so not answered again after the hang
-		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
-		return err == nil && n == 0
-	})
+	waitInboxEmpty(t, store) // acknowledged, so not answered again after the hang
 	if code := readyz(); code != http.StatusOK {
 		t.Fatalf("/readyz before the hang = %d", code)
 	}

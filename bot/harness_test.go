@@ -18,6 +18,7 @@ import (
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
 	"github.com/zhangmiao/communitybot/content"
+	"github.com/zhangmiao/communitybot/intake"
 	"github.com/zhangmiao/communitybot/outbound"
 	"github.com/zhangmiao/communitybot/storage"
 	"github.com/zhangmiao/communitybot/storage/storagetest"
@@ -307,4 +308,29 @@ func eventually(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// privateRedis starts a redis-server of the test's own (so the test may
+// stop, hang or restart it) and opens a store on it under prefix.
+func privateRedis(t *testing.T, prefix string) (*storagetest.Server, *storage.Store) {
+	t.Helper()
+	srv := storagetest.StartServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	store, err := storage.Open(ctx, srv.URL(), storage.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return srv, store
+}
+
+// waitInboxEmpty waits until every stored update is acknowledged: a fault
+// injected before that would (rightly) have an update answered again.
+func waitInboxEmpty(t *testing.T, store *storage.Store) {
+	t.Helper()
+	eventually(t, func() bool {
+		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
+		return err == nil && n == 0
+	})
 }

@@ -9,9 +9,6 @@ import (
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
-	"github.com/zhangmiao/communitybot/intake"
-	"github.com/zhangmiao/communitybot/storage"
-	"github.com/zhangmiao/communitybot/storage/storagetest"
 )
 
 // TestUnanswerableQuestionDuringOutage: a question the bot cannot answer,
@@ -20,22 +17,12 @@ import (
 // ticket number is promised. Sent again once Redis is back, it becomes a
 // ticket as usual.
 func TestUnanswerableQuestionDuringOutage(t *testing.T) {
-	srv := storagetest.StartServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	store, err := storage.Open(ctx, srv.URL(), storage.Options{Prefix: "outage-ticket:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	srv, store := privateRedis(t, "outage-ticket:")
 	e := newStaffEnvOn(t, store, withConfig(func(c *bot.Config) { c.LeaseTTL = 2 * time.Second }))
 	u := resident()
 	chat := tgtest.PrivateChat(u)
 	mustContain(t, "before the outage", e.ask(chat, u, "五个张庙是什么").PlainText, "美丽张庙")
-	eventually(t, func() bool {
-		n, err := store.InboxBacklog(context.Background(), intake.Partitions)
-		return err == nil && n == 0
-	})
+	waitInboxEmpty(t, store)
 
 	srv.Stop()
 	r := e.ask(chat, u, "街道办事处的电话是多少")

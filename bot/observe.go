@@ -62,7 +62,7 @@ func ClassifyError(err error) string {
 	switch {
 	case err == nil:
 		return UpdateOK
-	case isTemporary(err), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, ErrTemporary), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return UpdateRetry
 	}
 	if _, ok := communitybot.UserMessage(err); ok {

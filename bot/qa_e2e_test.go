@@ -6,31 +6,7 @@ import (
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/bot/tgtest"
-	"github.com/zhangmiao/communitybot/qa/qatest"
 )
-
-// TestQualityData2EndToEnd runs the second shared quality set (typos,
-// traditional script, Latin-mixed questions, single facts, status without
-// invented figures, facts the page lacks, off-topic) through the whole bot,
-// each question from a fresh user.
-func TestQualityData2EndToEnd(t *testing.T) {
-	cases, err := qatest.Load("../qa/testdata/dev2.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t)
-	passed := 0
-	for _, c := range cases {
-		u := resident()
-		r := h.ask(tgtest.PrivateChat(u), u, c.Q)
-		if why := c.Check(r.PlainText); why != "" {
-			t.Errorf("%s: %q: %s\nreply: %s", c.ID, c.Q, why, r.PlainText)
-			continue
-		}
-		passed++
-	}
-	t.Logf("quality data 2 end to end: %d/%d passed (%.1f%%)", passed, len(cases), 100*float64(passed)/float64(len(cases)))
-}
 
 // TestLearnOntoProjectEndToEnd: a question the newsletter cannot answer
 // becomes a ticket; staff answer it in the staff chat; /learn puts it under

@@ -124,9 +124,6 @@ func (rt *Router) serve(ctx context.Context, r *Request) error {
 		o(ctx, r)
 	}
 	err := rt.handler()(ctx, r)
-	if isTemporary(err) && !errors.Is(err, ErrTemporary) {
-		err = fmt.Errorf("%w: %w", ErrTemporary, err) // a feature's communitybot.ErrTemporary
-	}
 	if err != nil && !errors.Is(err, ErrTemporary) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		if msg, ok := communitybot.UserMessage(err); ok {
 			err = rt.say(ctx, r, msg)
@@ -148,13 +145,6 @@ func (rt *Router) serve(ctx context.Context, r *Request) error {
 		rt.log.Warn("reply not delivered", "chat_id", r.ChatID, "update_id", r.UpdateID, "err", err)
 	}
 	return nil
-}
-
-// isTemporary reports whether err should leave the update to be handled
-// again: the bot's own ErrTemporary, or a feature's
-// communitybot.ErrTemporary (features know no channel).
-func isTemporary(err error) bool {
-	return errors.Is(err, ErrTemporary) || errors.Is(err, communitybot.ErrTemporary)
 }
 
 // say shows a short message: an alert for a button press, a message otherwise.

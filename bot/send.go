@@ -93,8 +93,10 @@ func NewSender(cfg SenderConfig, policy *outbound.Policy) (*Sender, error) {
 
 // ErrTemporary marks a failure that should clear up by itself (Telegram or
 // Redis unreachable). An update whose handler fails with it stays in the
-// inbox and is handled again later.
-var ErrTemporary = errors.New("temporarily unavailable")
+// inbox and is handled again later. It is the root package's sentinel, so
+// a feature's communitybot.ErrTemporary (features know no channel) and the
+// bot's own are one error.
+var ErrTemporary = communitybot.ErrTemporary
 
 // IsPermanent reports whether err from the Sender will not go away by
 // retrying: the chat blocked the bot, or the request is wrong

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/assistant"
+	"github.com/zhangmiao/communitybot/help"
 	"github.com/zhangmiao/communitybot/staff"
 	"github.com/zhangmiao/communitybot/storage"
 )
@@ -226,14 +227,14 @@ func parseCommand(text string) (name, args string, ok bool) {
 }
 
 // webCommands are the commands that work on the page, for /help.
-var webCommands = []struct{ name, desc string }{
-	{"start", "开始使用，查看可以问什么"},
-	{"help", "使用帮助和全部命令"},
-	{"goals", "“比学赶超”活动目标一览"},
-	{"projects", "民心工程和项目进展一览"},
-	{"project", "查看某个项目：/project 名称或编号"},
-	{"ticket", "查看我转交工作人员的问题：/ticket 编号"},
-	{"ask", "直接请工作人员答复：/ask 您的问题"},
+var webCommands = []help.Command{
+	{Name: "start", Description: "开始使用，查看可以问什么"},
+	{Name: "help", Description: "使用帮助和全部命令"},
+	{Name: "goals", Description: "“比学赶超”活动目标一览"},
+	{Name: "projects", Description: "民心工程和项目进展一览"},
+	{Name: "project", Description: "查看某个项目：/project 名称或编号"},
+	{Name: "ticket", Description: "查看我转交工作人员的问题：/ticket 编号"},
+	{Name: "ask", Description: "直接请工作人员答复：/ask 您的问题"},
 }
 
 func (s *Server) command(ctx context.Context, id int64, name, args string) (communitybot.Reply, error) {
@@ -241,15 +242,7 @@ func (s *Server) command(ctx context.Context, id int64, name, args string) (comm
 	case "start":
 		return s.a.Welcome(""), nil
 	case "help":
-		var b strings.Builder
-		for i, c := range webCommands {
-			if i > 0 {
-				b.WriteString("\n")
-			}
-			fmt.Fprintf(&b, "/%s — %s", c.name, c.desc)
-		}
-		b.WriteString("\n\n页面上方的「公告」和「项目」可以查看街道公告、提醒和各项目的最新进展。订阅推送、党员学习和管理功能请在 Telegram 中使用。")
-		return s.a.Help(b.String()), nil
+		return s.a.Help(help.List(webCommands) + "\n\n页面上方的「公告」和「项目」可以查看街道公告、提醒和各项目的最新进展。订阅推送、党员学习和管理功能请在 Telegram 中使用。"), nil
 	case "goals":
 		return s.a.Goals(ctx, id, id)
 	case "projects":
