@@ -189,8 +189,9 @@ const (
 )
 
 // Engine matches questions against one knowledge base. It is immutable after
-// New and safe for concurrent use; to change the knowledge, build a new
-// Engine and swap it in.
+// New (apart from its memo of recent results) and safe for concurrent use;
+// to change the knowledge, build a new Engine and swap it in. A Result's
+// Quote may be shared between callers and must not be modified.
 type Engine struct {
 	entries []entry
 	byID    map[string]int32
@@ -208,6 +209,8 @@ type Engine struct {
 
 	vocab    *vocabulary
 	passages *passageIndex
+
+	memo memo // recent results; see memo.go
 }
 
 type entry struct {
@@ -498,6 +501,16 @@ func (e *Engine) Match(question string, c Context) Result {
 	if question == "" {
 		return Result{}
 	}
+	if r, ok := e.memo.get(question, c); ok {
+		return r
+	}
+	r := e.matchFresh(question, c)
+	e.memo.put(question, c, r)
+	return r
+}
+
+// matchFresh is Match without the memo.
+func (e *Engine) matchFresh(question string, c Context) Result {
 	q := newQuery(e.passages.foldPeople(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes)))))
 	if q.n == 0 {
 		return Result{}
