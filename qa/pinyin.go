@@ -27,97 +27,110 @@ import (
 // syllable is a folded reading's id; 0 means none.
 type syllable uint16
 
-// maxReadings bounds the readings kept per character. An IME offers a
-// character under its common reading, and the dictionary lists that one
-// first; the others are mostly rare or literary (有 can be read wěi, which
-// made 宝山区有 sound like 宝山区委) and only add false matches.
-const maxReadings = 1
+// Only a character's common reading is folded into its sound. An IME
+// offers a character under its common reading, and the dictionary lists
+// that one first; the others are mostly rare or literary (有 can be read
+// wěi, which made 宝山区有 sound like 宝山区委) and only add false matches.
 
 type pinyinTable struct {
-	// The common CJK block (U+3400..U+9FFF), the characters of nearly every
-	// question, is held in slices without a map lookup; the rest in maps.
-	// Every slice shares one backing array and the readings are interned
-	// strings: the table is built from a 41,000-character dictionary and
-	// lives as long as the process, so one allocation per character (and
-	// its GC scanning) was a tenth of the bot's heap.
-	dense    [][]syllable
-	readings map[rune][]syllable
-	ids      map[string]syllable
-	denseAll [][]string        // every reading, toneless and unfolded, the common one first
-	all      map[rune][]string // the same outside the dense block
+	// Every character of the dictionary has a position; the common CJK
+	// block (U+3400..U+9FFF), the characters of nearly every question,
+	// finds it by index (dense), the rest by binary search (runes). The
+	// table lives as long as the process and is built from a
+	// 41,000-character dictionary, so it holds no pointers per character:
+	// flat arrays of small integers (a slice or string per character was
+	// 7 MB of heap, half the bot's, and work for every GC cycle).
+	dense []int32    // rune-denseStart → position, -1 without a reading
+	runes []rune     // positions of the characters outside the dense block, sorted
+	other []int32    // their positions, parallel to runes
+	syl   []syllable // position → its folded common reading (see above), 0 if none
+	start []uint32   // position → first of its spellings in spell; len = positions+1
+	spell []uint16   // indexes into names: every toneless reading, the common one first
+	names []string   // the distinct toneless readings ("zhuang")
 }
 
 var pinyinTab = sync.OnceValue(buildPinyinTable)
 
 func buildPinyinTable() *pinyinTable {
-	t := &pinyinTable{readings: map[rune][]syllable{}, ids: make(map[string]syllable), all: map[rune][]string{},
-		dense: make([][]syllable, denseEnd-denseStart), denseAll: make([][]string, denseEnd-denseStart)}
-	interned := map[string]string{}
-	sylBacking := make([]syllable, 0, len(pinyin.PinyinDict))
-	strBacking := make([]string, 0, len(pinyin.PinyinDict)+len(pinyin.PinyinDict)/4)
-	var syls []syllable
-	var plains []string
-	for code, value := range pinyin.PinyinDict {
+	t := &pinyinTable{dense: make([]int32, denseEnd-denseStart)}
+	for i := range t.dense {
+		t.dense[i] = -1
+	}
+	ids := map[string]syllable{} // folded reading → id
+	names := map[string]uint16{} // toneless reading → index in t.names
+	codes := make([]int, 0, len(pinyin.PinyinDict))
+	for code := range pinyin.PinyinDict {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes) // positions in rune order: the outside runes come out sorted
+	t.start = make([]uint32, 0, len(codes)+1)
+	t.syl = make([]syllable, 0, len(codes))
+	var plains []uint16
+	for _, code := range codes {
 		r := rune(code)
-		syls, plains = syls[:0], plains[:0]
-		for _, reading := range strings.Split(value, ",") {
+		plains = plains[:0]
+		var syl syllable
+		for _, reading := range strings.Split(pinyin.PinyinDict[code], ",") {
 			plain := toneless(reading)
 			if plain == "" {
 				continue
 			}
-			if p, ok := interned[plain]; ok {
-				plain = p
-			} else {
-				interned[plain] = plain
-			}
-			if !slices.Contains(plains, plain) {
-				plains = append(plains, plain)
-			}
-			f := foldSyllable(plain)
-			id, ok := t.ids[f]
+			n, ok := names[plain]
 			if !ok {
-				id = syllable(len(t.ids) + 1)
-				t.ids[f] = id
+				n = uint16(len(t.names))
+				names[plain] = n
+				t.names = append(t.names, plain)
 			}
-			if !slices.Contains(syls, id) && len(syls) < maxReadings {
-				syls = append(syls, id)
+			if !slices.Contains(plains, n) {
+				plains = append(plains, n)
 			}
-		}
-		dense := r >= denseStart && r < denseEnd
-		if len(plains) > 0 {
-			if len(strBacking)+len(plains) > cap(strBacking) {
-				strBacking = make([]string, 0, 4096) // the estimate fell short: a new block
-			}
-			at := len(strBacking)
-			strBacking = append(strBacking, plains...)
-			if dense {
-				t.denseAll[r-denseStart] = strBacking[at:len(strBacking):len(strBacking)]
-			} else {
-				t.all[r] = slices.Clone(plains)
+			if syl == 0 { // the dictionary lists the common reading first
+				f := foldSyllable(plain)
+				id, ok := ids[f]
+				if !ok {
+					id = syllable(len(ids) + 1)
+					ids[f] = id
+				}
+				syl = id
 			}
 		}
-		if len(syls) > 0 {
-			if len(sylBacking)+len(syls) > cap(sylBacking) {
-				sylBacking = make([]syllable, 0, 4096)
-			}
-			at := len(sylBacking)
-			sylBacking = append(sylBacking, syls...)
-			if dense {
-				t.dense[r-denseStart] = sylBacking[at:len(sylBacking):len(sylBacking)]
-			} else {
-				t.readings[r] = slices.Clone(syls)
-			}
+		if len(plains) == 0 {
+			continue
+		}
+		pos := int32(len(t.syl))
+		t.syl = append(t.syl, syl)
+		t.start = append(t.start, uint32(len(t.spell)))
+		t.spell = append(t.spell, plains...)
+		if r >= denseStart && r < denseEnd {
+			t.dense[r-denseStart] = pos
+		} else {
+			t.runes = append(t.runes, r)
+			t.other = append(t.other, pos)
 		}
 	}
+	t.start = append(t.start, uint32(len(t.spell)))
 	return t
 }
 
-// spellings returns every toneless reading of r, the common one first.
-func (t *pinyinTable) spellings(r rune) []string {
+// position returns r's position in the table, -1 if it has no reading.
+func (t *pinyinTable) position(r rune) int32 {
 	if r >= denseStart && r < denseEnd {
-		return t.denseAll[r-denseStart]
+		return t.dense[r-denseStart]
 	}
-	return t.all[r]
+	if i, ok := slices.BinarySearch(t.runes, r); ok {
+		return t.other[i]
+	}
+	return -1
+}
+
+// spellings returns every toneless reading of r as indexes into t.names,
+// the common one first; none if r has no reading.
+func (t *pinyinTable) spellings(r rune) []uint16 {
+	p := t.position(r)
+	if p < 0 {
+		return nil
+	}
+	return t.spell[t.start[p]:t.start[p+1]]
 }
 
 const denseStart, denseEnd = 0x3400, 0xA000
@@ -163,10 +176,11 @@ func readings(r rune) []syllable {
 		return nil
 	}
 	t := pinyinTab()
-	if r < denseEnd {
-		return t.dense[r-denseStart]
+	p := t.position(r)
+	if p < 0 || t.syl[p] == 0 {
+		return nil
 	}
-	return t.readings[r]
+	return t.syl[p : p+1 : p+1]
 }
 
 // sameSound reports whether a and b share a folded reading.
@@ -211,7 +225,7 @@ func latinSpelling(s string) (string, bool) {
 		if len(rs) == 0 {
 			return "", false
 		}
-		b.WriteString(rs[0])
+		b.WriteString(t.names[rs[0]])
 	}
 	return b.String(), b.Len() > 0
 }
@@ -234,7 +248,7 @@ func allSpellings(s string) []string {
 		for _, p := range out {
 			for _, x := range rs {
 				if len(next) < maxSpellings {
-					next = append(next, p+x)
+					next = append(next, p+t.names[x])
 				}
 			}
 		}
