@@ -20,6 +20,10 @@ type Question struct {
 	Normalized string // the matcher's normal form, used to group repeats
 	At         time.Time
 	Answered   bool
+	// OffTopic reports a question outside what the bot covers (午饭吃什么):
+	// not answered, but not a gap in the knowledge either, so it is
+	// counted on its own and never listed for staff as unanswered.
+	OffTopic bool
 	// Kind is what a ticket made from the question should be: a question
 	// (the zero value) or a complaint or service request.
 	Kind TicketKind

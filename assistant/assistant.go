@@ -216,7 +216,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 			a.log.Warn("conversation not saved", "chat_id", chatID, "err", err)
 		}
 	}
-	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered, Kind: kind}
+	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered, OffTopic: ans.OffTopic, Kind: kind}
 	recordErr := a.store.RecordQuestion(ctx, q)
 	if recordErr != nil {
 		a.log.Warn("question not recorded", "chat_id", chatID, "answered", ans.Answered, "err", recordErr)

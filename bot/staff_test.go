@@ -261,7 +261,7 @@ func TestStatsAndAudit(t *testing.T) {
 		"使用过的居民：累计约 3 人，今天 3 人，近 7 天 3 人", // two residents and the admin
 		"登记党员 1 人，管理员 1 人",
 		"公告 2，提醒 0，每日学习 0", "项目订阅：电梯加装 1",
-		"今天：4 条，已回答 2 条（50%）", "近 7 天：4 条，已回答 2 条（50%）",
+		"今天：4 条，已回答 2 条（占街道相关问题的 50%）", "近 7 天：4 条，已回答 2 条（占街道相关问题的 50%）",
 		"居委会几点上班（2 次）",
 		"待答复问题：2 个",
 		"最近推送", "—（推送功能接入后显示）", "党员学习", "—（学习功能接入后显示）")
@@ -628,20 +628,25 @@ func TestDeleteProjectAndUnlearn(t *testing.T) {
 }
 
 // TestStatsShowsWhatResidentsTyped: the most repeated unanswered
-// questions are shown as last typed (escaped), not in their normal form.
+// questions are shown as last typed (escaped), not in their normal form;
+// off-topic questions are counted apart and not listed.
 func TestStatsShowsWhatResidentsTyped(t *testing.T) {
 	e := newStaffEnv(t)
 	u1, u2 := resident(), resident()
-	e.ask(tgtest.PrivateChat(u1), u1, "<b>加粗</b>的问题")
-	e.ask(tgtest.PrivateChat(u2), u2, "<b>加粗</b>的问题！")
+	e.ask(tgtest.PrivateChat(u1), u1, "<b>居委会</b>几点上班")
+	e.ask(tgtest.PrivateChat(u2), u2, "<b>居委会</b>几点上班！")
 	e.ask(tgtest.PrivateChat(u1), u1, "今天午饭吃什么好")
 	eventually(t, func() bool { // questions are recorded just after the reply
-		asked, _, _ := e.store.QuestionCountsDays(context.Background(), time.Now(), 1)
-		return asked == 3
+		n, _ := e.store.QuestionCountsDays(context.Background(), time.Now(), 1)
+		return n.Asked == 3
 	})
 	s := e.adminSays("/stats")
-	mustContain(t, "/stats", s.PlainText, "1. <b>加粗</b>的问题！（2 次）", "2. 今天午饭吃什么好（1 次）")
-	if strings.Contains(s.PlainText, "b加粗b") || !strings.Contains(s.Text, "&lt;b&gt;加粗&lt;/b&gt;的问题！") {
+	// The lunch question is off-topic: counted, never listed as a gap.
+	mustContain(t, "/stats", s.PlainText, "1. <b>居委会</b>几点上班！（2 次）", "今天：3 条，已回答 0 条（占街道相关问题的 0%），与街道工作无关 1 条（已说明，不转交）")
+	if strings.Contains(s.PlainText, "午饭") {
+		t.Errorf("/stats lists an off-topic question as unanswered:\n%s", s.PlainText)
+	}
+	if strings.Contains(s.PlainText, "b居委会b") || !strings.Contains(s.Text, "&lt;b&gt;居委会&lt;/b&gt;几点上班！") {
 		t.Errorf("/stats shows the normal form or unescaped text:\n%s", s.Text)
 	}
 }

@@ -72,14 +72,21 @@ func (s *Service) Stats(ctx context.Context) (communitybot.Reply, error) {
 		label string
 		days  int
 	}{{"今天", 1}, {"近 7 天", 7}} {
-		asked, answered, err := s.d.Store.QuestionCountsDays(ctx, now, span.days)
+		n, err := s.d.Store.QuestionCountsDays(ctx, now, span.days)
 		switch {
 		case err != nil:
 			fmt.Fprintf(&b, "%s：%s\n", span.label, unavailable)
-		case asked == 0:
+		case n.Asked == 0:
 			fmt.Fprintf(&b, "%s：0 条\n", span.label)
 		default:
-			fmt.Fprintf(&b, "%s：%d 条，已回答 %d 条（%.0f%%）\n", span.label, asked, answered, 100*float64(answered)/float64(asked))
+			fmt.Fprintf(&b, "%s：%d 条", span.label, n.Asked)
+			if on := n.Asked - n.OffTopic; on > 0 {
+				fmt.Fprintf(&b, "，已回答 %d 条（占街道相关问题的 %.0f%%）", n.Answered, 100*float64(n.Answered)/float64(on))
+			}
+			if n.OffTopic > 0 {
+				fmt.Fprintf(&b, "，与街道工作无关 %d 条（已说明，不转交）", n.OffTopic)
+			}
+			b.WriteString("\n")
 		}
 	}
 	if top, err := s.d.Store.TopUnanswered(ctx, 5); err != nil {

@@ -66,7 +66,7 @@ type statsStore interface {
 	UsersSeen(ctx context.Context, t time.Time) (total, today, week int64, err error)
 	CountWithRole(ctx context.Context, r communitybot.Role) (int64, error)
 	SubscriberCount(ctx context.Context, t communitybot.Topic) (int64, error)
-	QuestionCountsDays(ctx context.Context, t time.Time, days int) (asked, answered int64, err error)
+	QuestionCountsDays(ctx context.Context, t time.Time, days int) (storage.QuestionCounts, error)
 	TopUnanswered(ctx context.Context, n int) ([]storage.RepeatedQuestion, error)
 }
 

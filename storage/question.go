@@ -29,12 +29,20 @@ const (
 
 func (s *Store) unansweredKey() string    { return s.key("q", "unanswered") }
 func (s *Store) unansweredTopKey() string { return s.key("q", "unanswered-top") }
-func (s *Store) questionCountKey(day string, answered bool) string {
-	if answered {
-		return s.key("{stats}", "answered", day)
-	}
-	return s.key("{stats}", "asked", day)
+
+// questionCountKey names one day's counter of questions: asked (all),
+// answered, or off-topic.
+func (s *Store) questionCountKey(day string, c questionCounter) string {
+	return s.key("{stats}", string(c), day)
 }
+
+type questionCounter string
+
+const (
+	countAsked    questionCounter = "asked"
+	countAnswered questionCounter = "answered"
+	countOffTopic questionCounter = "offtopic"
+)
 
 // RecordQuestion counts a question for the day's statistics and, when the
 // bot could not answer it, keeps it for staff. One round trip, or none
@@ -44,14 +52,18 @@ func (s *Store) RecordQuestion(ctx context.Context, q communitybot.Question) err
 		q.At = s.now()
 	}
 	day := s.day(q.At)
-	asked, answered := s.questionCountKey(day, false), s.questionCountKey(day, true)
+	asked := s.questionCountKey(day, countAsked)
 	unanswered, top := s.unansweredKey(), s.unansweredTopKey()
 	err := s.deferWrite(ctx, func(ctx context.Context, pipe redis.Pipeliner) {
 		pipe.Incr(ctx, asked)
 		s.expire(ctx, pipe, asked, statsTTL)
-		if q.Answered {
-			pipe.Incr(ctx, answered)
-			s.expire(ctx, pipe, answered, statsTTL)
+		if q.Answered || q.OffTopic {
+			k := s.questionCountKey(day, countAnswered)
+			if !q.Answered {
+				k = s.questionCountKey(day, countOffTopic)
+			}
+			pipe.Incr(ctx, k)
+			s.expire(ctx, pipe, k, statsTTL)
 			return
 		}
 		pipe.XAdd(ctx, &redis.XAddArgs{
@@ -122,19 +134,6 @@ func (s *Store) Unanswered(ctx context.Context, n int) ([]communitybot.Question,
 		out = append(out, q)
 	}
 	return out, nil
-}
-
-// QuestionCounts returns how many questions were asked and answered on the
-// day containing t.
-func (s *Store) QuestionCounts(ctx context.Context, t time.Time) (asked, answered int64, err error) {
-	day := s.day(t)
-	vals, err := s.rdb.MGet(ctx, s.questionCountKey(day, false), s.questionCountKey(day, true)).Result()
-	if err != nil {
-		return 0, 0, fmt.Errorf("question counts: %w", err)
-	}
-	asked, _ = strconv.ParseInt(str(vals[0]), 10, 64)
-	answered, _ = strconv.ParseInt(str(vals[1]), 10, 64)
-	return asked, answered, nil
 }
 
 func str(v any) string {

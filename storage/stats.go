@@ -7,28 +7,45 @@ import (
 	"time"
 )
 
-// QuestionCountsDays returns how many questions were asked and answered in
-// the given number of days up to and including the day containing t. One
-// round trip.
-func (s *Store) QuestionCountsDays(ctx context.Context, t time.Time, days int) (asked, answered int64, err error) {
-	keys := make([]string, 0, 2*days)
+// QuestionCounts is a tally of the questions residents asked.
+type QuestionCounts struct {
+	Asked    int64 // all of them
+	Answered int64
+	OffTopic int64 // outside what the bot covers: told so, not handed to staff
+}
+
+// Unanswered is how many asked questions the bot could not answer and
+// handed to staff (neither answered nor off-topic).
+func (c QuestionCounts) Unanswered() int64 { return c.Asked - c.Answered - c.OffTopic }
+
+// QuestionCountsDays tallies the questions of the given number of days up
+// to and including the day containing t. One round trip.
+func (s *Store) QuestionCountsDays(ctx context.Context, t time.Time, days int) (QuestionCounts, error) {
+	counters := []questionCounter{countAsked, countAnswered, countOffTopic}
+	keys := make([]string, 0, len(counters)*days)
 	for i := range days {
 		day := s.day(t.AddDate(0, 0, -i))
-		keys = append(keys, s.questionCountKey(day, false), s.questionCountKey(day, true))
+		for _, c := range counters {
+			keys = append(keys, s.questionCountKey(day, c))
+		}
 	}
 	vals, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
-		return 0, 0, fmt.Errorf("question counts: %w", err)
+		return QuestionCounts{}, fmt.Errorf("question counts: %w", err)
 	}
+	var out QuestionCounts
 	for i, v := range vals {
 		n, _ := strconv.ParseInt(str(v), 10, 64)
-		if i%2 == 0 {
-			asked += n
-		} else {
-			answered += n
+		switch counters[i%len(counters)] {
+		case countAsked:
+			out.Asked += n
+		case countAnswered:
+			out.Answered += n
+		case countOffTopic:
+			out.OffTopic += n
 		}
 	}
-	return asked, answered, nil
+	return out, nil
 }
 
 // RepeatedQuestion is an unanswered question in its normal form with how

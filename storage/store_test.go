@@ -219,14 +219,19 @@ func TestRecordQuestion(t *testing.T) {
 			{ChatID: 1, UserID: 1, Text: "五个张庙是什么", Answered: true, At: now},
 			{ChatID: 1, UserID: 1, Text: "午饭吃什么", Normalized: "午饭吃什么", At: now},
 			{ChatID: 2, UserID: 2, Text: "午饭吃什么？", Normalized: "午饭吃什么", At: now},
+			// Off-topic: counted apart and never listed for staff.
+			{ChatID: 3, UserID: 3, Text: "帮我写首诗", Normalized: "帮我写首诗", OffTopic: true, At: now},
 		} {
 			if err := s.RecordQuestion(ctx, q); err != nil {
 				t.Fatal(err)
 			}
 		}
-		asked, answered, err := s.QuestionCounts(ctx, now)
-		if err != nil || asked != 3 || answered != 1 {
-			t.Fatalf("QuestionCounts = %d, %d, %v; want 3, 1", asked, answered, err)
+		n, err := s.QuestionCountsDays(ctx, now, 1)
+		if err != nil || n != (storage.QuestionCounts{Asked: 4, Answered: 1, OffTopic: 1}) || n.Unanswered() != 2 {
+			t.Fatalf("QuestionCountsDays = %+v, %v; want 4 asked, 1 answered, 1 off-topic", n, err)
+		}
+		if top, err := s.TopUnanswered(ctx, 10); err != nil || len(top) != 1 || top[0].Normalized != "午饭吃什么" {
+			t.Fatalf("TopUnanswered = %+v, %v; want the lunch question alone", top, err)
 		}
 		un, err := s.Unanswered(ctx, 10)
 		if err != nil || len(un) != 2 || un[0].Text != "午饭吃什么？" || un[0].ChatID != 2 {

@@ -181,9 +181,9 @@ func TestAuditSeenAndStats(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		asked, answered, err := s.QuestionCountsDays(ctx, time.Now(), 7)
-		if err != nil || asked != 4 || answered != 1 {
-			t.Fatalf("QuestionCountsDays = %d, %d, %v", asked, answered, err)
+		n, err := s.QuestionCountsDays(ctx, time.Now(), 7)
+		if err != nil || n.Asked != 4 || n.Answered != 1 || n.Unanswered() != 3 {
+			t.Fatalf("QuestionCountsDays = %+v, %v", n, err)
 		}
 		top, err := s.TopUnanswered(ctx, 1)
 		if err != nil || len(top) != 1 || top[0].Normalized != "b" || top[0].Count != 2 {
