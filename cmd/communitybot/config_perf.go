@@ -9,7 +9,7 @@ import (
 // pprofEnvVars documents the profiling switch.
 var pprofEnvVars = []envVar{
 	{"PPROF", "off", "on serves Go's profiler (net/http/pprof, /debug/pprof/) on HTTP_ADDR, for benchmarks. Keep it off in production: profiles show the program's internals to whoever reaches the port."},
-	{"GOGC", "50", "Go's garbage-collector target (read by the Go runtime; the program sets 50 when it is unset, which keeps RSS under 50 MB at ACTIVE_CHATS=200). GOMEMLIMIT works as usual."},
+	{"GOGC", "70", "Go's garbage-collector target (read by the Go runtime; the program sets 70 when it is unset, which keeps RSS under 50 MB at ACTIVE_CHATS=200). GOMEMLIMIT works as usual."},
 }
 
 func init() { EnvVars = append(EnvVars, pprofEnvVars...) }

@@ -29,7 +29,7 @@ import (
 )
 
 // defaultGOGC is the GC target when the GOGC variable is not set.
-const defaultGOGC = 50
+const defaultGOGC = 70
 
 func main() {
 	if len(os.Args) > 1 {
@@ -42,10 +42,12 @@ func main() {
 		return
 	}
 	if os.Getenv("GOGC") == "" {
-		// Half the runtime's default heap headroom: under load (hundreds
-		// of chats in flight) the heap is mostly short-lived garbage, and
-		// collecting at +50% instead of +100% keeps the process under
-		// 50 MB of RSS for a few percent of CPU (README, "Benchmarks").
+		// Less than the runtime's default heap headroom: under load
+		// (hundreds of chats in flight) the heap is mostly short-lived
+		// garbage, and collecting at +70% instead of +100% keeps the
+		// process under 50 MB of RSS for a few percent of CPU (README,
+		// "Benchmarks"; +50% was needed before the pinyin table lost its
+		// per-character pointers).
 		debug.SetGCPercent(defaultGOGC)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
