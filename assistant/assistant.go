@@ -143,7 +143,8 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		a.log.Warn("conversation unavailable", "chat_id", chatID, "err", err)
 	}
 	res := k.engine.Match(text, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)})
-	if utf8.RuneCountInString(qa.Normalize(text)) < 2 && !res.Found() {
+	normalized := qa.Normalize(text)
+	if utf8.RuneCountInString(normalized) < 2 && !res.Found() {
 		// 嗯, 🙏, a sticker's emoji: nothing to answer and nothing for staff.
 		return Answer{Reply: a.prompt(k), Answered: true}, nil
 	}
@@ -216,7 +217,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 			a.log.Warn("conversation not saved", "chat_id", chatID, "err", err)
 		}
 	}
-	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: qa.Normalize(text), Answered: ans.Answered, OffTopic: ans.OffTopic, Kind: kind}
+	q := communitybot.Question{ChatID: chatID, UserID: userID, Text: text, Normalized: normalized, Answered: ans.Answered, OffTopic: ans.OffTopic, Kind: kind}
 	recordErr := a.store.RecordQuestion(ctx, q)
 	if recordErr != nil {
 		a.log.Warn("question not recorded", "chat_id", chatID, "answered", ans.Answered, "err", recordErr)
