@@ -34,11 +34,21 @@ var benchQuestions = []string{
 // memo); BenchmarkMatchRemembered measures a repeated question.
 func BenchmarkMatch(b *testing.B) {
 	_, e := mustShipped(b)
+	benchShipped(b, e.matchFresh)
+}
+
+func BenchmarkMatchRemembered(b *testing.B) {
+	_, e := mustShipped(b)
+	benchShipped(b, e.Match)
+}
+
+// benchShipped asks match the mixed bench questions in a status context.
+func benchShipped(b *testing.B, match func(string, Context) Result) {
 	ctx := Context{Project: "elevator", Intent: IntentStatus}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		e.matchFresh(benchQuestions[i%len(benchQuestions)], ctx)
+		match(benchQuestions[i%len(benchQuestions)], ctx)
 		i++
 	}
 }
@@ -320,16 +330,5 @@ func TestSyntheticPassagesStillAnswer(t *testing.T) {
 	parts := strings.Split(strings.TrimSuffix(last, "。"), "，")
 	if r := e.Match(parts[0]+"下一句是什么", Context{}); r.Quote == nil || r.Quote.Answer != parts[1] {
 		t.Errorf("%s下一句 = %+v, want %q", parts[0], r.Quote, parts[1])
-	}
-}
-
-func BenchmarkMatchRemembered(b *testing.B) {
-	_, e := mustShipped(b)
-	ctx := Context{Project: "elevator", Intent: IntentStatus}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e.Match(benchQuestions[i%len(benchQuestions)], ctx)
-		i++
 	}
 }
