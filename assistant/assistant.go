@@ -100,9 +100,18 @@ type Hooks struct {
 	// returns the ticket number to tell the resident ("Q-0042"). An error
 	// with a user-safe message is shown to the resident instead.
 	Escalate func(ctx context.Context, q communitybot.Question) (string, error)
-	// Observe is told whether each question was answered (metrics).
-	Observe func(answered bool)
+	// Observe is told how each question ended (metrics).
+	Observe func(o Outcome)
 }
+
+// Outcome is how a question ended, for Hooks.Observe.
+type Outcome string
+
+const (
+	OutcomeAnswered Outcome = "answered"
+	OutcomeFallback Outcome = "fallback"  // not answered: handed to staff
+	OutcomeOffTopic Outcome = "off_topic" // outside what the bot covers: told so, no ticket
+)
 
 // SetHooks installs h; questions asked from then on use it.
 func (a *Assistant) SetHooks(h Hooks) { a.hooks.Store(&h) }
@@ -224,7 +233,14 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	}
 	h := a.hooks.Load()
 	if h != nil && h.Observe != nil {
-		h.Observe(ans.Answered)
+		switch {
+		case ans.Answered:
+			h.Observe(OutcomeAnswered)
+		case ans.OffTopic:
+			h.Observe(OutcomeOffTopic)
+		default:
+			h.Observe(OutcomeFallback)
+		}
 	}
 	if ans.Answered || ans.OffTopic {
 		// Off-topic questions are recorded for the statistics but never

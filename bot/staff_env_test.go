@@ -91,7 +91,7 @@ func newStaffEnvOn(t *testing.T, store *storage.Store, opts ...harnessOption) *s
 		e.svc = svc
 		h.auditLog = svc
 		svc.LoadKnowledge(context.Background())
-		h.asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: e.metrics.ObserveQuestion})
+		h.asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: func(o assistant.Outcome) { e.metrics.ObserveQuestion(string(o)) }})
 		bot.RegisterStaff(h.router, svc, h.store)
 		bot.RegisterTickets(h.router, svc, h.store)
 		ctx, cancel := context.WithCancel(context.Background())

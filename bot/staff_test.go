@@ -288,6 +288,7 @@ func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
 	u := resident()
 	e.ask(tgtest.PrivateChat(u), u, "五个张庙是什么？")
 	e.ask(tgtest.PrivateChat(u), u, "居委会几点上班")
+	e.ask(tgtest.PrivateChat(u), u, "今天午饭吃什么好")            // off-topic: neither answered nor a fallback
 	e.ask(tgtest.PrivateChat(u), u, "/setstatus 4 推进中 说明") // refused: user_error
 	e.waitStaffPost(1)
 
@@ -323,6 +324,7 @@ func TestMetricsMoveWithTrafficAndFaults(t *testing.T) {
 	moved(`communitybot_handler_duration_seconds_count{kind="text"}`, 5)
 	moved(`communitybot_questions_total{result="answered"}`, 4)
 	moved(`communitybot_questions_total{result="fallback"}`, 1)
+	moved(`communitybot_questions_total{result="off_topic"}`, 1)
 	moved(`communitybot_tickets_total{event="created"}`, 1)
 	moved(`communitybot_tickets_total{event="posted"}`, 1)
 	moved(`communitybot_telegram_calls_total{method="sendMessage",outcome="ok"}`, 6)

@@ -91,7 +91,7 @@ func New(log *slog.Logger) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known label values start at zero, so a rate() over them works from
 	// the first scrape rather than from the first event.
-	for _, r := range []string{"answered", "fallback"} {
+	for _, r := range []string{"answered", "fallback", "off_topic"} {
 		m.questions.WithLabelValues(r)
 	}
 	for _, s := range []string{"telegram", "handler", "redis", "staff_chat", "delivery", "webhook_unauthorized"} {
@@ -115,13 +115,11 @@ func (m *Metrics) ObserveUpdate(kind, outcome string, d time.Duration) {
 	}
 }
 
-// ObserveQuestion records whether a free-text question was answered.
-func (m *Metrics) ObserveQuestion(answered bool) {
-	if answered {
-		m.questions.WithLabelValues("answered").Inc()
-	} else {
-		m.questions.WithLabelValues("fallback").Inc()
-	}
+// ObserveQuestion records how a free-text question ended: "answered",
+// "fallback" (handed to staff) or "off_topic" (outside what the bot
+// covers).
+func (m *Metrics) ObserveQuestion(result string) {
+	m.questions.WithLabelValues(result).Inc()
 }
 
 // ObserveTelegramCall records the outcome of one Bot API call attempt.

@@ -66,7 +66,7 @@ func TestQueueDepthAndCounters(t *testing.T) {
 	m.AddQueue("broken", func(context.Context) (int64, error) { return 0, errors.New("redis down") })
 	m.ObserveUpdate("text", "ok", 30*time.Millisecond)
 	m.ObserveUpdate("command:stats", "error", time.Second)
-	m.ObserveQuestion(true)
+	m.ObserveQuestion("answered")
 	m.ObserveTelegramCall("sendMessage", "retried")
 	m.ObserveTelegramCall("sendMessage", "forbidden")
 	m.ObserveTicket("created")
@@ -82,6 +82,7 @@ func TestQueueDepthAndCounters(t *testing.T) {
 		`communitybot_handler_duration_seconds_count{kind="command:stats"} 1`,
 		`communitybot_questions_total{result="answered"} 1`,
 		`communitybot_questions_total{result="fallback"} 0`,
+		`communitybot_questions_total{result="off_topic"} 0`,
 		`communitybot_telegram_calls_total{method="sendMessage",outcome="retried"} 1`,
 		`communitybot_faults_total{source="telegram"} 1`, // forbidden is the chat's doing, not a fault
 		`communitybot_faults_total{source="handler"} 1`,

@@ -36,6 +36,9 @@ const (
 )
 
 func (m *memo) get(question string, c Context) (Result, bool) {
+	if len(question) > 4*memoMaxRunes { // longer than any remembered question
+		return Result{}, false
+	}
 	k := memoKey{question, c}
 	m.mu.Lock()
 	defer m.mu.Unlock()

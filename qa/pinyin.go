@@ -130,7 +130,8 @@ func (t *pinyinTable) spellings(r rune) []uint16 {
 	if p < 0 {
 		return nil
 	}
-	return t.spell[t.start[p]:t.start[p+1]]
+	a, b := t.start[p], t.start[p+1]
+	return t.spell[a:b:b] // capped: an append must not reach the next character's
 }
 
 const denseStart, denseEnd = 0x3400, 0xA000

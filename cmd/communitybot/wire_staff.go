@@ -45,7 +45,7 @@ func newDesk(ctx context.Context, cfg Config, kb *content.KnowledgeBase, store *
 		return nil, err
 	}
 	svc.LoadKnowledge(ctx)
-	asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: m.ObserveQuestion})
+	asst.SetHooks(assistant.Hooks{Escalate: svc.Escalate, Observe: func(o assistant.Outcome) { m.ObserveQuestion(string(o)) }})
 	return &staffWiring{svc: svc, routed: routed, metrics: m}, nil
 }
 
