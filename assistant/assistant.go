@@ -107,6 +107,16 @@ type Hooks struct {
 // Outcome is how a question ended, for Hooks.Observe.
 type Outcome string
 
+func (a Answer) outcome() Outcome {
+	switch {
+	case a.Answered:
+		return OutcomeAnswered
+	case a.OffTopic:
+		return OutcomeOffTopic
+	}
+	return OutcomeFallback
+}
+
 const (
 	OutcomeAnswered Outcome = "answered"
 	OutcomeFallback Outcome = "fallback"  // not answered: handed to staff
@@ -233,14 +243,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	}
 	h := a.hooks.Load()
 	if h != nil && h.Observe != nil {
-		switch {
-		case ans.Answered:
-			h.Observe(OutcomeAnswered)
-		case ans.OffTopic:
-			h.Observe(OutcomeOffTopic)
-		default:
-			h.Observe(OutcomeFallback)
-		}
+		h.Observe(ans.outcome())
 	}
 	if ans.Answered || ans.OffTopic {
 		// Off-topic questions are recorded for the statistics but never

@@ -1,9 +1,6 @@
 package qa
 
-import (
-	"sync"
-	"unicode/utf8"
-)
+import "sync"
 
 // memo remembers recent Match results. An Engine never changes after New,
 // so a result depends only on the question and the Context, and a new
@@ -30,13 +27,14 @@ type memoKey struct {
 
 const (
 	memoGeneration = 1024
-	// memoMaxRunes: longer questions are rarely asked twice word for
-	// word, and they would make the memo's memory a multiple of its size.
-	memoMaxRunes = 64
+	// memoMaxBytes (64 Chinese characters): longer questions are rarely
+	// asked twice word for word, and they would make the memo's memory a
+	// multiple of its size.
+	memoMaxBytes = 192
 )
 
 func (m *memo) get(question string, c Context) (Result, bool) {
-	if len(question) > 4*memoMaxRunes { // longer than any remembered question
+	if len(question) > memoMaxBytes {
 		return Result{}, false
 	}
 	k := memoKey{question, c}
@@ -53,7 +51,7 @@ func (m *memo) get(question string, c Context) (Result, bool) {
 }
 
 func (m *memo) put(question string, c Context, r Result) {
-	if utf8.RuneCountInString(question) > memoMaxRunes {
+	if len(question) > memoMaxBytes {
 		return
 	}
 	m.mu.Lock()

@@ -3,6 +3,7 @@ package qa
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -52,9 +53,9 @@ func TestMemoBounded(t *testing.T) {
 	if n := len(m.cur) + len(m.prev); n > 2*memoGeneration {
 		t.Fatalf("memo holds %d results, bound %d", n, 2*memoGeneration)
 	}
-	long := string(make([]rune, memoMaxRunes+1))
+	long := strings.Repeat("长", memoMaxBytes/3+1)
 	m.put(long, Context{}, Result{})
 	if _, ok := m.get(long, Context{}); ok {
-		t.Fatal("a question longer than memoMaxRunes was remembered")
+		t.Fatal("a question longer than memoMaxBytes was remembered")
 	}
 }

@@ -80,7 +80,7 @@ func (s *Service) Stats(ctx context.Context) (communitybot.Reply, error) {
 			fmt.Fprintf(&b, "%s：0 条\n", span.label)
 		default:
 			fmt.Fprintf(&b, "%s：%d 条", span.label, n.Asked)
-			if on := n.Asked - n.OffTopic; on > 0 {
+			if on := n.OnTopic(); on > 0 {
 				fmt.Fprintf(&b, "，已回答 %d 条（占街道相关问题的 %.0f%%）", n.Answered, 100*float64(n.Answered)/float64(on))
 			}
 			if n.OffTopic > 0 {

@@ -14,9 +14,9 @@ type QuestionCounts struct {
 	OffTopic int64 // outside what the bot covers: told so, not handed to staff
 }
 
-// Unanswered is how many asked questions the bot could not answer and
-// handed to staff (neither answered nor off-topic).
-func (c QuestionCounts) Unanswered() int64 { return c.Asked - c.Answered - c.OffTopic }
+// OnTopic is how many asked questions were about what the bot covers,
+// answered or not.
+func (c QuestionCounts) OnTopic() int64 { return c.Asked - c.OffTopic }
 
 // QuestionCountsDays tallies the questions of the given number of days up
 // to and including the day containing t. One round trip.
