@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/zhangmiao/communitybot"
 	"github.com/zhangmiao/communitybot/staff"
@@ -65,13 +66,22 @@ func replyOnce(ctx context.Context, replies ReplyStore, r *Request, change func(
 	if err != nil {
 		return fmt.Errorf("reply of update %d: %w", r.UpdateID, err)
 	}
-	// A failure to record only leaves a later handling unprotected; the
-	// change is made and the admin must hear of it.
-	if first, err := replies.ClaimOnce(ctx, key, string(enc)); err == nil && first != string(enc) {
+	// The change is made: record it even when the handling's deadline ran
+	// out while it was being made (a slow knowledge rebuild on a loaded
+	// host), or the next handling would make it again. A failure to record
+	// only leaves a later handling unprotected; the admin must hear of the
+	// change either way.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if first, err := replies.ClaimOnce(rctx, key, string(enc)); err == nil && first != string(enc) {
 		_ = json.Unmarshal([]byte(first), &reply) // handled twice at once: say what the first said
 	}
 	return replyIfAny(ctx, r, reply)
 }
+
+// recordTimeout bounds the write that records a change's reply, which
+// does not share the handling's deadline.
+const recordTimeout = 2 * time.Second
 
 // replyIfAny sends reply unless it is empty.
 func replyIfAny(ctx context.Context, r *Request, reply communitybot.Reply) error {
