@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -168,55 +169,12 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		return Answer{Reply: a.prompt(k), Answered: true}, nil
 	}
 
-	var ans Answer
-	kind := communitybot.TicketQuestion
-	switch {
-	case res.Request:
-		// 楼道里有人堆东西: acknowledged and handed to staff as a
-		// request, whatever campaign words it contains.
-		kind = communitybot.TicketRequest
-		ans = Answer{Reply: communitybot.Reply{Text: phraseRequest}}
-	case res.OffTopic:
-		ans = Answer{Reply: communitybot.Reply{Text: phraseOffTopic}, OffTopic: true}
-	case res.Unknown:
-		// About the subdistrict, but no source says (an office's phone
-		// number): unknown, and a ticket for staff.
-		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
-	case res.NeedSubject:
-		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
-	case res.Missing != qa.QAny && (res.Quote != nil || res.ProjectID != "" || a.isSubstantive(k, res.TopicID)):
-		// 具体哪天印发的 when the page only says 日前, 是哪个部门评的:
-		// the kind of fact asked is not given; say so, show what is, and
-		// hand the question to staff.
-		ans = Answer{Reply: a.missingReply(k, res), TopicID: res.TopicID, ProjectID: res.ProjectID}
-	case res.Quote != nil:
-		ans = Answer{Reply: a.quoteReply(k, res), Answered: true, TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
-	case res.TopicID != "" && a.isStaffAnswer(k, res.TopicID):
-		t, _ := k.kb.Topic(res.TopicID)
-		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
-	case res.Detail != "" && (res.ProjectID != "" || a.isSubstantive(k, res.TopicID) && topicDetails[res.Detail]):
-		// Projects are where residents need facts the newsletter lacks
-		// (costs, places, procedures). A campaign topic asked "在哪里" or
-		// "流程" is still best answered with the topic; a phone number,
-		// a price or a person's age is never in it.
-		// A price, a procedure, a place… the newsletter never gives:
-		// say so rather than answer with a general description, and hand
-		// the question to staff.
-		ans = Answer{Reply: a.detailReply(k, res), TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
-	case res.ProjectID != "":
-		ans = Answer{Reply: a.projectAnswer(ctx, k, res.ProjectID, res.Intent), Answered: true, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
-	case res.TopicID != "" && res.FollowUp && res.Intent != qa.IntentAbout:
-		// 什么时候完成 after 五个张庙: a topic has no schedule or progress.
-		t, _ := k.kb.Topic(res.TopicID)
-		ans = Answer{Reply: a.whichProject(ctx, k, t.Title, res.Intent), Answered: true, TopicID: res.TopicID, FollowUp: true}
-	case res.TopicID != "":
-		t, ok := k.kb.Topic(res.TopicID)
-		if !ok {
-			return Answer{}, fmt.Errorf("engine matched unknown topic %q", res.TopicID)
-		}
-		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
-	default:
-		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
+	ans, kind, err := a.answer(ctx, k, res)
+	if err != nil {
+		return Answer{}, err
+	}
+	if parts := questionParts(text); len(parts) > 1 && ans.Answered {
+		ans.Reply = a.withParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, ans.Reply)
 	}
 
 	// A detail question keeps its subject as the conversation's context,
@@ -283,6 +241,128 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		ans.Reply.Text += "\n\n" + phraseRecorded
 	}
 	return ans, nil
+}
+
+// answer renders the engine's result: the reply, and the kind of ticket an
+// unanswered question becomes.
+func (a *Assistant) answer(ctx context.Context, k *knowledge, res qa.Result) (Answer, communitybot.TicketKind, error) {
+	var ans Answer
+	kind := communitybot.TicketQuestion
+	switch {
+	case res.Request:
+		// 楼道里有人堆东西: acknowledged and handed to staff as a
+		// request, whatever campaign words it contains.
+		kind = communitybot.TicketRequest
+		ans = Answer{Reply: communitybot.Reply{Text: phraseRequest}}
+	case res.OffTopic:
+		ans = Answer{Reply: communitybot.Reply{Text: phraseOffTopic}, OffTopic: true}
+	case res.Unknown:
+		// About the subdistrict, but no source says (an office's phone
+		// number): unknown, and a ticket for staff.
+		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
+	case res.NeedSubject:
+		ans = Answer{Reply: a.whichProject(ctx, k, "", res.Intent), Answered: true}
+	case res.Missing != qa.QAny && (res.Quote != nil || res.ProjectID != "" || a.isSubstantive(k, res.TopicID)):
+		// 具体哪天印发的 when the page only says 日前, 是哪个部门评的:
+		// the kind of fact asked is not given; say so, show what is, and
+		// hand the question to staff.
+		ans = Answer{Reply: a.missingReply(k, res), TopicID: res.TopicID, ProjectID: res.ProjectID}
+	case res.Quote != nil:
+		ans = Answer{Reply: a.quoteReply(k, res), Answered: true, TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
+	case res.TopicID != "" && a.isStaffAnswer(k, res.TopicID):
+		t, _ := k.kb.Topic(res.TopicID)
+		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
+	case res.Detail != "" && (res.ProjectID != "" || a.isSubstantive(k, res.TopicID) && topicDetails[res.Detail]):
+		// Projects are where residents need facts the newsletter lacks
+		// (costs, places, procedures). A campaign topic asked "在哪里" or
+		// "流程" is still best answered with the topic; a phone number,
+		// a price or a person's age is never in it.
+		// A price, a procedure, a place… the newsletter never gives:
+		// say so rather than answer with a general description, and hand
+		// the question to staff.
+		ans = Answer{Reply: a.detailReply(k, res), TopicID: res.TopicID, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
+	case res.ProjectID != "":
+		ans = Answer{Reply: a.projectAnswer(ctx, k, res.ProjectID, res.Intent), Answered: true, ProjectID: res.ProjectID, FollowUp: res.FollowUp}
+	case res.TopicID != "" && res.FollowUp && res.Intent != qa.IntentAbout:
+		// 什么时候完成 after 五个张庙: a topic has no schedule or progress.
+		t, _ := k.kb.Topic(res.TopicID)
+		ans = Answer{Reply: a.whichProject(ctx, k, t.Title, res.Intent), Answered: true, TopicID: res.TopicID, FollowUp: true}
+	case res.TopicID != "":
+		t, ok := k.kb.Topic(res.TopicID)
+		if !ok {
+			return Answer{}, kind, fmt.Errorf("engine matched unknown topic %q", res.TopicID)
+		}
+		ans = Answer{Reply: a.topicReply(k, t), Answered: true, TopicID: t.ID, FollowUp: res.FollowUp}
+	default:
+		ans = Answer{Reply: communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}}
+	}
+	return ans, kind, nil
+}
+
+// questionParts splits a question typed as several (六大板块是哪六个？最
+// 后一个是什么？) at its question marks and full stops; nil when it is one.
+func questionParts(text string) []string {
+	var parts []string
+	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(partDelims, r) }) {
+		if utf8.RuneCountInString(qa.Normalize(p)) >= 2 {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	return parts
+}
+
+const partDelims = "？?！!。；;\n"
+
+// minPartCoverage is how much of a part a quote must have to be added to
+// the answer of the whole question: a part that leans on the others (第二
+// 个和第三个有什么区别) is answered by the whole.
+const minPartCoverage = 0.5
+
+// withParts answers each part of a question asked as several that stands
+// on its own, before the answer to the whole (reply), which often answers
+// only one of them: 六大板块是哪六个？最后一个是什么？ gets the six and the
+// last. A part that needs the others, is not answered, or repeats what is
+// already said adds nothing.
+func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, reply communitybot.Reply) communitybot.Reply {
+	var texts []string
+	said := func(t string) bool {
+		if strings.Contains(reply.Text, t) {
+			return true
+		}
+		for _, s := range texts {
+			if strings.Contains(s, t) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range parts {
+		pr := k.engine.Match(p, c)
+		if !pr.Answered() || pr.FollowUp || pr.NeedSubject || pr.Missing != qa.QAny || pr.Detail != "" ||
+			pr.Quote != nil && (pr.Quote.Coverage < minPartCoverage || pr.Quote.Ordinal != 0) ||
+			pr.Quote == nil && pr.ProjectID == "" && !a.isSubstantive(k, pr.TopicID) {
+			continue
+		}
+		pa, _, err := a.answer(ctx, k, pr)
+		if err != nil || !pa.Answered || said(pa.Reply.Text) {
+			continue
+		}
+		texts = append(texts, pa.Reply.Text)
+		if len(reply.Buttons) == 0 {
+			reply.Buttons = pa.Reply.Buttons
+		}
+	}
+	if len(texts) == 0 {
+		return reply
+	}
+	if !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, reply.Text) }) {
+		texts = append(texts, reply.Text)
+	}
+	reply.Text = strings.Join(texts, "\n\n")
+	return reply
 }
 
 // topicDetails are the details a campaign topic is never the answer to.

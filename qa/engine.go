@@ -511,10 +511,12 @@ func (e *Engine) Match(question string, c Context) Result {
 
 // matchFresh is Match without the memo.
 func (e *Engine) matchFresh(question string, c Context) Result {
-	q := newQuery(e.passages.foldPeople(e.vocab.fold(corrected(truncateRunes(question, MaxQuestionRunes)))))
+	raw := corrected(truncateRunes(question, MaxQuestionRunes))
+	q := newQuery(e.fold(raw))
 	if q.n == 0 {
 		return Result{}
 	}
+	q.raw = raw
 	q.detail = detectDetail(q)
 	var r Result
 	if len(e.entries) > 0 {
@@ -525,6 +527,10 @@ func (e *Engine) matchFresh(question string, c Context) Result {
 	e.decide(q, &r)
 	return r
 }
+
+// fold is how a question's text is folded before matching: spelling
+// variants, colloquial forms, people's aliases.
+func (e *Engine) fold(s string) string { return e.passages.foldPeople(e.vocab.fold(s)) }
 
 // Answered reports whether r answers the question: with an entry or with a
 // quote from a source.
@@ -655,6 +661,13 @@ func (e *Engine) decide(q query, r *Result) {
 	}
 	oneTerm := len(toks) == 1 && len(e.termHits(q, nil)) > 0
 	s, cov, ok := ix.best(toks, wantLetter, oneTerm, qt)
+	if !ok && en == nil && !hasAny(q, offTopicCues) {
+		// Nothing curated and no sentence on the first look: a second,
+		// lenient one before the resident is told the page lacks it.
+		if lt, ls, lcov, found := e.lenientBest(q, wantLetter, qt); found {
+			toks, s, cov, ok = lt, ls, lcov, true
+		}
+	}
 	nb, wcov, windowed := int32(-1), 0.0, false
 	if qt != QNext && qt != QPrev && qt != QComplete {
 		nb, wcov, windowed = ix.window(s, toks, cov)
@@ -733,6 +746,61 @@ func (e *Engine) decide(q query, r *Result) {
 		r.Unknown = true
 	}
 }
+
+// Acceptance of the lenient second look (lenientBest): more of the
+// question's remaining content than the first look asks, and some of it
+// distinctive (a place name alone is not).
+const (
+	minLenientCoverage       = 0.5
+	minLenientClauseCoverage = 0.6
+	minLenientMass           = 3.0
+	minLenientOneWord        = 0.85
+)
+
+// lenientBest is the second look for a question the first found no
+// sentence for. Residents write the way they talk: 我们张庙要建成啥样的社
+// 区, 张庙是科创的辐射带吗？我孙子问我我也讲不清, a life story and then
+// the question. The seams between their words (庙要, 的辐, 我孙) and the
+// words that only frame the question (打算, 关系, 情况) stop counting, and
+// each clause is also tried alone, so that the clause that asks is
+// matched without the ones that tell. Words the sources never use still
+// count against every sentence: a question about what the page lacks
+// still fails.
+func (e *Engine) lenientBest(q query, wantLetter bool, qt QType) (toks []qtoken, sent int32, cov float64, found bool) {
+	ix := e.passages
+	try := func(cq query, floor float64) {
+		lt := lenient(ix.passageQueryStops(cq, &lex.lenientStops))
+		s, c, ok := ix.best(lt, wantLetter, false, qt)
+		// One matched word suffices when it is nearly all that is left
+		// (街道在养老上有啥打算), not beside a word the page lacks (养老金).
+		ok = ok || s >= 0 && c >= minLenientOneWord
+		if !ok || c < floor || c <= cov {
+			return
+		}
+		var norm float64
+		for _, t := range lt {
+			norm += t.w
+		}
+		if c*norm < minLenientMass {
+			return
+		}
+		toks, sent, cov, found = lt, s, c, true
+	}
+	try(q, minLenientCoverage)
+	clauses := strings.FieldsFunc(q.raw, func(r rune) bool { return strings.ContainsRune(questionDelims, r) })
+	if len(clauses) < 2 {
+		return
+	}
+	for _, c := range clauses {
+		if cq := newQuery(e.fold(c)); cq.n > 0 {
+			try(cq, minLenientClauseCoverage)
+		}
+	}
+	return
+}
+
+// questionDelims end the clauses of a question as typed.
+const questionDelims = "，,。？?！!；;\n"
 
 // joinQuotes joins two quotes of neighbouring sentences, before or after
 // a, with one "……" where both were cut.
@@ -1268,6 +1336,7 @@ func (e *Engine) variantAt(q query, i int) (int, string) {
 // query is a normalized question with the byte offset of each rune, so that
 // substrings can be looked up in maps without allocating.
 type query struct {
+	raw    string // the question as asked (set by matchFresh), for its clauses
 	text   string
 	off    []int // off[i] is the byte offset of rune i; off[n] == len(text)
 	n      int

@@ -61,6 +61,7 @@ type lexicon struct {
 	residual       phraseSet // everything that is not a subject
 	demonstratives phraseSet // 这个项目, 它: the subject just discussed
 	passageStops   phraseSet // split a question before passage bigrams are taken
+	lenientStops   phraseSet // passageStops and frameWords, for the lenient second look
 	details        map[string]Detail
 	maxDetailRunes int
 }
@@ -110,6 +111,10 @@ func buildLexicon() *lexicon {
 	for _, r := range questionParticles {
 		l.passageStops.add(kindRemovable, string(r))
 	}
+	for p, k := range l.passageStops.m {
+		l.lenientStops.add(k, p)
+	}
+	l.lenientStops.add(kindRemovable, frameWords...)
 	l.details = map[string]Detail{}
 	for d, cues := range detailCues {
 		for _, c := range cues {

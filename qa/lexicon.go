@@ -297,6 +297,8 @@ var englishGlossary = map[string]string{
 	"five actions": "五大行动", "action": "行动", "actions": "行动", "training": "培训", "study": "学习", "learning": "学习",
 	"strategy": "战略", "strategic": "战略", "layout": "格局", "pattern": "格局", "strategic layout": "战略格局",
 	"new year letter": "新年信", "new year": "新年", "letter": "信", "new years letter": "新年信",
+	// A person's titles are posts (what are his titles); the page's is one.
+	"titles": "职务", "his title": "职务", "her title": "职务", "job title": "职务", "job": "职务", "post": "职务",
 	"title": "标题", "headline": "标题", "heading": "标题", "big title": "大标题", "main title": "大标题",
 	"party": "党", "party secretary": "党工委书记", "secretary": "书记", "party working committee": "党工委",
 	"working committee": "工委", "party committee": "党工委", "district committee": "区委", "committee": "委员会",
@@ -413,6 +415,9 @@ var colloquialFolds = map[string]string{
 	"阿拉": "我们", "侬": "你", "咋个": "怎么", "咋": "怎么", "哪能": "怎么", "事体": "事情", "物事": "东西",
 	"做啥": "干什么", "搞啥": "干什么", "为啥子": "为什么",
 	"扮演": "是", // 扮演啥角色: 是什么角色
+	// The party's founding, as the page says it.
+	"建党一百周年": "中国共产党成立100周年", "建党百年": "中国共产党成立100周年", "建党100周年": "中国共产党成立100周年",
+	"建党": "中国共产党成立",
 	// What makes it special: its significance.
 	"为啥特别": "有什么意义", "为什么特别": "有什么意义", "有啥特别": "有什么意义", "有什么特别": "有什么意义",
 	"特别在哪": "有什么意义", "特殊在哪": "有什么意义", "有啥特殊": "有什么意义", "为啥特殊": "有什么意义",
@@ -459,7 +464,7 @@ const questionParticles = "吗呢啊呀吧嘛啦哦哈呗么啥谁哪"
 var passageFillers = []string{
 	"来着", "我记得", "记得", "听说", "好像", "你能", "能不能", "帮我", "给我", "麻烦", "告诉我", "谢谢",
 	"谢谢啦", "请问", "一下", "什么什么", "那个", "这个", "那些", "这些", "咱说", "说具体点", "具体点", "呗",
-	"里头", "里面", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
+	"里头", "里面", "给大家", "大家", "提到", "说的", "讲的", "写的", "咋", "都有", "还有", "都", "要求", "提出",
 	"当时", "担任", "职务", "身份", "什么官", "形容", "描述", "评价", "怎么说", "咋说", "咋讲",
 	"之后", "以后", "然后", "接着",
 	// What kind of year: 2021是啥年份.
@@ -468,6 +473,16 @@ var passageFillers = []string{
 	"上头", "上面", "上级",
 	// An anchor on a point of a list: 按下快进键那条说….
 	"那条", "那一条", "这条", "这一条", "那点", "那一点", "这一点", "那项", "那一项", "那段", "这段", "那句话", "那一句",
+}
+
+// frameWords frame what is asked rather than name it (养老上有啥打算,
+// 跟建党有啥关系, 做成了哪些事情). Only the lenient second look drops
+// them: the first keeps them, so that a question about arrangements the
+// page never gives is not answered by a sentence that merely shares its
+// subject.
+var frameWords = []string{
+	"打算", "计划", "安排", "举措", "措施", "情况", "事情", "事儿", "内容", "关系", "意思", "方面", "东西",
+	"规划", "那边", "这边", "这块", "那块", "一块", "这一块", "那一块", "特殊", "厉害", "想法",
 }
 
 // functionChars glue words together; a question bigram with one of them
