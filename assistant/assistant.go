@@ -368,7 +368,7 @@ func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string,
 // topicDetails are the details a campaign topic is never the answer to.
 var topicDetails = map[qa.Detail]bool{
 	qa.DetailContact: true, qa.DetailCost: true, qa.DetailPersonal: true, qa.DetailImpact: true,
-	qa.DetailQuantity: true, qa.DetailLocation: true,
+	qa.DetailQuantity: true, qa.DetailLocation: true, qa.DetailHours: true,
 }
 
 // isStaffAnswer reports whether id is an entry whose answer staff wrote.
@@ -460,6 +460,7 @@ var detailLabels = map[qa.Detail]string{
 	qa.DetailRule:      "具体条件和规定",
 	qa.DetailPersonal:  "个人情况（年龄、籍贯、现在的职务等）",
 	qa.DetailImpact:    "施工影响（停电、停水、封路等）",
+	qa.DetailHours:     "开放和办公时间",
 }
 
 // detailReply says that a specific fact about a known subject is not in

@@ -85,6 +85,7 @@ func (ix *passageIndex) findEnumerations() []enumeration {
 	closeMarker(&out, open)
 	for si := range ix.sents {
 		out = append(out, ix.quotedLists(int32(si))...)
+		out = append(out, ix.bareLists(int32(si))...)
 		if e, ok := ix.semicolonList(int32(si)); ok {
 			out = append(out, e)
 		}
@@ -164,6 +165,82 @@ func (ix *passageIndex) quotedLists(s int32) []enumeration {
 	}
 	return out
 }
+
+// bareLists finds lists without quotation marks in sentence s: three or
+// more words of one length cut by 、 within a clause (坚持理念先行、应变求
+// 变、谋定即动；将工作思路、工作落实、工作创新主动融入), the first and the
+// last trimmed to that length (the verb before, the words after).
+func (ix *passageIndex) bareLists(s int32) []enumeration {
+	text := ix.sents[s].text
+	var out []enumeration
+	for from := 0; from < len(text); {
+		to := strings.IndexAny(text[from:], listDelims)
+		if to < 0 {
+			to = len(text)
+		} else {
+			to += from
+		}
+		c := [2]int{from, to}
+		clause := text[from:to]
+		if to < len(text) {
+			_, n := utf8.DecodeRuneInString(text[to:])
+			to += n
+		}
+		from = to
+		if strings.ContainsAny(clause, quoteChars) {
+			continue // quotedLists'
+		}
+		parts := strings.Split(clause, "、")
+		if len(parts) < 3 {
+			continue
+		}
+		l := utf8.RuneCountInString(parts[1])
+		ok := l >= 2 && l <= 6
+		for _, p := range parts[1 : len(parts)-1] {
+			ok = ok && utf8.RuneCountInString(p) == l
+		}
+		first, last := []rune(parts[0]), []rune(parts[len(parts)-1])
+		if !ok || len(first) < l || len(last) < l {
+			continue
+		}
+		e := enumeration{ctx: listContext(text, c[0], c[0]+len(clause))}
+		at := c[0]
+		for i, p := range parts {
+			start, end := at, at+len(p)
+			at = end + len("、")
+			switch i {
+			case 0:
+				start += len(string(first[:len(first)-l]))
+				if lead, shared := sharedFirst(parts[1 : len(parts)-1]); shared {
+					// 能够更多、更公平、更实在: from the word the others
+					// start with.
+					if j := strings.LastIndex(p, string(lead)); j >= 0 {
+						start = at - len(p) - len("、") + j
+					}
+				}
+			case len(parts) - 1:
+				end = start + len(string(last[:l]))
+			}
+			e.items = append(e.items, enumItem{text: text[start:end], sent: s, start: start, end: end})
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// sharedFirst returns the first character all of parts start with.
+func sharedFirst(parts []string) (rune, bool) {
+	r, _ := utf8.DecodeRuneInString(parts[0])
+	for _, p := range parts[1:] {
+		if !strings.HasPrefix(p, string(r)) {
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// listDelims end the clause a bare list lies in.
+const listDelims = "，；：。！？,;"
 
 // semicolonList finds A；B；C等三大主题: parts of a sentence cut by ；, the
 // first cut to as many clauses as the second has, the last ending at 等.
@@ -349,6 +426,7 @@ const (
 	enumCountBonus  = 0.4
 	enumPointsBonus = 0.3
 	enumEntryBonus  = 0.4
+	enumNamedBonus  = 0.5 // per item the question quotes, for two at most
 )
 
 // ordinalAnswer resolves an ordinal question against the lists of the
@@ -392,6 +470,15 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		if o.points && e.marker {
 			score += enumPointsBonus
 		}
+		// 理念先行、应变求变，第三个是啥: the list whose items the
+		// question quotes.
+		named := 0
+		for _, it := range e.items {
+			if t := Normalize(it.text); utf8.RuneCountInString(t) >= 3 && strings.Contains(rq.text, t) {
+				named++
+			}
+		}
+		score += enumNamedBonus * float64(min(named, 2))
 		if len(atoks) > 0 {
 			in := 0
 			for _, it := range e.items {

@@ -132,6 +132,7 @@ const (
 	DetailRule      Detail = "rule"      // 什么条件, 多少户同意
 	DetailPersonal  Detail = "personal"  // 多大岁数, 老家, 现在在哪当官
 	DetailImpact    Detail = "impact"    // 停电多久, 要不要封路
+	DetailHours     Detail = "hours"     // 几点开门, 办公时间
 )
 
 // numberCues ask for a number or an address to reach someone by.
@@ -143,7 +144,8 @@ var detailMasks = []string{"在哪个", "在哪一个", "在哪些", "在哪几�
 
 // detailCues name each kind's cues, in Normalize form.
 var detailCues = map[Detail][]string{
-	DetailCost:      {"多少钱", "要钱", "收钱", "收费", "费用", "价格", "补贴", "补助", "花多少", "出多少", "出钱", "自费", "免费吗", "贵不贵"},
+	DetailCost: {"多少钱", "要钱", "收钱", "收费", "费用", "价格", "补贴", "补助", "花多少", "出多少", "出钱", "自费", "免费吗", "贵不贵",
+		"预算", "经费", "资金", "拨款", "投资多少", "投入多少", "花了多少"},
 	DetailProcedure: {"怎么申请", "如何申请", "申请", "怎么办理", "如何办理", "办理", "手续", "流程", "材料", "怎么报名", "报名", "怎么买", "怎么领", "领取", "预约"},
 	DetailLocation:  {"在哪", "在哪里", "在哪儿", "地址", "位置", "怎么去", "怎么走", "哪条路", "什么地方", "啥地方"},
 	DetailContact:   {"电话", "号码", "联系方式", "手机号", "微信", "邮箱", "热线", "谁负责", "负责人是谁", "找谁", "联系谁"},
@@ -151,6 +153,7 @@ var detailCues = map[Detail][]string{
 	DetailRule:      {"什么条件", "条件", "资格", "符合", "同意", "签字", "规定"},
 	DetailPersonal:  {"多大岁数", "岁数", "多大年纪", "年纪", "年龄", "几岁", "老家", "籍贯", "哪里人", "哪儿人", "出生", "生日", "现任", "现在在哪", "在哪当官", "当官", "升职", "调到哪", "家住", "工资", "收入"},
 	DetailImpact:    {"停电", "停水", "断电", "断水", "停气", "封路", "施工噪音", "影响出行", "绕行"},
+	DetailHours:     {"几点开门", "几点关门", "几点上班", "几点下班", "开放时间", "营业时间", "办公时间", "上班时间", "几点到几点"},
 }
 
 // ourPlaces are the names of where the bot serves. A question naming one is
