@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -327,18 +326,17 @@ const minPartCoverage = 0.5
 // last. A part that needs the others, is not answered, or repeats what is
 // already said adds nothing.
 func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, reply communitybot.Reply) communitybot.Reply {
-	var texts []string
-	said := func(t string) bool {
-		if strings.Contains(reply.Text, t) {
-			return true
-		}
-		for _, s := range texts {
-			if strings.Contains(s, t) {
-				return true
+	var blocks []string // the reply's paragraphs, each said once
+	seen := map[string]bool{}
+	add := func(text string) {
+		for _, b := range strings.Split(text, "\n\n") {
+			if !seen[b] {
+				seen[b] = true
+				blocks = append(blocks, b)
 			}
 		}
-		return false
 	}
+	added := false
 	for _, p := range parts {
 		pr := k.engine.Match(p, c)
 		if !pr.Answered() || pr.FollowUp || pr.NeedSubject || pr.Missing != qa.QAny || pr.Detail != "" ||
@@ -347,21 +345,20 @@ func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string,
 			continue
 		}
 		pa, _, err := a.answer(ctx, k, pr)
-		if err != nil || !pa.Answered || said(pa.Reply.Text) {
+		if err != nil || !pa.Answered || strings.Contains(reply.Text, pa.Reply.Text) {
 			continue
 		}
-		texts = append(texts, pa.Reply.Text)
+		add(pa.Reply.Text)
+		added = true
 		if len(reply.Buttons) == 0 {
 			reply.Buttons = pa.Reply.Buttons
 		}
 	}
-	if len(texts) == 0 {
+	if !added {
 		return reply
 	}
-	if !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, reply.Text) }) {
-		texts = append(texts, reply.Text)
-	}
-	reply.Text = strings.Join(texts, "\n\n")
+	add(reply.Text)
+	reply.Text = strings.Join(blocks, "\n\n")
 	return reply
 }
 

@@ -1,0 +1,69 @@
+package assistant_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestQuestionAskedAsSeveral: each part that stands on its own is
+// answered, not only the one the whole question matched best; a part that
+// leans on the others, or repeats what is said, adds nothing.
+func TestQuestionAskedAsSeveral(t *testing.T) {
+	a, _ := newEscalating(t)
+	ctx := context.Background()
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		// The whole question matches the ordinal (the last); the first
+		// part asks for all six.
+		{"六大板块是哪六个？最后一个是什么？", []string{"美丽环保", "宜居幸福", "产业转型"}},
+		{"会上围绕的三大主题分别是什么？第二个和第三个有什么区别？", []string{"干部思想作风大转变", "转型升级方式大转变"}},
+	}
+	for i, tc := range tests {
+		ans, err := a.Ask(ctx, int64(8800+i), int64(8800+i), tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := plain(ans.Reply.Text)
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("Ask(%q) lacks %q:\n%s", tc.q, w, text)
+			}
+		}
+		// Asked alone, the whole question's best match answers one part:
+		// the parts are what add the rest.
+		single, err := a.Ask(ctx, int64(8900+i), int64(8900+i), strings.NewReplacer("？", "", "?", "").Replace(tc.q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all := plain(single.Reply.Text); containsAll(all, tc.want) {
+			t.Errorf("%q without its question marks already answers every part: the test proves nothing\n%s", tc.q, all)
+		}
+	}
+	// Two parts about one project (its status, its schedule): both
+	// answered, its description said once.
+	ans, err := a.Ask(ctx, 8850, 8850, "泗塘一村老旧公房成套改造进展怎么样？什么时候完工？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := plain(ans.Reply.Text)
+	for _, para := range strings.Split(text, "\n\n") {
+		if strings.Count(text, para) > 1 {
+			t.Errorf("a paragraph is said twice:\n%s", text)
+		}
+	}
+	if !strings.Contains(text, "推进中") || !strings.Contains(text, "完成") {
+		t.Errorf("the status and the schedule are not both answered:\n%s", text)
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, w := range subs {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
