@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot"
@@ -302,7 +303,26 @@ func (a *Assistant) answer(ctx context.Context, k *knowledge, res qa.Result) (An
 // 后一个是什么？) at its question marks and full stops; nil when it is one.
 func questionParts(text string) []string {
 	var parts []string
-	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(partDelims, r) }) {
+	rs := []rune(text)
+	cut := func(i int) bool {
+		if strings.ContainsRune(partDelims, rs[i]) {
+			return true
+		}
+		// 征途漫漫 后面那句是啥 还有天道酬勤后面那句: a space between
+		// Chinese words is a comma; between English words it is not.
+		return unicode.IsSpace(rs[i]) && i > 0 && i+1 < len(rs) && rs[i-1] >= utf8.RuneSelf && !unicode.IsSpace(rs[i-1]) &&
+			rs[i+1] >= utf8.RuneSelf && !unicode.IsSpace(rs[i+1])
+	}
+	var pieces []string
+	from := 0
+	for i := range rs {
+		if cut(i) {
+			pieces = append(pieces, string(rs[from:i]))
+			from = i + 1
+		}
+	}
+	pieces = append(pieces, string(rs[from:]))
+	for _, p := range pieces {
 		if utf8.RuneCountInString(qa.Normalize(p)) >= 2 {
 			parts = append(parts, p)
 		}

@@ -769,7 +769,7 @@ const (
 func (e *Engine) lenientBest(q query, wantLetter bool, qt QType) (toks []qtoken, sent int32, cov float64, found bool) {
 	ix := e.passages
 	try := func(cq query, floor float64) {
-		lt := lenient(ix.passageQueryStops(cq, &lex.lenientStops))
+		lt := ix.lenient(ix.passageQueryStops(cq, &lex.lenientStops))
 		s, c, ok := ix.best(lt, wantLetter, false, qt)
 		// One matched word suffices when it is nearly all that is left
 		// (街道在养老上有啥打算), not beside a word the page lacks (养老金).

@@ -140,7 +140,8 @@ var numberCues = []string{"电话", "号码", "手机号", "微信", "邮箱", "
 
 // detailMasks contain a detail cue but ask something else: 放在哪个园区
 // asks which park, not where it is.
-var detailMasks = []string{"在哪个", "在哪一个", "在哪些", "在哪几个"}
+// 我家住在河边 tells where the resident lives, it does not ask.
+var detailMasks = []string{"在哪个", "在哪一个", "在哪些", "在哪几个", "我家住", "我们家住", "俺家住", "阿拉屋里住"}
 
 // detailCues name each kind's cues, in Normalize form.
 var detailCues = map[Detail][]string{
@@ -332,6 +333,9 @@ var englishGlossary = map[string]string{
 	"newsletter": "简报", "bulletin": "简报", "page": "简报", "issue of the newsletter": "这期简报",
 	"smart": "智慧", "beautiful": "美丽", "harmonious": "和谐", "livable": "宜居", "liveable": "宜居", "vitality": "活力", "vibrant": "活力",
 	"five zhangmiaos": "五个张庙", "five zhangmiao": "五个张庙", "point": "点", "points": "点", "three points": "三点",
+	"launched": "开展", "launch": "开展", "atmosphere": "氛围", "creek": "蕰藻浜", "riverside": "滨江", "waterfront": "滨江",
+	"whole city": "全市", "city": "市", "full name": "全称", "january": "1月", "coordinate": "对接", "along": "沿线",
+	"describe": "", "described": "", "describes": "",
 	"compare": "比", "catch up": "赶", "surpass": "超", "year": "年", "review": "回顾", "achievement": "成效", "result": "成效",
 	"thank": "感谢", "thanks to": "感谢", "thanked": "感谢", "everyone": "大家", "everybody": "大家", "all of you": "大家",
 	"thank residents": "感谢大家", "thank the residents": "感谢大家", "thank people": "感谢大家", "thank the people": "感谢大家",

@@ -367,14 +367,20 @@ func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 // the sources never use is the resident's own phrasing.
 const seamChars = functionChars + "我你您他她们个吗呢吧啊呀伐哦嘛么上里中"
 
-// lenient returns toks with the seams discounted, for the second look of
+// lenient returns toks with the seams and unread Latin words discounted, for the second look of
 // lenientBest. That look matches characters only: a homophone is a likely
 // typo beside words that fit, not in a question that fits this loosely
 // (食堂 is not 泗塘).
-func lenient(toks []qtoken) []qtoken {
+func (ix *passageIndex) lenient(toks []qtoken) []qtoken {
 	out := make([]qtoken, 0, len(toks))
 	for _, t := range toks {
 		t.w *= 1 - t.seam
+		if _, known := ix.idf[t.key]; t.pair == [2]rune{} && !known {
+			// A Latin word the glossary does not read (describe, the
+			// creek's name misspelt) is mostly the question's English
+			// around its Chinese or glossed words.
+			t.w = 0
+		}
 		t.sounds = nil
 		out = append(out, t)
 	}
