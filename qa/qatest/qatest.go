@@ -24,6 +24,11 @@ type Case struct {
 	// Ticket, when set, says whether the question must be handed to
 	// staff (true) or must not (false: answered, or off-topic).
 	Ticket *bool `json:"ticket,omitempty"`
+	// OffTopic marks a question outside what the bot covers: a polite
+	// refusal, no ticket. Unanswerable marks one about the subdistrict
+	// that no source answers: said so, and a ticket.
+	OffTopic     bool `json:"offtopic,omitempty"`
+	Unanswerable bool `json:"unanswerable,omitempty"`
 }
 
 // Load reads a JSON array of cases.
