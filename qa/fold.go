@@ -199,8 +199,20 @@ func (v *vocabulary) fold(q string) string {
 	return v.homophones(foldColloquial(Normalize(v.latinText(q))))
 }
 
-// colloquial is colloquialFolds as a phrase table.
-var colloquial = newPhraseTable(colloquialFolds)
+// colloquial is colloquialFolds and everydayWords as one phrase table, in
+// Normalize form.
+var colloquial = newPhraseTable(foldTable())
+
+func foldTable() map[string]string {
+	m := make(map[string]string, len(colloquialFolds)+len(everydayWords))
+	for k, v := range everydayWords {
+		m[Normalize(k)] = Normalize(v)
+	}
+	for k, v := range colloquialFolds {
+		m[k] = v
+	}
+	return m
+}
 
 // phraseTable rewrites phrases, the longest match first at each position.
 type phraseTable struct {

@@ -491,6 +491,8 @@ var passageFillers = []string{
 var frameWords = []string{
 	"打算", "计划", "安排", "举措", "措施", "情况", "事情", "事儿", "内容", "关系", "意思", "方面", "东西",
 	"规划", "那边", "这边", "这块", "那块", "一块", "这一块", "那一块", "特殊", "厉害", "想法",
+	// What it is to become: 弄成什么样子, 要建成啥样.
+	"样子", "弄成", "变成", "做成", "建成", "搞成", "那段时间", "那时候", "那阵子",
 }
 
 // functionChars glue words together; a question bigram with one of them

@@ -1,0 +1,49 @@
+package qa
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestEverydayWords holds everydayWords to its rules: every reading is the
+// page's own words, no everyday phrase is (a question quoting the page
+// would be rewritten), and a rewritten question finds the page's sentence.
+func TestEverydayWords(t *testing.T) {
+	_, e := mustShipped(t)
+	var page strings.Builder
+	for _, s := range e.passages.sents {
+		if !e.passages.sources[s.src].Staff {
+			page.WriteString(s.norm)
+			page.WriteString("|")
+		}
+	}
+	text := page.String()
+	for k, v := range everydayWords {
+		if !strings.Contains(text, Normalize(v)) {
+			t.Errorf("everydayWords[%q] = %q: not the page's words", k, v)
+		}
+		if strings.Contains(text, Normalize(k)) {
+			t.Errorf("everydayWords has %q, which the page itself uses", k)
+		}
+	}
+	for q, want := range map[string]string{
+		"发展里面那些卡住的地方、不足的地方，街道打算怎么处理？": "短板",
+		"电线埋到地下的事弄好了没":                "架空线入地",
+		"街道要在河边搞个样板区，叫什么":             "先行示范区",
+	} {
+		r := e.Match(q, Context{})
+		got := ""
+		if r.Quote != nil {
+			got = r.Quote.Text
+		} else if r.Found() {
+			got = resultID(r)
+		}
+		if got == "" {
+			t.Errorf("Match(%q): not answered", q)
+			continue
+		}
+		if r.Quote != nil && !strings.Contains(got, want) {
+			t.Errorf("Match(%q) quotes %q, want %q in it", q, got, want)
+		}
+	}
+}
