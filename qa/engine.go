@@ -838,7 +838,7 @@ func (e *Engine) staffQuote(q query, qt QType) (Quote, bool) {
 // of the topic about the bot (你是机器人吗), which makes 推荐一款扫地机器人
 // no question about the subdistrict.
 func (e *Engine) inDomain(q query, cov float64) bool {
-	if hasAny(q, ourPlaces) || hasAny(q, localWords) || cov >= nearMissCoverage {
+	if hasAny(q, ourPlaces) || hasAny(q, localWords) || hasAny(q, letterCues) || hasAny(q, articleCues) || cov >= nearMissCoverage {
 		return true
 	}
 	if e.passages.longestVerbatim(q) >= minVerbatimRun {

@@ -244,7 +244,7 @@ var (
 // positionCues ask for where a part of the source begins or ends (信的末尾
 // 落款是谁); sectionCues name the letter.
 var (
-	endCues = []string{"末尾", "结尾", "最后一句", "最后落款", "落款", "署名", "签名", "结束语", "最后署", "最后一段", "最后那段", "最后那句", "最后一行", "收尾"}
+	endCues = []string{"末尾", "结尾", "最后一句", "最后两句", "最后几句", "最后那几句", "最后落款", "落款", "署名", "签名", "结束语", "最后署", "最后一段", "最后那段", "最后那句", "最后一行", "收尾"}
 	// signatureCues ask for the signature line itself, which is no
 	// sentence of the letter's text: 最后一句 is the last sentence, 落款 the
 	// signature.
