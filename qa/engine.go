@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -209,6 +210,8 @@ type Engine struct {
 
 	vocab    *vocabulary
 	passages *passageIndex
+	// counted rewrites 几大行动 to the page's 五大行动 (countedNames).
+	counted phraseTable
 
 	memo memo // recent results; see memo.go
 }
@@ -437,7 +440,32 @@ func NewWithSources(kb *content.KnowledgeBase, sources []Source) (*Engine, error
 	slices.Sort(ascii)
 	e.vocab = newVocabulary(words, ascii, sources)
 	e.passages = newPassageIndex(sources)
+	e.counted = newPhraseTable(countedNames(e.passages))
 	return e, nil
+}
+
+// countedRe finds the page's counted names: 五大行动, 三大主题, 四个定位.
+var countedRe = regexp.MustCompile(`([一二三四五六七八九十两])(大|个|项|条)(\p{Han}{2})`)
+
+// countedNames maps the way a resident asks for a counted name without
+// its number (几大行动, 几个定位) to the name the sources give it, when they
+// give it one number only.
+func countedNames(ix *passageIndex) map[string]string {
+	m := map[string]string{}
+	clash := map[string]bool{}
+	for _, s := range ix.sents {
+		for _, c := range countedRe.FindAllStringSubmatch(s.norm, -1) {
+			k := "几" + c[2] + c[3]
+			if v, ok := m[k]; ok && v != c[0] {
+				clash[k] = true
+			}
+			m[k] = c[0]
+		}
+	}
+	for k := range clash {
+		delete(m, k)
+	}
+	return m
 }
 
 // StaffLabel is how a reply attributes an answer staff wrote on date
@@ -530,7 +558,13 @@ func (e *Engine) matchFresh(question string, c Context) Result {
 
 // fold is how a question's text is folded before matching: spelling
 // variants, colloquial forms, people's aliases.
-func (e *Engine) fold(s string) string { return e.passages.foldPeople(e.vocab.fold(s)) }
+func (e *Engine) fold(s string) string {
+	s = e.passages.foldPeople(e.vocab.fold(s))
+	if strings.Contains(s, "几") {
+		s = e.counted.replace(s)
+	}
+	return s
+}
 
 // Answered reports whether r answers the question: with an entry or with a
 // quote from a source.

@@ -256,6 +256,26 @@ func (t phraseTable) at(s string, off []int) (int, string) {
 	return 0, ""
 }
 
+// replace rewrites every phrase of t in s, the longest first at each
+// position.
+func (t phraseTable) replace(s string) string {
+	if !t.touches(s, "") {
+		return s
+	}
+	q := newQuery(s)
+	var b strings.Builder
+	for i := 0; i < q.n; {
+		if l, to := t.at(s, q.off[i:]); l > 0 {
+			b.WriteString(to)
+			i += utf8.RuneCountInString(s[q.off[i] : q.off[i]+l])
+			continue
+		}
+		b.WriteString(s[q.off[i]:q.off[i+1]])
+		i++
+	}
+	return b.String()
+}
+
 // foldColloquial rewrites dialect and colloquial words of a normalized
 // question into standard ones (colloquialFolds), 伐 after a verb or
 // adjective into 吗, a final 嘛 away, 搞 before an activity into 开展, and

@@ -103,3 +103,16 @@ func TestBareLists(t *testing.T) {
 		t.Errorf("third of the quoted list: %+v", r.Quote)
 	}
 }
+
+// TestCountedNames: a counted name asked without its number (几大行动)
+// is the page's (五大行动); one the page gives two numbers is left alone.
+func TestCountedNames(t *testing.T) {
+	_, e := mustShipped(t)
+	if got := e.counted.replace("比学赶超要开展几大行动"); got != "比学赶超要开展五大行动" {
+		t.Errorf("几大行动 folded to %q", got)
+	}
+	r := e.Match("比学赶超要开展几大行动 都叫什么名字", Context{})
+	if r.TopicID != "five-actions" && (r.Quote == nil || !strings.Contains(r.Quote.Text, "能力大比武")) {
+		t.Errorf("几大行动: %+v", r)
+	}
+}

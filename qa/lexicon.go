@@ -334,6 +334,7 @@ var englishGlossary = map[string]string{
 	"newsletter": "简报", "bulletin": "简报", "page": "简报", "issue of the newsletter": "这期简报",
 	"smart": "智慧", "beautiful": "美丽", "harmonious": "和谐", "livable": "宜居", "liveable": "宜居", "vitality": "活力", "vibrant": "活力",
 	"five zhangmiaos": "五个张庙", "five zhangmiao": "五个张庙", "point": "点", "points": "点", "three points": "三点",
+	"industry": "产业", "industries": "产业", "ai": "人工智能", "artificial intelligence": "人工智能",
 	"launched": "开展", "launch": "开展", "atmosphere": "氛围", "creek": "蕰藻浜", "riverside": "滨江", "waterfront": "滨江",
 	"whole city": "全市", "city": "市", "full name": "全称", "january": "1月", "coordinate": "对接", "along": "沿线",
 	"describe": "", "described": "", "describes": "",
@@ -493,6 +494,8 @@ var frameWords = []string{
 	"规划", "那边", "这边", "这块", "那块", "一块", "这一块", "那一块", "特殊", "厉害", "想法",
 	// What it is to become: 弄成什么样子, 要建成啥样.
 	"样子", "弄成", "变成", "做成", "建成", "搞成", "那段时间", "那时候", "那阵子",
+	// Of what kind, first: 主要有哪些类型, 最早是谁提出来的.
+	"类型", "种类", "最早", "最先", "起初", "一开始", "提出来",
 }
 
 // functionChars glue words together; a question bigram with one of them
