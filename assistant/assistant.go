@@ -323,7 +323,7 @@ func questionParts(text string) []string {
 	}
 	pieces = append(pieces, string(rs[from:]))
 	for _, p := range pieces {
-		if utf8.RuneCountInString(qa.Normalize(p)) >= 2 {
+		if utf8.RuneCountInString(qa.Normalize(p)) >= minPartRunes {
 			parts = append(parts, p)
 		}
 	}
@@ -340,32 +340,59 @@ const partDelims = "？?！!。；;\n"
 // 个和第三个有什么区别) is answered by the whole.
 const minPartCoverage = 0.5
 
+// minQuotedPartCoverage is how much of a part without a question word a
+// quote must have for the part to count as asked: all but a word of it.
+const minQuotedPartCoverage = 0.8
+
+// minPartRunes is the shortest part: 书记 or 说了啥 cut off by a space is
+// no question of its own.
+const minPartRunes = 4
+
 // withParts answers each part of a question asked as several that stands
 // on its own, before the answer to the whole (reply), which often answers
 // only one of them: 六大板块是哪六个？最后一个是什么？ gets the six and the
 // last. A part that needs the others, is not answered, or repeats what is
 // already said adds nothing.
 func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, reply communitybot.Reply) communitybot.Reply {
-	var blocks []string // the reply's paragraphs, each said once
-	seen := map[string]bool{}
+	var blocks []string // the reply's paragraphs
+	said := map[string]bool{}
 	add := func(text string) {
 		for _, b := range strings.Split(text, "\n\n") {
-			if !seen[b] {
-				seen[b] = true
-				blocks = append(blocks, b)
+			// Each line once: a project's description is its own
+			// paragraph in one reply and under its name in another.
+			lines := strings.Split(b, "\n")
+			var kept []string
+			for _, l := range lines {
+				if !said[l] {
+					kept = append(kept, l)
+				}
 			}
+			if len(kept) == 0 || len(kept) == 1 && len(lines) > 1 && kept[0] == lines[0] {
+				continue // nothing new, or a heading over what was said
+			}
+			for _, l := range kept {
+				said[l] = true
+			}
+			blocks = append(blocks, strings.Join(kept, "\n"))
 		}
 	}
-	added := false
+	added, inner := false, false
 	for _, p := range parts {
 		pr := k.engine.Match(p, c)
-		if !pr.Answered() || pr.FollowUp || pr.NeedSubject || pr.Missing != qa.QAny || pr.Detail != "" ||
+		// A part may follow up on the part before it (电梯加装进展怎么
+		// 样？架空线入地呢？), not on the conversation: the whole
+		// question's answer already does that.
+		if !asks(p, pr) && !namesSubject(p) || !pr.Answered() || pr.FollowUp && !inner || pr.NeedSubject || pr.Missing != qa.QAny || pr.Detail != "" ||
 			pr.Quote != nil && (pr.Quote.Coverage < minPartCoverage || pr.Quote.Ordinal != 0) ||
 			pr.Quote == nil && pr.ProjectID == "" && !a.isSubstantive(k, pr.TopicID) {
 			continue
 		}
 		pa, _, err := a.answer(ctx, k, pr)
-		if err != nil || !pa.Answered || strings.Contains(reply.Text, pa.Reply.Text) {
+		if err != nil || !pa.Answered {
+			continue
+		}
+		c, inner = qa.Context{Topic: pr.TopicID, Project: pr.ProjectID, Intent: pr.Intent}, true
+		if strings.Contains(reply.Text, pa.Reply.Text) {
 			continue
 		}
 		add(pa.Reply.Text)
@@ -380,6 +407,39 @@ func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string,
 	add(reply.Text)
 	reply.Text = strings.Join(blocks, "\n\n")
 	return reply
+}
+
+// namesSubject reports whether part p, though it asks nothing, names what
+// the next part asks about (那两个搞科技的园区 打算弄成什么样子; 征途漫漫
+// 后面那句是啥): short, and not the resident telling about themselves
+// (我家住泗塘一村, 我是老党员).
+func namesSubject(p string) bool {
+	return utf8.RuneCountInString(qa.Normalize(p)) <= maxSubjectPartRunes && !strings.ContainsAny(p, "我俺侬")
+}
+
+const maxSubjectPartRunes = 12
+
+// questionWords make a part of a message a question: 我家住泗塘一村 tells,
+// 老房子什么时候改造 asks.
+var questionWords = []string{"？", "?", "吗", "呢", "啥", "什么", "怎么", "怎样", "咋", "哪", "谁", "几", "多少", "为何",
+	"如何", "是否", "有没有", "是不是", "能不能", "伐"}
+
+// asks reports whether part p of a message asks something: a question
+// word, or a status or schedule the engine read in it (进展怎么样 has one;
+// 下一句, 落款 are cues of their own kinds of question).
+func asks(p string, r qa.Result) bool {
+	if r.Intent != qa.IntentAbout || r.QType == qa.QNext || r.QType == qa.QPrev || r.QType == qa.QEnd || r.QType == qa.QStart {
+		return true
+	}
+	if r.Quote != nil && r.Quote.Coverage >= minQuotedPartCoverage {
+		return true // 征途漫漫: the page's words, half remembered
+	}
+	for _, w := range questionWords {
+		if strings.Contains(p, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // topicDetails are the details a campaign topic is never the answer to.

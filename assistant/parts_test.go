@@ -67,3 +67,26 @@ func containsAll(s string, subs []string) bool {
 	}
 	return true
 }
+
+// TestPartsThatDoNotAsk: a statement (我家住泗塘一村) or a word cut off by
+// a space (施永根 书记) is no part of its own, and a project's description
+// is said once however the parts reach it.
+func TestPartsThatDoNotAsk(t *testing.T) {
+	a, _ := newEscalating(t)
+	ctx := context.Background()
+	for i, q := range []string{"我家住泗塘一村。老房子什么时候改造？", "电梯加装进展怎么样？架空线入地呢？", "施永根 书记 说了啥"} {
+		ans, err := a.Ask(ctx, int64(8700+i), int64(8700+i), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := plain(ans.Reply.Text)
+		for _, line := range strings.Split(text, "\n") {
+			if len([]rune(line)) > 12 && strings.Count(text, line) > 1 {
+				t.Errorf("Ask(%q) says %q twice:\n%s", q, line, text)
+			}
+		}
+		if strings.Contains(text, "市委书记李强的要求") {
+			t.Errorf("Ask(%q) answered the word 书记 on its own:\n%s", q, text)
+		}
+	}
+}

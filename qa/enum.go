@@ -168,9 +168,16 @@ func (ix *passageIndex) quotedLists(s int32) []enumeration {
 
 // bareLists finds lists without quotation marks in sentence s: three or
 // more words of one length cut by 、 within a clause (坚持理念先行、应变求
-// 变、谋定即动；将工作思路、工作落实、工作创新主动融入), the first and the
-// last trimmed to that length (the verb before, the words after).
+// 变、谋定即动), the first and the last trimmed to that length (the verb
+// before, the words after), the first from the character the others start
+// with (能够更多、更公平、更实在). That reading is only as good as the
+// sources' layout (in 加快产城融合、城市更新、城乡一体 the shared 城 falls
+// inside the first word), so it is used for the edited sources, not for
+// staff answers.
 func (ix *passageIndex) bareLists(s int32) []enumeration {
+	if ix.sources[ix.sents[s].src].Staff {
+		return nil
+	}
 	text := ix.sents[s].text
 	var out []enumeration
 	for from := 0; from < len(text); {

@@ -26,6 +26,12 @@ func TestEverydayWords(t *testing.T) {
 			t.Errorf("everydayWords has %q, which the page itself uses", k)
 		}
 	}
+	// Guards: a phrase inside a longer one is left alone.
+	for in, keep := range map[string]string{"党建党员活动在哪里": "党建党员", "我老公房子的产权证": "我老公房子", "十一月十八号开会吗": "十一月十八"} {
+		if got := foldColloquial(Normalize(in)); !strings.Contains(got, keep) {
+			t.Errorf("foldColloquial(%q) = %q, want %q kept", in, got, keep)
+		}
+	}
 	for q, want := range map[string]string{
 		"发展里面那些卡住的地方、不足的地方，街道打算怎么处理？": "短板",
 		"电线埋到地下的事弄好了没":                "架空线入地",

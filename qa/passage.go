@@ -243,7 +243,10 @@ type qtoken struct {
 	sounds []uint64
 	w      float64
 	pair   [2]rune // the characters of a pair token; zero for a word
-	seam   float64 // how surely a pair joins two of the resident's words, 0–1 (markSeams)
+	seam   float64 // 1 for a pair that joins two of the resident's words (markSeams), else 0
+	// extended: a pair of the page's inside a longer word it never uses
+	// (养老 in 养老金; markSeams).
+	extended bool
 }
 
 // passageQuery returns the content bigrams of a folded question: the
@@ -341,8 +344,8 @@ func (ix *passageIndex) passageQueryStops(q query, stops *phraseSet) []qtoken {
 // the segment's order): a pair the sources never use that has a gluing
 // character, or that lies between two pairs they do use, joins two words
 // (张庙要建成: 庙要; 赶超活动: 超活; 辐射带吗我孙子: 我孙) rather than
-// being one. One known neighbour makes it half a seam: 养老上 and 养老金
-// look alike here.
+// being one. One known neighbour is not enough: 养老金 and 垃圾房 extend
+// the page's word into one it never uses.
 func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 	known := func(j int) bool {
 		_, ok := ix.idf[out[j].key]
@@ -354,11 +357,23 @@ func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 		}
 		t := &out[j]
 		left, right := i > 0 && known(order[i-1]), i+1 < len(order) && known(order[i+1])
-		switch {
-		case strings.ContainsRune(seamChars, t.pair[0]) || strings.ContainsRune(seamChars, t.pair[1]) || left && right:
+		if strings.ContainsRune(seamChars, t.pair[0]) || strings.ContainsRune(seamChars, t.pair[1]) || left && right {
 			t.seam = 1
-		case left || right:
-			t.seam = max(t.seam, 0.5)
+		}
+	}
+	// A word of the page followed by a pair the page never uses, not at a
+	// seam, is the start of another word: 养老金 is not 养老, 垃圾房 not
+	// 垃圾. (A character before a word is mostly a verb: 讲感谢, 搞科技.)
+	// Beside a Latin word the page never uses it is that word's gloss:
+	// pension 方案 is not the page's plan.
+	foreign := func(j int) bool { return j >= from && !known(j) && out[j].seam == 0 }
+	latin := func(j int) bool { return foreign(j) && out[j].pair == [2]rune{} }
+	for i, j := range order {
+		if j < from || out[j].pair == [2]rune{} || !known(j) {
+			continue
+		}
+		if i+1 < len(order) && foreign(order[i+1]) || i > 0 && latin(order[i-1]) {
+			out[j].extended = true
 		}
 	}
 }
@@ -367,7 +382,7 @@ func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 // the sources never use is the resident's own phrasing.
 const seamChars = functionChars + "我你您他她们个吗呢吧啊呀伐哦嘛么上里中"
 
-// lenient returns toks with the seams and unread Latin words discounted, for the second look of
+// lenient returns toks with the seams discounted, for the second look of
 // lenientBest. That look matches characters only: a homophone is a likely
 // typo beside words that fit, not in a question that fits this loosely
 // (食堂 is not 泗塘).
@@ -375,10 +390,7 @@ func (ix *passageIndex) lenient(toks []qtoken) []qtoken {
 	out := make([]qtoken, 0, len(toks))
 	for _, t := range toks {
 		t.w *= 1 - t.seam
-		if _, known := ix.idf[t.key]; t.pair == [2]rune{} && !known {
-			// A Latin word the glossary does not read (describe, the
-			// creek's name misspelt) is mostly the question's English
-			// around its Chinese or glossed words.
+		if t.extended {
 			t.w = 0
 		}
 		t.sounds = nil
