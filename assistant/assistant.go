@@ -174,7 +174,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 		return Answer{}, err
 	}
 	if parts := questionParts(text); len(parts) > 1 && ans.Answered {
-		ans.Reply = a.withParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, ans.Reply)
+		ans.Reply = a.withParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res.ProjectID, ans.Reply)
 	}
 
 	// A detail question keeps its subject as the conversation's context,
@@ -353,7 +353,11 @@ const minPartRunes = 4
 // only one of them: 六大板块是哪六个？最后一个是什么？ gets the six and the
 // last. A part that needs the others, is not answered, or repeats what is
 // already said adds nothing.
-func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, reply communitybot.Reply) communitybot.Reply {
+//
+// project is the whole question's project, if any: a part about it is
+// left to the whole's answer, which has the question's intent (四塘一村老
+// 房子改造 啥辰光弄好 is one question about when).
+func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, project string, reply communitybot.Reply) communitybot.Reply {
 	var blocks []string // the reply's paragraphs
 	said := map[string]bool{}
 	add := func(text string) {
@@ -392,7 +396,7 @@ func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string,
 			continue
 		}
 		c, inner = qa.Context{Topic: pr.TopicID, Project: pr.ProjectID, Intent: pr.Intent}, true
-		if strings.Contains(reply.Text, pa.Reply.Text) {
+		if project != "" && pr.ProjectID == project || strings.Contains(reply.Text, pa.Reply.Text) {
 			continue
 		}
 		add(pa.Reply.Text)
