@@ -173,8 +173,21 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	if err != nil {
 		return Answer{}, err
 	}
-	if parts := questionParts(text); len(parts) > 1 && ans.Answered {
-		ans.Reply = a.withParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res.ProjectID, ans.Reply)
+	if parts := questionParts(text); len(parts) > 1 && !res.Request {
+		// The whole's reply goes last; when it answers nothing, it is said
+		// of the rest (您问的其他内容…) and keeps its ticket or its
+		// off-topic line.
+		whole := ans.Reply
+		if !ans.Answered {
+			whole.Text = strings.Replace(strings.Replace(whole.Text, phraseUnknown, phraseUnknownRest, 1), phraseOffTopic, phraseOffTopicRest, 1)
+		}
+		if r, added := a.withParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res.ProjectID, whole); added {
+			ans.Reply = r
+			if ans.OffTopic {
+				// Answered, with a line for the rest; nothing for staff.
+				ans.Answered, ans.OffTopic = true, false
+			}
+		}
 	}
 
 	// A detail question keeps its subject as the conversation's context,
@@ -350,14 +363,14 @@ const minPartRunes = 4
 
 // withParts answers each part of a question asked as several that stands
 // on its own, before the answer to the whole (reply), which often answers
-// only one of them: 六大板块是哪六个？最后一个是什么？ gets the six and the
+// only one of them or none; it reports whether a part added anything: 六大板块是哪六个？最后一个是什么？ gets the six and the
 // last. A part that needs the others, is not answered, or repeats what is
 // already said adds nothing.
 //
 // project is the whole question's project, if any: a part about it is
 // left to the whole's answer, which has the question's intent (四塘一村老
 // 房子改造 啥辰光弄好 is one question about when).
-func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, project string, reply communitybot.Reply) communitybot.Reply {
+func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, project string, reply communitybot.Reply) (communitybot.Reply, bool) {
 	var blocks []string // the reply's paragraphs
 	said := map[string]bool{}
 	add := func(text string) {
@@ -406,11 +419,11 @@ func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string,
 		}
 	}
 	if !added {
-		return reply
+		return reply, false
 	}
 	add(reply.Text)
 	reply.Text = strings.Join(blocks, "\n\n")
-	return reply
+	return reply, true
 }
 
 // namesSubject reports whether part p, though it asks nothing, names what

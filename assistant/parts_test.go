@@ -90,3 +90,30 @@ func TestPartsThatDoNotAsk(t *testing.T) {
 		}
 	}
 }
+
+// TestPartsOfAnUnansweredQuestion: when the whole question is off-topic or
+// unknown, the parts that can be answered are, and the rest is said to be
+// off-topic (no ticket) or unknown (a ticket, with the whole question).
+func TestPartsOfAnUnansweredQuestion(t *testing.T) {
+	a, esc := newEscalating(t)
+	ctx := context.Background()
+	ans, err := a.Ask(ctx, 8600, 8600, "明天下雨吗？五个张庙是啥？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := plain(ans.Reply.Text)
+	if !strings.Contains(text, "美丽张庙") || !strings.Contains(text, "您问的其他内容不在我能回答的范围内") || esc.count() != 0 || !ans.Answered {
+		t.Errorf("off-topic with an answerable part: answered %v, escalations %d\n%s", ans.Answered, esc.count(), text)
+	}
+	ans, err = a.Ask(ctx, 8601, 8601, "五个张庙是啥？社区食堂几点开门？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = plain(ans.Reply.Text)
+	if !strings.Contains(text, "美丽张庙") || !strings.Contains(text, "您问的其他内容，我手上的资料") || ans.Ticket == "" || ans.Answered {
+		t.Errorf("unknown with an answerable part: answered %v, ticket %q\n%s", ans.Answered, ans.Ticket, text)
+	}
+	if got := esc.last().Text; got != "五个张庙是啥？社区食堂几点开门？" {
+		t.Errorf("the ticket holds %q, want the whole question", got)
+	}
+}
