@@ -601,13 +601,15 @@ func TestHeldOutLead(t *testing.T) {
 // the question; blind-b: detail askers, English, questions asked as
 // several; blind-c: no punctuation, traditional characters, paraphrases).
 // blind-d, a realistic mix, was written and run once on the finished
-// round, as its measure. First runs, before any change made for them: a
-// 35/45 on-topic, b 36/45, c 38/50; d 45/50 (60/68 in all). Answerable questions must be answered with the page's words;
+// round, as its measure; blind-e (the most asked subjects, each in many
+// wordings) after the review's folds. First runs, before any change made
+// for them: a 35/45 on-topic, b 36/45, c 38/50; d 45/50 (60/68 in all);
+// e 41/50 (57/68). Answerable questions must be answered with the page's words;
 // off-topic ones refused without a ticket; unanswerable ones handed to
 // staff. The floors are what is reached now.
 func TestBlindSets(t *testing.T) {
-	floors := map[string]int{"a": 57, "b": 57, "c": 62, "d": 62}
-	for _, set := range []string{"a", "b", "c", "d"} {
+	floors := map[string]int{"a": 57, "b": 57, "c": 62, "d": 62, "e": 61}
+	for _, set := range []string{"a", "b", "c", "d", "e"} {
 		t.Run(set, func(t *testing.T) {
 			cases, err := qatest.Load("../qa/testdata/blind-" + set + ".json")
 			if err != nil {

@@ -380,7 +380,7 @@ func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 
 // seamChars glue, address or place rather than name: a pair with one that
 // the sources never use is the resident's own phrasing.
-const seamChars = functionChars + "我你您他她们个吗呢吧啊呀伐哦嘛么上里中"
+const seamChars = functionChars + "我你您他她们个吗呢吧啊呀伐哦嘛么上里中成为"
 
 // lenient returns toks with the seams discounted, for the second look of
 // lenientBest. That look matches characters only: a homophone is a likely
