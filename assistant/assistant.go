@@ -173,21 +173,9 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	if err != nil {
 		return Answer{}, err
 	}
-	if parts := questionParts(text); len(parts) > 1 && !res.Request {
-		// The whole's reply goes last; when it answers nothing, it is said
-		// of the rest (您问的其他内容…) and keeps its ticket or its
-		// off-topic line.
-		whole := ans.Reply
-		if !ans.Answered {
-			whole.Text = strings.Replace(strings.Replace(whole.Text, phraseUnknown, phraseUnknownRest, 1), phraseOffTopic, phraseOffTopicRest, 1)
-		}
-		if r, added := a.withParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res.ProjectID, whole); added {
-			ans.Reply = r
-			if ans.OffTopic {
-				// Answered, with a line for the rest; nothing for staff.
-				ans.Answered, ans.OffTopic = true, false
-			}
-		}
+	forStaff := !ans.Answered && !ans.OffTopic
+	if parts := questionParts(text); len(parts) > 1 {
+		ans, kind, forStaff = a.answerParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res, ans, kind, forStaff)
 	}
 
 	// A detail question keeps its subject as the conversation's context,
@@ -216,7 +204,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	if h != nil && h.Observe != nil {
 		h.Observe(ans.outcome())
 	}
-	if ans.Answered || ans.OffTopic {
+	if !forStaff {
 		// Off-topic questions are recorded for the statistics but never
 		// become tickets: they would only use up the resident's quota of
 		// open tickets.
@@ -361,47 +349,107 @@ const minQuotedPartCoverage = 0.8
 // no question of its own.
 const minPartRunes = 4
 
-// withParts answers each part of a question asked as several that stands
-// on its own, before the answer to the whole (reply), which often answers
-// only one of them or none; it reports whether a part added anything: 六大板块是哪六个？最后一个是什么？ gets the six and the
-// last. A part that needs the others, is not answered, or repeats what is
-// already said adds nothing.
-//
-// project is the whole question's project, if any: a part about it is
-// left to the whole's answer, which has the question's intent (四塘一村老
-// 房子改造 啥辰光弄好 is one question about when).
-func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, project string, reply communitybot.Reply) (communitybot.Reply, bool) {
-	var blocks []string // the reply's paragraphs
-	said := map[string]bool{}
-	add := func(text string) {
-		for _, b := range strings.Split(text, "\n\n") {
-			// Each line once: a project's description is its own
-			// paragraph in one reply and under its name in another.
-			lines := strings.Split(b, "\n")
-			var kept []string
-			for _, l := range lines {
-				if !said[l] {
-					kept = append(kept, l)
-				}
+// rest is what the parts of a question asked as several left unanswered,
+// the most demanding kind last.
+type rest int
+
+const (
+	restNone     rest = iota
+	restOffTopic      // 明天下雨吗: a line, no ticket
+	restUnknown       // 社区食堂几点开门, 电梯加装要多少钱: for staff
+	restRequest       // 楼道堆物没人管: for staff, as a request
+)
+
+// answerParts answers a question asked as several (六大板块是哪六个？最后一
+// 个是什么？), whose whole was answered as ans, often about one part only
+// or none: each part that stands on its own is answered before the whole's
+// answer, each line once, and what no part answers decides the rest — an
+// unknown part or a complaint goes to staff even when the others were
+// answered, an off-topic one gets a line. A whole that answers nothing is
+// said of the rest (您问的其他内容…); the ticket holds the whole message.
+func (a *Assistant) answerParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, res qa.Result, ans Answer,
+	kind communitybot.TicketKind, forStaff bool) (Answer, communitybot.TicketKind, bool) {
+	texts, buttons, left := a.partAnswers(ctx, k, parts, c, res, ans.Reply.Text)
+	if len(texts) == 0 && (left < restUnknown || forStaff) {
+		return ans, kind, forStaff
+	}
+	if len(texts) == 0 && ans.OffTopic {
+		// 股票怎么买？居委会电话多少？: nothing answered, and not all of
+		// it is off-topic: for staff.
+		ans.OffTopic, ans.Reply = false, communitybot.Reply{Text: phraseUnknown, Buttons: a.menuButtons(k)}
+		if left == restRequest {
+			kind, ans.Reply.Text = communitybot.TicketRequest, phraseRequest
+		}
+		return ans, kind, true
+	}
+	if !ans.Answered {
+		// The whole's own line becomes one about the rest.
+		ans.Reply.Text = strings.Replace(ans.Reply.Text, phraseUnknown, phraseUnknownRest, 1)
+		if ans.OffTopic {
+			switch {
+			case left >= restUnknown:
+				ans.Reply.Text = phraseUnknownRest
+			case left == restOffTopic:
+				ans.Reply.Text = phraseOffTopicRest
+			default:
+				// Off-topic only for what it told (天气预报说要降温。):
+				// nothing of it was asked.
+				ans.Reply.Text = ""
 			}
-			if len(kept) == 0 || len(kept) == 1 && len(lines) > 1 && kept[0] == lines[0] {
-				continue // nothing new, or a heading over what was said
-			}
-			for _, l := range kept {
-				said[l] = true
-			}
-			blocks = append(blocks, strings.Join(kept, "\n"))
 		}
 	}
-	added, inner := false, false
+	switch {
+	case left == restRequest:
+		kind, forStaff = communitybot.TicketRequest, true
+		ans.Reply.Text += "\n\n" + phraseRequest
+	case left == restUnknown:
+		if ans.Answered {
+			ans.Reply.Text += "\n\n" + phraseUnknownRest
+		}
+		forStaff = true
+	case left == restOffTopic && ans.Answered:
+		ans.Reply.Text += "\n\n" + phraseOffTopicRest
+	}
+	if len(texts) > 0 && ans.OffTopic {
+		ans.Answered, ans.OffTopic = true, false
+	}
+	ans.Reply.Text = sayOnce(append(texts, ans.Reply.Text))
+	if len(ans.Reply.Buttons) == 0 {
+		ans.Reply.Buttons = buttons
+	}
+	return ans, kind, forStaff
+}
+
+// partAnswers answers each part that stands on its own and is not already
+// in whole (the whole question's reply), and tells what the other parts
+// left: the most demanding rest.
+//
+// res is the whole's result: a part about its project is left to the
+// whole's answer when it asks the same (四塘一村老房子改造 啥辰光弄好 is one
+// question about when).
+func (a *Assistant) partAnswers(ctx context.Context, k *knowledge, parts []string, c qa.Context, res qa.Result, whole string) (texts []string, buttons [][]communitybot.Button, left rest) {
+	inner := false
 	for _, p := range parts {
 		pr := k.engine.Match(p, c)
+		asked := asks(p, pr)
 		// A part may follow up on the part before it (电梯加装进展怎么
 		// 样？架空线入地呢？), not on the conversation: the whole
 		// question's answer already does that.
-		if !asks(p, pr) && !namesSubject(p) || !pr.Answered() || pr.FollowUp && !inner || pr.NeedSubject || pr.Missing != qa.QAny || pr.Detail != "" ||
-			pr.Quote != nil && (pr.Quote.Coverage < minPartCoverage || pr.Quote.Ordinal != 0) ||
-			pr.Quote == nil && pr.ProjectID == "" && !a.isSubstantive(k, pr.TopicID) {
+		standsAlone := (asked || namesSubject(p)) && pr.Answered() && (!pr.FollowUp || inner) && !pr.NeedSubject &&
+			pr.Missing == qa.QAny && pr.Detail == "" &&
+			!(pr.Quote != nil && (pr.Quote.Coverage < minPartCoverage || pr.Quote.Ordinal != 0)) &&
+			!(pr.Quote == nil && pr.ProjectID == "" && !a.isSubstantive(k, pr.TopicID))
+		if !standsAlone {
+			switch {
+			case pr.Request:
+				left = max(left, restRequest)
+			case !asked:
+				// A statement (我家住泗塘一村) asks nothing.
+			case pr.OffTopic:
+				left = max(left, restOffTopic)
+			case !pr.Answered() && !pr.NeedSubject || pr.Detail != "" || pr.Missing != qa.QAny:
+				left = max(left, restUnknown)
+			}
 			continue
 		}
 		pa, _, err := a.answer(ctx, k, pr)
@@ -409,21 +457,43 @@ func (a *Assistant) withParts(ctx context.Context, k *knowledge, parts []string,
 			continue
 		}
 		c, inner = qa.Context{Topic: pr.TopicID, Project: pr.ProjectID, Intent: pr.Intent}, true
-		if project != "" && pr.ProjectID == project || strings.Contains(reply.Text, pa.Reply.Text) {
+		if res.ProjectID != "" && pr.ProjectID == res.ProjectID && (pr.Intent == res.Intent || pr.Intent == qa.IntentAbout) ||
+			strings.Contains(whole, pa.Reply.Text) {
 			continue
 		}
-		add(pa.Reply.Text)
-		added = true
-		if len(reply.Buttons) == 0 {
-			reply.Buttons = pa.Reply.Buttons
+		texts = append(texts, pa.Reply.Text)
+		if len(buttons) == 0 {
+			buttons = pa.Reply.Buttons
 		}
 	}
-	if !added {
-		return reply, false
+	return texts, buttons, left
+}
+
+// sayOnce joins replies into one, each line once: a project's description
+// is its own paragraph in one reply and under its name in another, and a
+// heading left over what was said goes too.
+func sayOnce(texts []string) string {
+	var blocks []string
+	said := map[string]bool{}
+	for _, text := range texts {
+		for _, b := range strings.Split(text, "\n\n") {
+			lines := strings.Split(b, "\n")
+			var kept []string
+			for _, l := range lines {
+				if !said[l] {
+					kept = append(kept, l)
+				}
+			}
+			if len(kept) == 0 || len(kept) == 1 && (kept[0] == "" || len(lines) > 1 && kept[0] == lines[0]) {
+				continue
+			}
+			for _, l := range kept {
+				said[l] = true
+			}
+			blocks = append(blocks, strings.Join(kept, "\n"))
+		}
 	}
-	add(reply.Text)
-	reply.Text = strings.Join(blocks, "\n\n")
-	return reply, true
+	return strings.Join(blocks, "\n\n")
 }
 
 // namesSubject reports whether part p, though it asks nothing, names what

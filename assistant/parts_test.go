@@ -117,3 +117,43 @@ func TestPartsOfAnUnansweredQuestion(t *testing.T) {
 		t.Errorf("the ticket holds %q, want the whole question", got)
 	}
 }
+
+// TestRestOfAQuestionAskedAsSeveral: what no part answers decides the
+// rest. A part for staff (a cost, a phone number, a complaint) keeps its
+// ticket beside an answered part and an off-topic one; a statement asks
+// nothing (a review found each of these answered "off-topic", no ticket).
+func TestRestOfAQuestionAskedAsSeveral(t *testing.T) {
+	tests := []struct {
+		q        string
+		ticket   bool
+		contains []string
+		not      []string
+	}{
+		{"明天下雨吗？电梯加装要多少钱？五个张庙是啥？", true, []string{"美丽张庙", "您问的其他内容，我手上的资料"}, []string{"不在我能回答的范围内"}},
+		{"股票怎么买？居委会电话多少？五个张庙是啥？", true, []string{"美丽张庙", "您问的其他内容，我手上的资料"}, nil},
+		{"股票怎么买？居委会电话多少？", true, []string{"没有写"}, []string{"您问的其他内容"}},
+		{"楼道堆物没人管？电梯加装进展怎么样？", true, []string{"电梯加装", "感谢您的反映"}, nil},
+		{"天气预报说要降温。社区养老有啥服务？", false, []string{"社区养老"}, []string{"您问的其他内容", "不在我能回答的范围内"}},
+	}
+	for i, tc := range tests {
+		a, esc := newEscalating(t)
+		ans, err := a.Ask(context.Background(), int64(8500+i), int64(8500+i), tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := plain(ans.Reply.Text)
+		if got := esc.count() > 0; got != tc.ticket || got != (ans.Ticket != "") {
+			t.Errorf("Ask(%q): ticket %v (%q), want %v\n%s", tc.q, got, ans.Ticket, tc.ticket, text)
+		}
+		for _, w := range tc.contains {
+			if !strings.Contains(text, w) {
+				t.Errorf("Ask(%q) lacks %q:\n%s", tc.q, w, text)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(text, w) {
+				t.Errorf("Ask(%q) says %q:\n%s", tc.q, w, text)
+			}
+		}
+	}
+}
