@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot"
@@ -175,7 +174,7 @@ func (a *Assistant) Ask(ctx context.Context, chatID, userID int64, text string) 
 	}
 	forStaff := !ans.Answered && !ans.OffTopic
 	if parts := questionParts(text); len(parts) > 1 {
-		ans, kind, forStaff = a.answerParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res, ans, kind, forStaff)
+		ans, kind, forStaff = a.answerParts(ctx, k, parts, qa.Context{Topic: conv.Topic, Project: conv.Project, Intent: qa.Intent(conv.Intent)}, res, ans, kind)
 	}
 
 	// A detail question keeps its subject as the conversation's context,
@@ -300,30 +299,11 @@ func (a *Assistant) answer(ctx context.Context, k *knowledge, res qa.Result) (An
 	return ans, kind, nil
 }
 
-// questionParts splits a question typed as several (六大板块是哪六个？最
-// 后一个是什么？) at its question marks and full stops; nil when it is one.
+// questionParts is qa.Parts without the pieces too short to be a question
+// of their own; nil when the message is one question.
 func questionParts(text string) []string {
 	var parts []string
-	rs := []rune(text)
-	cut := func(i int) bool {
-		if strings.ContainsRune(partDelims, rs[i]) {
-			return true
-		}
-		// 征途漫漫 后面那句是啥 还有天道酬勤后面那句: a space between
-		// Chinese words is a comma; between English words it is not.
-		return unicode.IsSpace(rs[i]) && i > 0 && i+1 < len(rs) && rs[i-1] >= utf8.RuneSelf && !unicode.IsSpace(rs[i-1]) &&
-			rs[i+1] >= utf8.RuneSelf && !unicode.IsSpace(rs[i+1])
-	}
-	var pieces []string
-	from := 0
-	for i := range rs {
-		if cut(i) {
-			pieces = append(pieces, string(rs[from:i]))
-			from = i + 1
-		}
-	}
-	pieces = append(pieces, string(rs[from:]))
-	for _, p := range pieces {
+	for _, p := range qa.Parts(text) {
 		if utf8.RuneCountInString(qa.Normalize(p)) >= minPartRunes {
 			parts = append(parts, p)
 		}
@@ -333,8 +313,6 @@ func questionParts(text string) []string {
 	}
 	return parts
 }
-
-const partDelims = "？?！!。；;\n"
 
 // minPartCoverage is how much of a part a quote must have to be added to
 // the answer of the whole question: a part that leans on the others (第二
@@ -367,8 +345,12 @@ const (
 // unknown part or a complaint goes to staff even when the others were
 // answered, an off-topic one gets a line. A whole that answers nothing is
 // said of the rest (您问的其他内容…); the ticket holds the whole message.
+//
+// It returns the answer, the kind of ticket and whether the message goes
+// to staff, which an answered one may now do too.
 func (a *Assistant) answerParts(ctx context.Context, k *knowledge, parts []string, c qa.Context, res qa.Result, ans Answer,
-	kind communitybot.TicketKind, forStaff bool) (Answer, communitybot.TicketKind, bool) {
+	kind communitybot.TicketKind) (Answer, communitybot.TicketKind, bool) {
+	forStaff := !ans.Answered && !ans.OffTopic
 	texts, buttons, left := a.partAnswers(ctx, k, parts, c, res, ans.Reply.Text)
 	if len(texts) == 0 && (left < restUnknown || forStaff) {
 		return ans, kind, forStaff
@@ -399,7 +381,7 @@ func (a *Assistant) answerParts(ctx context.Context, k *knowledge, parts []strin
 		}
 	}
 	switch {
-	case left == restRequest:
+	case left == restRequest && kind != communitybot.TicketRequest:
 		kind, forStaff = communitybot.TicketRequest, true
 		ans.Reply.Text += "\n\n" + phraseRequest
 	case left == restUnknown:
@@ -426,39 +408,24 @@ func (a *Assistant) answerParts(ctx context.Context, k *knowledge, parts []strin
 //
 // res is the whole's result: a part about its project is left to the
 // whole's answer when it asks the same (四塘一村老房子改造 啥辰光弄好 is one
-// question about when).
+// question about when), without reading the project again.
 func (a *Assistant) partAnswers(ctx context.Context, k *knowledge, parts []string, c qa.Context, res qa.Result, whole string) (texts []string, buttons [][]communitybot.Button, left rest) {
 	inner := false
 	for _, p := range parts {
 		pr := k.engine.Match(p, c)
-		asked := asks(p, pr)
-		// A part may follow up on the part before it (电梯加装进展怎么
-		// 样？架空线入地呢？), not on the conversation: the whole
-		// question's answer already does that.
-		standsAlone := (asked || namesSubject(p)) && pr.Answered() && (!pr.FollowUp || inner) && !pr.NeedSubject &&
-			pr.Missing == qa.QAny && pr.Detail == "" &&
-			!(pr.Quote != nil && (pr.Quote.Coverage < minPartCoverage || pr.Quote.Ordinal != 0)) &&
-			!(pr.Quote == nil && pr.ProjectID == "" && !a.isSubstantive(k, pr.TopicID))
-		if !standsAlone {
-			switch {
-			case pr.Request:
-				left = max(left, restRequest)
-			case !asked:
-				// A statement (我家住泗塘一村) asks nothing.
-			case pr.OffTopic:
-				left = max(left, restOffTopic)
-			case !pr.Answered() && !pr.NeedSubject || pr.Detail != "" || pr.Missing != qa.QAny:
-				left = max(left, restUnknown)
-			}
+		ok, r := a.partStands(k, p, pr, inner)
+		if !ok {
+			left = max(left, r)
+			continue
+		}
+		// The next part may follow up on this one (电梯加装进展怎么样？
+		// 架空线入地呢？).
+		c, inner = qa.Context{Topic: pr.TopicID, Project: pr.ProjectID, Intent: pr.Intent}, true
+		if res.ProjectID != "" && pr.ProjectID == res.ProjectID && (pr.Intent == res.Intent || pr.Intent == qa.IntentAbout) {
 			continue
 		}
 		pa, _, err := a.answer(ctx, k, pr)
-		if err != nil || !pa.Answered {
-			continue
-		}
-		c, inner = qa.Context{Topic: pr.TopicID, Project: pr.ProjectID, Intent: pr.Intent}, true
-		if res.ProjectID != "" && pr.ProjectID == res.ProjectID && (pr.Intent == res.Intent || pr.Intent == qa.IntentAbout) ||
-			strings.Contains(whole, pa.Reply.Text) {
+		if err != nil || !pa.Answered || strings.Contains(whole, pa.Reply.Text) {
 			continue
 		}
 		texts = append(texts, pa.Reply.Text)
@@ -467,6 +434,35 @@ func (a *Assistant) partAnswers(ctx context.Context, k *knowledge, parts []strin
 		}
 	}
 	return texts, buttons, left
+}
+
+// partStands reports whether part p, matched as pr, stands on its own
+// (it asks or names a subject, is answered with a quote that covers it or
+// an entry of substance, and needs no other part), and, when it does not,
+// what it leaves. A part may follow up only on the part before it (inner),
+// not on the conversation: the whole question's answer already does that.
+func (a *Assistant) partStands(k *knowledge, p string, pr qa.Result, inner bool) (bool, rest) {
+	asked := asks(p, pr)
+	stands := (asked || namesSubject(p)) && pr.Answered() && (!pr.FollowUp || inner) && !pr.NeedSubject &&
+		pr.Missing == qa.QAny && pr.Detail == ""
+	if stands && pr.Quote != nil {
+		stands = pr.Quote.Coverage >= minPartCoverage && pr.Quote.Ordinal == 0
+	} else if stands {
+		stands = pr.ProjectID != "" || a.isSubstantive(k, pr.TopicID)
+	}
+	switch {
+	case stands:
+		return true, restNone
+	case pr.Request:
+		return false, restRequest
+	case !asked:
+		return false, restNone // a statement (我家住泗塘一村) asks nothing
+	case pr.OffTopic:
+		return false, restOffTopic
+	case !pr.Answered() && !pr.NeedSubject || pr.Detail != "" || pr.Missing != qa.QAny:
+		return false, restUnknown
+	}
+	return false, restNone
 }
 
 // sayOnce joins replies into one, each line once: a project's description

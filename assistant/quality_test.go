@@ -564,38 +564,49 @@ func TestKindsThroughAsk(t *testing.T) {
 // file or the engine (on-topic facts, project status, facts the page lacks,
 // off-topic, complaints). Its first run scored 98/110; the kinds of its
 // misses (not the questions) were then described to the Q&A rounds, so the
-// set is no longer blind. The floor keeps what was reached: 109/110, with
+// set is no longer blind. The floor keeps what was reached: 110/110, with
 // no off-topic question handed to staff.
 func TestHeldOutLead(t *testing.T) {
-	cases, err := qatest.Load("../qa/testdata/heldout-lead.json")
+	const floor = 110
+	passed, total := askSet(t, "../qa/testdata/heldout-lead.json", 9100, func(c qatest.Case, _ assistant.Answer, escalated bool) string {
+		if strings.HasPrefix(c.ID, "h-off-") && escalated {
+			t.Errorf("%s: off-topic %q was handed to staff", c.ID, c.Q)
+		}
+		return ""
+	})
+	t.Logf("lead's held-out set through Ask: %d/%d", passed, total)
+	if passed < floor {
+		t.Errorf("lead's held-out set: %d/%d, below the %d reached", passed, total, floor)
+	}
+}
+
+// askSet asks every question of the set at path through Ask, each from a
+// new user (ids from base), and returns how many passed: the reply has the
+// case's phrases and judge finds nothing else wrong (escalated: the
+// question was handed to staff). Misses are logged.
+func askSet(t *testing.T, path string, base int64, judge func(c qatest.Case, ans assistant.Answer, escalated bool) string) (passed, total int) {
+	t.Helper()
+	cases, err := qatest.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const floor = 109
-	passed := 0
 	for i, c := range cases {
 		a, esc := newEscalating(t)
-		ans, err := a.Ask(context.Background(), int64(9100+i), int64(9100+i), c.Q)
+		ans, err := a.Ask(context.Background(), base+int64(i), base+int64(i), c.Q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		why := c.Check(plain(ans.Reply.Text))
-		if strings.HasPrefix(c.ID, "h-off-") && esc.count() > 0 {
-			t.Errorf("%s: off-topic %q was handed to staff", c.ID, c.Q)
-		}
+		why := c.Check(plain(ans.Reply.Text)) + judge(c, ans, esc.count() > 0)
 		if why != "" {
 			t.Logf("miss %s: Ask(%q): %s\n%s", c.ID, c.Q, why, plain(ans.Reply.Text))
 			continue
 		}
 		passed++
 	}
-	t.Logf("lead's held-out set through Ask: %d/%d", passed, len(cases))
-	if passed < floor {
-		t.Errorf("lead's held-out set: %d/%d, below the %d reached", passed, len(cases), floor)
-	}
+	return passed, len(cases)
 }
 
-// TestBlindSets runs three sets written by helpers who read only the
+// TestBlindSets runs five sets written by helpers who read only the
 // newsletter, never the knowledge file, the engine or each other's sets
 // (qa/testdata/blind-a.json: colloquial residents, typos, stories before
 // the question; blind-b: detail askers, English, questions asked as
@@ -604,42 +615,28 @@ func TestHeldOutLead(t *testing.T) {
 // round, as its measure; blind-e (the most asked subjects, each in many
 // wordings) after the review's folds. First runs, before any change made
 // for them: a 35/45 on-topic, b 36/45, c 38/50; d 45/50 (60/68 in all);
-// e 41/50 (57/68). Answerable questions must be answered with the page's words;
-// off-topic ones refused without a ticket; unanswerable ones handed to
-// staff. The floors are what is reached now.
+// e 41/50 (57/68). Answerable questions must be answered with the page's
+// words; off-topic ones refused without a ticket; those the page cannot
+// answer ("ticket": true) handed to staff. The floors are what is reached
+// now.
 func TestBlindSets(t *testing.T) {
 	floors := map[string]int{"a": 57, "b": 57, "c": 62, "d": 62, "e": 60}
 	for _, set := range []string{"a", "b", "c", "d", "e"} {
 		t.Run(set, func(t *testing.T) {
-			cases, err := qatest.Load("../qa/testdata/blind-" + set + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			passed := 0
-			for i, c := range cases {
-				a, esc := newEscalating(t)
-				ans, err := a.Ask(context.Background(), int64(9500+i), int64(9500+i), c.Q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				why := c.Check(plain(ans.Reply.Text))
+			passed, total := askSet(t, "../qa/testdata/blind-"+set+".json", 9500, func(c qatest.Case, ans assistant.Answer, escalated bool) string {
 				switch {
-				case c.OffTopic && (!ans.OffTopic || esc.count() > 0):
-					why += " not refused as off-topic"
-				case c.Unanswerable && (ans.Answered || esc.count() == 0):
-					why += " not handed to staff"
-				case !c.OffTopic && !c.Unanswerable && !ans.Answered:
-					why += " not answered"
+				case c.OffTopic && (!ans.OffTopic || escalated):
+					return " not refused as off-topic"
+				case c.ForStaff() && (ans.Answered || !escalated):
+					return " not handed to staff"
+				case !c.OffTopic && !c.ForStaff() && !ans.Answered:
+					return " not answered"
 				}
-				if why != "" {
-					t.Logf("miss %s: Ask(%q):%s\n%s", c.ID, c.Q, why, plain(ans.Reply.Text))
-					continue
-				}
-				passed++
-			}
-			t.Logf("blind set %s through Ask: %d/%d", set, passed, len(cases))
+				return ""
+			})
+			t.Logf("blind set %s through Ask: %d/%d", set, passed, total)
 			if passed < floors[set] {
-				t.Errorf("blind set %s: %d/%d, below the %d reached", set, passed, len(cases), floors[set])
+				t.Errorf("blind set %s: %d/%d, below the %d reached", set, passed, total, floors[set])
 			}
 		})
 	}

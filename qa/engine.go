@@ -34,6 +34,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/zhangmiao/communitybot/content"
@@ -557,13 +558,9 @@ func (e *Engine) matchFresh(question string, c Context) Result {
 }
 
 // fold is how a question's text is folded before matching: spelling
-// variants, colloquial forms, people's aliases.
+// variants, colloquial forms, people's aliases, counted names.
 func (e *Engine) fold(s string) string {
-	s = e.passages.foldPeople(e.vocab.fold(s))
-	if strings.Contains(s, "几") {
-		s = e.counted.replace(s)
-	}
-	return s
+	return e.counted.replace(e.passages.foldPeople(e.vocab.fold(s)))
 }
 
 // Answered reports whether r answers the question: with an entry or with a
@@ -803,7 +800,7 @@ const (
 func (e *Engine) lenientBest(q query, wantLetter bool, qt QType) (toks []qtoken, sent int32, cov float64, found bool) {
 	ix := e.passages
 	try := func(cq query, floor float64) {
-		lt := ix.lenient(ix.passageQueryStops(cq, &lex.lenientStops))
+		lt := ix.lenientQuery(cq)
 		s, c, ok := ix.best(lt, wantLetter, false, qt)
 		// One matched word suffices when it is nearly all that is left
 		// (街道在养老上有啥打算), not beside a word the page lacks (养老金).
@@ -821,7 +818,7 @@ func (e *Engine) lenientBest(q query, wantLetter bool, qt QType) (toks []qtoken,
 		toks, sent, cov, found = lt, s, c, true
 	}
 	try(q, minLenientCoverage)
-	clauses := strings.FieldsFunc(q.raw, func(r rune) bool { return strings.ContainsRune(questionDelims, r) })
+	clauses := cut(q.raw, sentenceEnds+"，,")
 	if len(clauses) < 2 {
 		return
 	}
@@ -833,8 +830,40 @@ func (e *Engine) lenientBest(q query, wantLetter bool, qt QType) (toks []qtoken,
 	return
 }
 
-// questionDelims end the clauses of a question as typed.
-const questionDelims = "，,。？?！!；;\n"
+// sentenceEnds end the questions of a message typed as several.
+const sentenceEnds = "？?！!。；;\n"
+
+// Parts cuts a message typed as several questions (六大板块是哪六个？最后一
+// 个是什么？) at its question marks and full stops, and at a space between
+// Chinese words (征途漫漫 后面那句是啥), which is a comma; a space between
+// English words is not. Empty pieces are dropped.
+func Parts(text string) []string { return cut(text, sentenceEnds) }
+
+// cut is Parts cutting at delims.
+func cut(text, delims string) []string {
+	rs := []rune(text)
+	at := func(i int) bool {
+		if strings.ContainsRune(delims, rs[i]) {
+			return true
+		}
+		return unicode.IsSpace(rs[i]) && i > 0 && i+1 < len(rs) && rs[i-1] >= utf8.RuneSelf && !unicode.IsSpace(rs[i-1]) &&
+			rs[i+1] >= utf8.RuneSelf && !unicode.IsSpace(rs[i+1])
+	}
+	var out []string
+	from := 0
+	for i := range rs {
+		if at(i) {
+			if p := string(rs[from:i]); strings.TrimSpace(p) != "" {
+				out = append(out, p)
+			}
+			from = i + 1
+		}
+	}
+	if p := string(rs[from:]); strings.TrimSpace(p) != "" {
+		out = append(out, p)
+	}
+	return out
+}
 
 // joinQuotes joins two quotes of neighbouring sentences, before or after
 // a, with one "……" where both were cut.

@@ -26,6 +26,7 @@ type enumeration struct {
 // enumItem is one item of a list and where the source says it.
 type enumItem struct {
 	text       string
+	norm       string   // text in Normalize form, for finding it in a question
 	htoks      []uint64 // the heading's character tokens (itemTokens), sorted
 	sent       int32
 	start, end int // byte range of the item in the sentence
@@ -94,6 +95,7 @@ func (ix *passageIndex) findEnumerations() []enumeration {
 		ix.enumTokens(&out[i])
 		for j := range out[i].items {
 			out[i].items[j].htoks = itemTokens(out[i].items[j].text)
+			out[i].items[j].norm = Normalize(out[i].items[j].text)
 		}
 	}
 	return out
@@ -187,8 +189,7 @@ func (ix *passageIndex) bareLists(s int32) []enumeration {
 		} else {
 			to += from
 		}
-		c := [2]int{from, to}
-		clause := text[from:to]
+		at, clause := from, text[from:to]
 		if to < len(text) {
 			_, n := utf8.DecodeRuneInString(text[to:])
 			to += n
@@ -210,21 +211,21 @@ func (ix *passageIndex) bareLists(s int32) []enumeration {
 		if !ok || len(first) < l || len(last) < l {
 			continue
 		}
-		e := enumeration{ctx: listContext(text, c[0], c[0]+len(clause))}
-		at := c[0]
+		e := enumeration{ctx: listContext(text, at, at+len(clause))}
 		for i, p := range parts {
 			start, end := at, at+len(p)
 			at = end + len("、")
 			switch i {
 			case 0:
-				start += len(string(first[:len(first)-l]))
+				cut := len(string(first[:len(first)-l]))
 				if lead, shared := sharedFirst(parts[1 : len(parts)-1]); shared {
 					// 能够更多、更公平、更实在: from the word the others
 					// start with.
 					if j := strings.LastIndex(p, string(lead)); j >= 0 {
-						start = at - len(p) - len("、") + j
+						cut = j
 					}
 				}
+				start += cut
 			case len(parts) - 1:
 				end = start + len(string(last[:l]))
 			}
@@ -246,7 +247,8 @@ func sharedFirst(parts []string) (rune, bool) {
 	return r, true
 }
 
-// listDelims end the clause a bare list lies in.
+// listDelims end the clause a bare list lies in: clauseDelims but 、, which
+// cuts the list itself.
 const listDelims = "，；：。！？,;"
 
 // semicolonList finds A；B；C等三大主题: parts of a sentence cut by ；, the
@@ -481,7 +483,7 @@ func (ix *passageIndex) ordinalAnswer(q query, o ordinal, atoks []uint64) (Quote
 		// question quotes.
 		named := 0
 		for _, it := range e.items {
-			if t := Normalize(it.text); utf8.RuneCountInString(t) >= 3 && strings.Contains(rq.text, t) {
+			if utf8.RuneCountInString(it.norm) >= 3 && strings.Contains(rq.text, it.norm) {
 				named++
 			}
 		}

@@ -9,7 +9,7 @@ import (
 // page's own words, no everyday phrase is (a question quoting the page
 // would be rewritten), and a rewritten question finds the page's sentence.
 func TestEverydayWords(t *testing.T) {
-	_, e := mustShipped(t)
+	kb, e := mustShipped(t)
 	var page strings.Builder
 	for _, s := range e.passages.sents {
 		if !e.passages.sources[s.src].Staff {
@@ -38,18 +38,12 @@ func TestEverydayWords(t *testing.T) {
 		"街道要在河边搞个样板区，叫什么":             "先行示范区",
 	} {
 		r := e.Match(q, Context{})
-		got := ""
-		if r.Quote != nil {
-			got = r.Quote.Text
-		} else if r.Found() {
-			got = resultID(r)
-		}
-		if got == "" {
+		if !r.Answered() {
 			t.Errorf("Match(%q): not answered", q)
 			continue
 		}
-		if r.Quote != nil && !strings.Contains(got, want) {
-			t.Errorf("Match(%q) quotes %q, want %q in it", q, got, want)
+		if got := render(kb, r); !strings.Contains(got, want) {
+			t.Errorf("Match(%q) answers %q, want %q in it", q, got, want)
 		}
 	}
 }

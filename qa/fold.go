@@ -257,21 +257,32 @@ func (t phraseTable) at(s string, off []int) (int, string) {
 }
 
 // replace rewrites every phrase of t in s, the longest first at each
-// position.
+// position; s itself when nothing is rewritten (most questions: nothing is
+// allocated).
 func (t phraseTable) replace(s string) string {
 	if !t.touches(s, "") {
 		return s
 	}
 	q := newQuery(s)
 	var b strings.Builder
+	changed := false
 	for i := 0; i < q.n; {
 		if l, to := t.at(s, q.off[i:]); l > 0 {
+			if !changed {
+				b.WriteString(s[:q.off[i]])
+				changed = true
+			}
 			b.WriteString(to)
 			i += utf8.RuneCountInString(s[q.off[i] : q.off[i]+l])
 			continue
 		}
-		b.WriteString(s[q.off[i]:q.off[i+1]])
+		if changed {
+			b.WriteString(s[q.off[i]:q.off[i+1]])
+		}
 		i++
+	}
+	if !changed {
+		return s
 	}
 	return b.String()
 }

@@ -73,15 +73,15 @@ func TestLenientIsASecondLookOnly(t *testing.T) {
 
 func TestMarkSeams(t *testing.T) {
 	_, e := mustShipped(t)
-	toks := e.passages.passageQuery(newQuery(e.fold("张庙要建成的辐射带我孙子问")))
-	seam := map[string]float64{}
+	toks := e.passages.lenientQuery(newQuery(e.fold("张庙要建成的辐射带我孙子问")))
+	seam := map[string]bool{}
 	for _, tk := range toks {
 		seam[string(tk.pair[:])] = tk.seam
 	}
 	// 庙要, 的辐 and 我孙 have a gluing character; 孙子 is a word the page
 	// lacks, between two pairs it lacks: a word, not a seam; 张庙 and 辐射
 	// are the page's.
-	for pair, want := range map[string]float64{"庙要": 1, "的辐": 1, "我孙": 1, "孙子": 0, "张庙": 0, "辐射": 0} {
+	for pair, want := range map[string]bool{"庙要": true, "的辐": true, "我孙": true, "孙子": false, "张庙": false, "辐射": false} {
 		if got, ok := seam[pair]; !ok || got != want {
 			t.Errorf("seam(%s) = %v (present %v), want %v", pair, got, ok, want)
 		}

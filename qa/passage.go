@@ -243,7 +243,7 @@ type qtoken struct {
 	sounds []uint64
 	w      float64
 	pair   [2]rune // the characters of a pair token; zero for a word
-	seam   float64 // 1 for a pair that joins two of the resident's words (markSeams), else 0
+	seam   bool    // a pair that joins two of the resident's words (markSeams)
 	// extended: a pair of the page's inside a longer word it never uses
 	// (养老 in 养老金; markSeams).
 	extended bool
@@ -252,14 +252,23 @@ type qtoken struct {
 // passageQuery returns the content bigrams of a folded question: the
 // question is split at question words, cue phrases and particles that only
 // end a question, and pairs are taken within what remains.
-func (ix *passageIndex) passageQuery(q query) []qtoken {
-	return ix.passageQueryStops(q, &lex.passageStops)
-}
+func (ix *passageIndex) passageQuery(q query) []qtoken { return ix.passageTokens(q, false) }
 
-// passageQueryStops is passageQuery splitting at stops.
-func (ix *passageIndex) passageQueryStops(q query, stops *phraseSet) []qtoken {
+// lenientQuery is passageQuery for the second look of lenientBest: the
+// framing words are split off too (lexicon.lenientStops), the seams
+// between the resident's words and a page word inside a longer one weigh
+// nothing (markSeams), and characters only count: a homophone is a likely
+// typo beside words that fit, not in a question that fits this loosely
+// (食堂 is not 泗塘).
+func (ix *passageIndex) lenientQuery(q query) []qtoken { return ix.passageTokens(q, true) }
+
+func (ix *passageIndex) passageTokens(q query, lenient bool) []qtoken {
+	stops := &lex.passageStops
+	if lenient {
+		stops = &lex.lenientStops
+	}
 	var out []qtoken
-	seen := map[uint64]bool{}
+	at := map[uint64]int{} // token → its index in out
 	var segs []string
 	// slot[k]: segment k follows a question word (啥精神, 什么活动): its
 	// first pair is what the question asks for.
@@ -282,41 +291,42 @@ func (ix *passageIndex) passageQueryStops(q query, stops *phraseSet) []qtoken {
 		first := true
 		prev := rune(-1)
 		segStart := len(out)
-		// order[i] is the token of the segment's i-th pair (repeats
-		// included), for telling seams apart below.
+		// order[i] is the index in out of the segment's i-th token
+		// (repeats included), for telling seams apart.
 		var order []int
+		add := func(t qtoken) {
+			j, ok := at[t.key]
+			if !ok {
+				j = len(out)
+				at[t.key] = j
+				out = append(out, t)
+			}
+			if lenient {
+				order = append(order, j)
+			}
+		}
 		for i := 0; i < len(seg); {
 			r, n := utf8.DecodeRuneInString(seg[i:])
 			if r < utf8.RuneSelf {
-				j := i
-				for j < len(seg) && seg[j] < utf8.RuneSelf {
-					j++
+				end := i
+				for end < len(seg) && seg[end] < utf8.RuneSelf {
+					end++
 				}
-				k := wordToken([]rune(seg[i:j]))
-				if j := slices.IndexFunc(out, func(t qtoken) bool { return t.key == k }); j >= 0 {
-					order = append(order, j)
-				} else {
-					order = append(order, len(out))
-				}
-				if !seen[k] {
-					seen[k] = true
-					out = append(out, qtoken{key: k, w: ix.weight(k, nil)})
-				}
-				i, prev = j, -1
+				k := wordToken([]rune(seg[i:end]))
+				add(qtoken{key: k, w: ix.weight(k, nil)})
+				i, prev = end, -1
 				continue
 			}
 			if prev >= 0 {
 				k := pairKey(prev, r)
-				if seen[k] {
-					if j := slices.IndexFunc(out, func(t qtoken) bool { return t.key == k }); j >= 0 {
-						order = append(order, j)
-					}
-				}
-				if !seen[k] {
-					seen[k] = true
-					order = append(order, len(out))
+				if _, dup := at[k]; dup {
+					add(qtoken{key: k})
+				} else {
 					sounds := appendSoundKeys(nil, prev, r)
 					w := ix.weight(k, sounds)
+					if lenient {
+						sounds = nil
+					}
 					if strings.ContainsRune(functionChars, prev) || strings.ContainsRune(functionChars, r) {
 						w /= 2
 					}
@@ -328,14 +338,23 @@ func (ix *passageIndex) passageQueryStops(q query, stops *phraseSet) []qtoken {
 					if first && slot[si] {
 						w *= slotBoost
 					}
-					out = append(out, qtoken{key: k, sounds: sounds, w: w, pair: [2]rune{prev, r}})
+					add(qtoken{key: k, sounds: sounds, w: w, pair: [2]rune{prev, r}})
 				}
 				first = false
 			}
 			prev = r
 			i += n
 		}
-		ix.markSeams(out, segStart, order)
+		if lenient {
+			ix.markSeams(out, segStart, order)
+		}
+	}
+	if lenient {
+		for i := range out {
+			if out[i].seam || out[i].extended {
+				out[i].w = 0
+			}
+		}
 	}
 	return out
 }
@@ -357,16 +376,14 @@ func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 		}
 		t := &out[j]
 		left, right := i > 0 && known(order[i-1]), i+1 < len(order) && known(order[i+1])
-		if strings.ContainsRune(seamChars, t.pair[0]) || strings.ContainsRune(seamChars, t.pair[1]) || left && right {
-			t.seam = 1
-		}
+		t.seam = strings.ContainsRune(seamChars, t.pair[0]) || strings.ContainsRune(seamChars, t.pair[1]) || left && right
 	}
 	// A word of the page followed by a pair the page never uses, not at a
 	// seam, is the start of another word: 养老金 is not 养老, 垃圾房 not
 	// 垃圾. (A character before a word is mostly a verb: 讲感谢, 搞科技.)
 	// Beside a Latin word the page never uses it is that word's gloss:
 	// pension 方案 is not the page's plan.
-	foreign := func(j int) bool { return j >= from && !known(j) && out[j].seam == 0 }
+	foreign := func(j int) bool { return j >= from && !known(j) && !out[j].seam }
 	latin := func(j int) bool { return foreign(j) && out[j].pair == [2]rune{} }
 	for i, j := range order {
 		if j < from || out[j].pair == [2]rune{} || !known(j) {
@@ -381,23 +398,6 @@ func (ix *passageIndex) markSeams(out []qtoken, from int, order []int) {
 // seamChars glue, address or place rather than name: a pair with one that
 // the sources never use is the resident's own phrasing.
 const seamChars = functionChars + "我你您他她们个吗呢吧啊呀伐哦嘛么上里中成为"
-
-// lenient returns toks with the seams discounted, for the second look of
-// lenientBest. That look matches characters only: a homophone is a likely
-// typo beside words that fit, not in a question that fits this loosely
-// (食堂 is not 泗塘).
-func (ix *passageIndex) lenient(toks []qtoken) []qtoken {
-	out := make([]qtoken, 0, len(toks))
-	for _, t := range toks {
-		t.w *= 1 - t.seam
-		if t.extended {
-			t.w = 0
-		}
-		t.sounds = nil
-		out = append(out, t)
-	}
-	return out
-}
 
 // weight is a question token's IDF: its own, or its pronunciation's when
 // only that is in the index, or the rarest when neither is (a word the

@@ -268,30 +268,4 @@ func (ix *passageIndex) namesOther(s int32, quoted, answer string) bool {
 // foldPeople rewrites the personal aliases of people in a folded question
 // into their names: 李书记提的要求 → 李强提的要求, 施主任 → 施永根, as the
 // sources write them.
-func (ix *passageIndex) foldPeople(s string) string {
-	if !ix.personal.touches(s, "") {
-		return s
-	}
-	q := newQuery(s)
-	var b strings.Builder
-	changed := false
-	for i := 0; i < q.n; {
-		if l, to := ix.personal.at(s, q.off[i:]); l > 0 {
-			if !changed {
-				b.WriteString(s[:q.off[i]])
-				changed = true
-			}
-			b.WriteString(to)
-			i += utf8.RuneCountInString(s[q.off[i] : q.off[i]+l])
-			continue
-		}
-		if changed {
-			b.WriteString(s[q.off[i]:q.off[i+1]])
-		}
-		i++
-	}
-	if !changed {
-		return s
-	}
-	return b.String()
-}
+func (ix *passageIndex) foldPeople(s string) string { return ix.personal.replace(s) }

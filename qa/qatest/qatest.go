@@ -25,11 +25,13 @@ type Case struct {
 	// staff (true) or must not (false: answered, or off-topic).
 	Ticket *bool `json:"ticket,omitempty"`
 	// OffTopic marks a question outside what the bot covers: a polite
-	// refusal, no ticket. Unanswerable marks one about the subdistrict
-	// that no source answers: said so, and a ticket.
-	OffTopic     bool `json:"offtopic,omitempty"`
-	Unanswerable bool `json:"unanswerable,omitempty"`
+	// refusal, no ticket.
+	OffTopic bool `json:"offtopic,omitempty"`
 }
+
+// ForStaff reports whether the question must be handed to staff: one
+// about the subdistrict that no source answers.
+func (c Case) ForStaff() bool { return c.Ticket != nil && *c.Ticket }
 
 // Load reads a JSON array of cases.
 func Load(path string) ([]Case, error) {
