@@ -102,7 +102,7 @@ func TestPartsOfAnUnansweredQuestion(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := plain(ans.Reply.Text)
-	if !strings.Contains(text, "美丽张庙") || !strings.Contains(text, "您问的其他内容不在我能回答的范围内") || esc.count() != 0 || !ans.Answered {
+	if !strings.Contains(text, "美丽张庙") || !strings.Contains(text, "您问的其他内容不在我能回答的范围内") || !strings.Contains(text, "/ask") || esc.count() != 0 || !ans.Answered {
 		t.Errorf("off-topic with an answerable part: answered %v, escalations %d\n%s", ans.Answered, esc.count(), text)
 	}
 	ans, err = a.Ask(ctx, 8601, 8601, "五个张庙是啥？社区食堂几点开门？")

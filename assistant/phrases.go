@@ -12,7 +12,7 @@ const (
 	// The rest of a question asked as several, when some parts were
 	// answered and the rest is unknown or off-topic.
 	phraseUnknownRest  = "您问的其他内容，我手上的资料（2021年张庙街道简报）里没有写，我不能随意回答。"
-	phraseOffTopicRest = "您问的其他内容不在我能回答的范围内：我只回答张庙街道的工作、活动和项目方面的问题。"
+	phraseOffTopicRest = "您问的其他内容不在我能回答的范围内：我只回答张庙街道的工作、活动和项目方面的问题。需要街道工作人员帮忙的事，可以发送 /ask 加上您的问题。"
 	phraseRequest      = "收到，感谢您的反映！这件事需要街道工作人员来处理，我已经帮您登记并转交。"
 
 	phraseTicket        = "您的问题已转交街道工作人员，问题编号 <b>%s</b>。工作人员答复后，我会在这里转告您；也可以随时发送 /ticket %s 查看进度。"
